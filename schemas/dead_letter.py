@@ -1,0 +1,26 @@
+"""A rejected input message, with everything needed to understand and replay it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from schemas.base import Contract
+
+__all__ = ["DeadLetter", "RejectionCode"]
+
+RejectionCode = Literal[
+    "not_json", "too_large", "unknown_type", "unsupported_version", "invalid", "wrong_topic", "key_mismatch",
+]
+
+
+class DeadLetter(Contract):
+    code: RejectionCode
+    reason: str = Field(description="What is wrong, in words; for validation errors, every field at fault.")
+    source_topic: str
+    source_partition: int = Field(ge=0)
+    source_offset: int = Field(ge=0)
+    key_base64: str | None = Field(description="The original key bytes, base64.")
+    value_base64: str = Field(description="The original value bytes, base64, exactly as received.")
+    rejected_at: AwareDatetime

@@ -1,0 +1,55 @@
+"""Every topic, its key and the messages it carries: the single place names are defined."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from schemas import events as ev
+from schemas.control import TimerTick, WatermarkAdvanced
+from schemas.dead_letter import DeadLetter
+from schemas.triggers import Trigger
+
+__all__ = ["INPUT_TOPICS", "TOPICS", "TopicSpec", "by_role"]
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    role: str
+    name: str
+    key: str
+    messages: tuple[type[BaseModel], ...]
+    description: str
+    direction: str  # "in": producers publish; "out": the engine publishes; "internal"
+
+    def accepts(self, event_type: str) -> bool:
+        return any(m.model_fields["type"].default == event_type for m in self.messages if "type" in m.model_fields)
+
+
+TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec("orders", "comeback.orders", "customer_id", (ev.OrderPlaced, ev.OrderRefunded, ev.OrderCancelled),
+              "Orders placed, refunded or cancelled.", "in"),
+    TopicSpec("behavior", "comeback.behavior", "customer_id",
+              (ev.ProductViewed, ev.FavoriteAdded, ev.FavoriteRemoved, ev.ShopFollowed, ev.ShopUnfollowed),
+              "Browsing, favorites and shop follows.", "in"),
+    TopicSpec("customers", "comeback.customers", "customer_id",
+              (ev.CustomerProfileChanged, ev.CustomerErasureRequested),
+              "Profile, consent and erasure requests.", "in"),
+    TopicSpec("catalog", "comeback.catalog", "product_id",
+              (ev.StockLevelChanged, ev.PriceChanged, ev.ProductUpserted),
+              "Stock levels, prices and catalog facts.", "in"),
+    TopicSpec("ticks", "comeback.ticks", "customer_id", (TimerTick, WatermarkAdvanced),
+              "Internal: wakes customers whose timers are due; advances event time in replays.", "internal"),
+    TopicSpec("triggers", "comeback.triggers", "customer_id", (Trigger,),
+              "Decisions to reach out, for the notification services.", "out"),
+    TopicSpec("dead_letters", "comeback.dead-letters", "original key", (DeadLetter,),
+              "Rejected input with the original bytes, its source and the reason.", "out"),
+)
+
+INPUT_TOPICS = tuple(t for t in TOPICS if t.direction == "in")
+_BY_ROLE = {t.role: t for t in TOPICS}
+
+
+def by_role(role: str) -> TopicSpec:
+    return _BY_ROLE[role]

@@ -1,0 +1,1 @@
+"""The comeback engine: functional core (core/, rules/) and its Faust shell."""

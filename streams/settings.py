@@ -1,0 +1,83 @@
+"""Runtime configuration from COMEBACK_* environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.topics import TopicSpec
+
+__all__ = ["Settings", "masked"]
+
+
+class Settings(BaseSettings):
+    """Everything an operator sets; the business numbers live in the policy file instead."""
+
+    model_config = SettingsConfigDict(env_prefix="COMEBACK_", frozen=True, extra="ignore")
+
+    app_id: str = Field(default="comeback", description="Faust app id: consumer group and changelog prefix.")
+    kafka_bootstrap: str = Field(default="127.0.0.1:9092", description="host:port[,host:port...]")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    policy_file: Path | None = Field(default=None, description="YAML or TOML; unset means the built-in defaults.")
+    topic_prefix: str = Field(default="", description="Prepended to every topic name (isolates environments).")
+    partitions: int = Field(default=4, ge=1, le=1024)
+    replication_factor: int = Field(default=1, ge=1, le=16)
+    store: str = Field(default="rocksdb://", description="Table store: rocksdb:// in production, memory:// allowed.")
+    data_dir: Path = Path("comeback-data")
+    clock: Literal["wall", "event"] = Field(default="wall", description="wall in production, event for replays.")
+    timer_interval_seconds: float = Field(default=0.25, gt=0, le=60)
+    max_message_bytes: int = Field(default=65_536, ge=1_024)
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=6066, ge=0, le=65535)
+    producer_max_batch_size: int = Field(default=16_384, ge=1, description="Bytes; 1 on the embedded broker.")
+    session_timeout_seconds: float = Field(default=60, gt=0)
+    heartbeat_interval_seconds: float = Field(default=3, gt=0)
+    log_level: str = "info"
+
+    def topic_name(self, spec: TopicSpec) -> str:
+        return f"{self.topic_prefix}{spec.name}"
+
+    def kafka_client_options(self) -> dict[str, Any]:
+        """Security options in kafka-python's spelling (aiokafka's are the same)."""
+        options: dict[str, Any] = {"security_protocol": self.kafka_security_protocol}
+        if self.kafka_security_protocol.startswith("SASL"):
+            options |= {
+                "sasl_mechanism": self.kafka_sasl_mechanism,
+                "sasl_plain_username": self.kafka_sasl_username,
+                "sasl_plain_password": self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None,
+            }
+        if self.kafka_security_protocol.endswith("SSL"):
+            options |= {
+                "ssl_cafile": str(self.kafka_ssl_cafile) if self.kafka_ssl_cafile else None,
+                "ssl_certfile": str(self.kafka_ssl_certfile) if self.kafka_ssl_certfile else None,
+                "ssl_keyfile": str(self.kafka_ssl_keyfile) if self.kafka_ssl_keyfile else None,
+            }
+        return options
+
+
+def _mask_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":****@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def masked(settings: Settings) -> str:
+    """The effective settings as JSON, secrets replaced by ****."""
+    values = settings.model_dump(mode="json")
+    values["kafka_sasl_password"] = "****" if settings.kafka_sasl_password else None
+    values["redis_url"] = _mask_url(settings.redis_url.get_secret_value())
+    return json.dumps(values, indent=2, sort_keys=True)
