@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Literal
 
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import AwareDatetime
 
 from schemas.base import Contract, Identifier
 
-__all__ = ["ControlMessage", "CONTROL_ADAPTER", "TimerTick", "WatermarkAdvanced"]
+__all__ = ["CONTROL_TYPES", "TimerTick", "WatermarkAdvanced"]
 
 
 class TimerTick(Contract):
@@ -26,5 +26,4 @@ class WatermarkAdvanced(Contract):
     at: AwareDatetime
 
 
-ControlMessage = Annotated[Union[TimerTick, WatermarkAdvanced], Field(discriminator="type")]
-CONTROL_ADAPTER: TypeAdapter[ControlMessage] = TypeAdapter(ControlMessage)
+CONTROL_TYPES: dict[str, type[Contract]] = {"timer_tick": TimerTick, "watermark_advanced": WatermarkAdvanced}

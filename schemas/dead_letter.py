@@ -12,6 +12,7 @@ __all__ = ["DeadLetter", "RejectionCode"]
 
 RejectionCode = Literal[
     "not_json", "too_large", "unknown_type", "unsupported_version", "invalid", "wrong_topic", "key_mismatch",
+    "processing_error",
 ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -77,7 +78,7 @@ class Policy(_Section):
     browse_followup: BrowseFollowupPolicy = BrowseFollowupPolicy()
     limits: LimitsPolicy = LimitsPolicy()
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """``version+hash``: names the exact numbers a decision was made with."""
         digest = hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()

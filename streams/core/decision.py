@@ -1,0 +1,65 @@
+"""What a rule returns, the stimulus a timer gives, and the helpers rules share to build them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
+
+from schemas import events as ev
+from schemas.triggers import Offer, ProductRef, Trigger, TriggerType, trigger_id_for
+from schemas.events import Channel
+from streams.core.segments import snapshot
+from streams.core.state import CustomerState, Timer
+from streams.policy import Policy
+
+__all__ = ["Decision", "Rule", "Stimulus", "TimerDue", "cancel", "make_trigger", "schedule", "timer_of"]
+
+
+@dataclass(frozen=True)
+class TimerDue:
+    """A timer whose time has come; the engine has already removed it from the state."""
+
+    timer: Timer
+
+
+Stimulus = ev.CustomerEvent | TimerDue
+
+
+@dataclass(frozen=True)
+class Decision:
+    state: CustomerState
+    triggers: tuple[Trigger, ...] = field(default=())
+
+
+class Rule(NamedTuple):
+    name: str
+    decide: Callable[[CustomerState, Stimulus, datetime, Policy], Decision]
+
+
+def timer_of(state: CustomerState, kind: str, key: str = "") -> Timer | None:
+    return next((t for t in state.timers if t.kind == kind and t.key == key), None)
+
+
+def schedule(state: CustomerState, timer: Timer) -> CustomerState:
+    """Set ``timer``, replacing the rule's timer with the same key."""
+    others = tuple(t for t in state.timers if (t.kind, t.key) != (timer.kind, timer.key))
+    return state.model_copy(update={"timers": (*others, timer)})
+
+
+def cancel(state: CustomerState, kind: str, key: str = "") -> CustomerState:
+    return state.model_copy(update={"timers": tuple(t for t in state.timers if (t.kind, t.key) != (kind, key))})
+
+
+def make_trigger(
+    type_: TriggerType, state: CustomerState, *, occasion: str, due_at: datetime, now: datetime, policy: Policy,
+    reason: str, products: tuple[ProductRef, ...] = (), offer: Offer = Offer(), channel: Channel | None = None,
+    facts: dict[str, str | int | float | bool | None] | None = None,
+) -> Trigger:
+    """A trigger with its deterministic id, the policy that decided it and the customer's snapshot."""
+    return Trigger(
+        trigger_id=trigger_id_for(type_, state.customer_id, occasion), type=type_, customer_id=state.customer_id,
+        products=products, due_at=due_at, emitted_at=now, channel=channel, offer=offer, reason=reason,
+        facts=facts or {}, policy_version=policy.fingerprint, customer=snapshot(state, now, policy),
+    )

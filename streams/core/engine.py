@@ -1,0 +1,38 @@
+"""``handle_event`` and ``advance``: fold, run every rule, fire due timers, collect triggers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from schemas import events as ev
+from streams.core.decision import Decision, TimerDue
+from streams.core.fold import evolve
+from streams.core.state import CustomerState
+from streams.policy import Policy
+from streams.rules import RULES, RULES_BY_NAME
+
+__all__ = ["advance", "handle_event"]
+
+
+def advance(state: CustomerState, now: datetime, policy: Policy) -> Decision:
+    """Fire every timer due at or before ``now``, earliest first; each rule re-checks its conditions."""
+    triggers: list = []
+    while (due := sorted((t for t in state.timers if t.due_at <= now), key=lambda t: (t.due_at, t.kind, t.key))):
+        timer = due[0]
+        state = state.model_copy(update={"timers": tuple(t for t in state.timers if t is not timer)})
+        decision = RULES_BY_NAME[timer.kind].decide(state, TimerDue(timer), now, policy)
+        state, triggers = decision.state, [*triggers, *decision.triggers]
+    return Decision(state, tuple(triggers))
+
+
+def handle_event(state: CustomerState, event: ev.CustomerEvent, now: datetime, policy: Policy) -> Decision:
+    """Timers due before the event fire first (event time), then the event is folded and every rule sees it."""
+    before = advance(state, min(event.occurred_at, now), policy)
+    if event.event_id in before.state.seen_event_ids:
+        return before
+    state, triggers = evolve(before.state, event, policy.limits), list(before.triggers)
+    for rule in RULES:
+        decision = rule.decide(state, event, now, policy)
+        state, triggers = decision.state, [*triggers, *decision.triggers]
+    after = advance(state, now, policy)
+    return Decision(after.state, (*triggers, *after.triggers))

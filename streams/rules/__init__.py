@@ -1,0 +1,13 @@
+"""The rule catalogue: routing is data. Each rule is ``decide(state, stimulus, now, policy) -> Decision``."""
+
+from __future__ import annotations
+
+from streams.core.decision import Rule
+from streams.rules import browse_followup
+
+__all__ = ["RULES", "RULES_BY_NAME"]
+
+RULES: tuple[Rule, ...] = (
+    Rule(browse_followup.NAME, browse_followup.decide),
+)
+RULES_BY_NAME = {rule.name: rule for rule in RULES}

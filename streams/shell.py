@@ -1,0 +1,121 @@
+"""The thin shell around the core: decode, load state, call the core, emit, store.
+
+Each function handles one Kafka record inside an agent's stream iteration, so table writes land on the
+record's own partition. Rejected input goes to the dead-letter topic and processing goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import faust
+from pydantic import BaseModel
+
+from schemas.control import TimerTick, WatermarkAdvanced
+from schemas.events import CustomerEvent
+from schemas.triggers import Trigger
+from streams.app import (
+    POLICY, SETTINGS, clock, customer_to_state, dead_letter_topic, product_to_state, spec_for_topic, ticks_topic,
+    timer_index, triggers_topic,
+)
+from streams.core.decision import Decision
+from streams.core.engine import advance, handle_event
+from streams.core.products import ProductState, evolve_product
+from streams.clock import WallClock
+from streams.core.state import CustomerState, initial_state
+from streams.intake import Rejection, dead_letter, decode
+
+__all__ = ["guarded", "process_catalog_record", "process_customer_record", "rebuild_timer_index", "wake_due_customers"]
+
+log = logging.getLogger(__name__)
+
+
+async def _reject(record: faust.types.EventT, rejection: Rejection) -> None:
+    message = record.message
+    letter = dead_letter(
+        rejection, message.key, message.value, topic=message.topic, partition=message.partition,
+        offset=message.offset, now=WallClock().now(),
+    )
+    log.warning("dead-lettered %s[%s]@%s: %s", message.topic, message.partition, message.offset, rejection.reason)
+    await dead_letter_topic.send(key=message.key, value=letter.model_dump_json().encode())
+
+
+async def _decode_or_reject(record: faust.types.EventT) -> BaseModel | None:
+    message = record.message
+    decoded = decode(message.key, message.value, spec_for_topic(message.topic), SETTINGS.max_message_bytes)
+    if isinstance(decoded, Rejection):
+        await _reject(record, decoded)
+        return None
+    return decoded
+
+
+async def guarded(record: faust.types.EventT, handler: Callable[[faust.types.EventT], Awaitable[None]]) -> None:
+    """Run ``handler``; a record it cannot process is dead-lettered with the error, never dropped."""
+    try:
+        await handler(record)
+    except Exception as exc:  # noqa: BLE001  (a bug on one record must not stop the worker)
+        log.exception("processing failed for %s@%s", record.message.topic, record.message.offset)
+        await _reject(record, Rejection("processing_error", f"{type(exc).__name__}: {exc}"))
+
+
+async def _emit(triggers: tuple[Trigger, ...]) -> None:
+    """Publish and wait for the broker's ack, so state that forgets a fired timer is never stored first."""
+    for trigger in triggers:
+        delivery = await triggers_topic.send(key=trigger.customer_id.encode(), value=trigger.model_dump_json().encode())
+        await delivery
+
+
+def _load_customer(customer_id: str) -> CustomerState:
+    stored = customer_to_state.get(customer_id)
+    return initial_state(customer_id) if stored is None else CustomerState.model_validate(stored)
+
+
+def _decide(state: CustomerState, message: TimerTick | CustomerEvent) -> Decision:
+    if isinstance(message, TimerTick):
+        return advance(state, clock.now(), POLICY)
+    clock.observe(message.occurred_at)
+    return handle_event(state, message, clock.now(), POLICY)
+
+
+async def process_customer_record(record: faust.types.EventT) -> None:
+    decoded = await _decode_or_reject(record)
+    if isinstance(decoded, WatermarkAdvanced):
+        clock.observe(decoded.at)
+    elif decoded is not None:
+        customer_id: str = decoded.customer_id  # type: ignore[attr-defined]
+        state = _load_customer(customer_id)
+        decision = _decide(state, decoded)  # type: ignore[arg-type]
+        await _emit(decision.triggers)
+        if decision.state != state:
+            customer_to_state[customer_id] = decision.state.model_dump(mode="json")
+        timer_index.set(customer_id, decision.state.next_due)
+
+
+async def process_catalog_record(record: faust.types.EventT) -> None:
+    decoded = await _decode_or_reject(record)
+    if decoded is None:
+        return
+    stored = product_to_state.get(decoded.product_id)
+    state = ProductState(product_id=decoded.product_id) if stored is None else ProductState.model_validate(stored)
+    updated = evolve_product(state, decoded)  # type: ignore[arg-type]
+    if updated != state:
+        product_to_state[decoded.product_id] = updated.model_dump(mode="json")
+
+
+async def wake_due_customers() -> int:
+    """Send a TimerTick to every customer with a timer due now; the owning agent fires it."""
+    now = clock.now()
+    woken = timer_index.pop_due(now)
+    for customer_id in woken:
+        tick = TimerTick(customer_id=customer_id, at=now)
+        await ticks_topic.send(key=customer_id.encode(), value=tick.model_dump_json().encode())
+    return len(woken)
+
+
+async def rebuild_timer_index() -> None:
+    """After table recovery: index the next due time of every customer this worker holds."""
+    for customer_id, stored in customer_to_state.items():
+        if stored is not None:
+            timer_index.set(customer_id, CustomerState.model_validate(stored).next_due)
+    log.info("timer index rebuilt: %d customers with pending timers", len(timer_index))

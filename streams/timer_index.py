@@ -1,0 +1,38 @@
+"""In-memory index of when each customer's next timer is due, rebuilt from the state table.
+
+The timers themselves live in the customer state (durable); this only tells the ticker whom to wake.
+"""
+
+from __future__ import annotations
+
+import heapq
+from datetime import datetime
+
+__all__ = ["TimerIndex"]
+
+
+class TimerIndex:
+    def __init__(self) -> None:
+        self._due: dict[str, datetime] = {}
+        self._heap: list[tuple[datetime, str]] = []
+
+    def __len__(self) -> int:
+        return len(self._due)
+
+    def set(self, customer_id: str, due: datetime | None) -> None:
+        """Record the customer's next due time (``None``: nothing pending)."""
+        if due is None:
+            self._due.pop(customer_id, None)
+        elif self._due.get(customer_id) != due:
+            self._due[customer_id] = due
+            heapq.heappush(self._heap, (due, customer_id))
+
+    def pop_due(self, now: datetime) -> list[str]:
+        """Customers with a timer due at or before ``now``; they leave the index until set again."""
+        woken: list[str] = []
+        while self._heap and self._heap[0][0] <= now:
+            due, customer_id = heapq.heappop(self._heap)
+            if self._due.get(customer_id) == due:  # else a stale heap entry
+                del self._due[customer_id]
+                woken.append(customer_id)
+        return woken
