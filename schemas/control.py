@@ -1,4 +1,4 @@
-"""Internal messages on the ticks topic: they move timers forward without customer events."""
+"""Control messages: they move time forward without customer events."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ class TimerTick(Contract):
 
 
 class WatermarkAdvanced(Contract):
-    """Event-time mode only: no event older than ``at`` will come (end of a replay, idle input)."""
+    """Event-time mode: no event older than ``at`` will follow on this partition (sent to every partition
+    of every customer-keyed input topic at the end of a replay). Any key; workers in wall-clock mode ignore it."""
 
     type: Literal["watermark_advanced"] = "watermark_advanced"
     at: AwareDatetime

@@ -1,7 +1,8 @@
-"""The one place that reads the wall clock. Event-time mode follows the newest event seen instead."""
+"""The one place that reads the wall clock. Event-time mode follows a watermark instead."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
@@ -13,8 +14,11 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
-    def observe(self, at: datetime) -> None:
-        """Tell the clock an event (or watermark) happened at ``at``."""
+    def observe(self, at: datetime, source: Hashable | None = None) -> None:
+        """An event from ``source`` (e.g. a topic partition) happened at ``at``; ``None``: every source."""
+
+    def assign(self, sources: Iterable[Hashable]) -> None:
+        """The sources this worker now reads (after a rebalance)."""
 
 
 class WallClock:
@@ -23,21 +27,37 @@ class WallClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
-    def observe(self, at: datetime) -> None:
+    def observe(self, at: datetime, source: Hashable | None = None) -> None:
+        return None
+
+    def assign(self, sources: Iterable[Hashable]) -> None:
         return None
 
 
 class EventClock:
-    """Replays and tests: now is the watermark, the latest event time seen (it never goes back)."""
+    """Replays and tests: now is the watermark, the slowest assigned source's latest event time.
 
-    def __init__(self, start: datetime = _EPOCH) -> None:
-        self._watermark = start
+    Each source is read in order, so once every source has passed ``t`` no event before ``t`` is still
+    to come. A source that is quiet (or empty) holds the watermark back until a global advance
+    (``source=None``), which a replay sends at its end.
+    """
+
+    def __init__(self) -> None:
+        self._latest: dict[Hashable, datetime] = {}
+        self._floor = _EPOCH
 
     def now(self) -> datetime:
-        return self._watermark
+        return min(self._latest.values(), default=self._floor)
 
-    def observe(self, at: datetime) -> None:
-        self._watermark = max(self._watermark, at)
+    def observe(self, at: datetime, source: Hashable | None = None) -> None:
+        if source is None:
+            self._floor = max(self._floor, at)
+            self._latest = {s: max(t, at) for s, t in self._latest.items()}
+        else:
+            self._latest[source] = max(self._latest.get(source, self._floor), at)
+
+    def assign(self, sources: Iterable[Hashable]) -> None:
+        self._latest = {s: self._latest.get(s, self._floor) for s in sources}
 
 
 def make_clock(mode: Literal["wall", "event"]) -> Clock:

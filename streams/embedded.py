@@ -37,6 +37,7 @@ __all__ = [
     "EmbeddedRedis",
     "EmbeddedServerError",
     "EmbeddedUnavailable",
+    "die_with_parent",
     "free_port",
     "redis_server_binary",
     "tansu_binary",
@@ -81,7 +82,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _die_with_parent() -> Callable[[], None] | None:
+def die_with_parent() -> Callable[[], None] | None:
     """A ``preexec_fn`` that makes the child receive SIGKILL when its parent dies (Linux only)."""
     if not sys.platform.startswith("linux"):
         return None
@@ -145,7 +146,7 @@ class _ChildServer(ABC):
         self._log = (run_dir / f"{self.name}.log").open("ab")
         self._process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, cwd=run_dir,
-            env={**os.environ, "NO_COLOR": "1"}, start_new_session=True, preexec_fn=_die_with_parent(),
+            env={**os.environ, "NO_COLOR": "1"}, start_new_session=True, preexec_fn=die_with_parent(),
         )
         atexit.register(self.stop)
 

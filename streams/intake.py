@@ -19,6 +19,9 @@ from schemas.topics import TopicSpec
 __all__ = ["Rejection", "dead_letter", "decode"]
 
 
+_MESSAGE_TYPES = {**EVENT_TYPES, **CONTROL_TYPES}
+
+
 @dataclass(frozen=True)
 class Rejection:
     code: RejectionCode
@@ -31,7 +34,7 @@ def _parse_json(value: bytes | None, max_bytes: int) -> dict[str, Any] | Rejecti
     if len(value) > max_bytes:
         return Rejection("too_large", f"the message is {len(value)} bytes; the limit is {max_bytes}")
     try:
-        body = json.loads(value)
+        body = json.loads(value.decode("utf-8"))  # bytes would also be sniffed as UTF-16 or UTF-32
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return Rejection("not_json", f"not UTF-8 JSON: {exc}")
     if not isinstance(body, dict):
@@ -64,15 +67,15 @@ def decode(key: bytes | None, value: bytes | None, spec: TopicSpec, max_bytes: i
     if isinstance(body, Rejection):
         return body
     kind = body.get("type")
-    known = EVENT_TYPES if spec.direction == "in" else CONTROL_TYPES
-    if not isinstance(kind, str) or kind not in known:
-        return Rejection("unknown_type", f"unknown message type {kind!r}; known: {', '.join(sorted(known))}")
+    if not isinstance(kind, str) or kind not in _MESSAGE_TYPES:
+        known = ", ".join(sorted(_MESSAGE_TYPES))
+        return Rejection("unknown_type", f"unknown message type {kind!r}; known: {known}")
     if not spec.accepts(kind):
         return Rejection("wrong_topic", f"{kind} does not belong on {spec.name}")
     if rejected := _check_version(body):
         return rejected
     try:
-        model = known[kind].model_validate(body)
+        model = _MESSAGE_TYPES[kind].model_validate(body)
     except ValidationError as exc:
         return Rejection("invalid", _validation_reason(exc))
     return _check_key(model, key, spec) or model

@@ -7,13 +7,15 @@ record's own partition. Rejected input goes to the dead-letter topic and process
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 import faust
+from faust.types import TP
 from pydantic import BaseModel
 
 from schemas.control import TimerTick, WatermarkAdvanced
 from schemas.events import CustomerEvent
+from schemas.topics import INPUT_TOPICS
 from schemas.triggers import Trigger
 from streams.app import (
     POLICY, SETTINGS, clock, customer_to_state, dead_letter_topic, product_to_state, spec_for_topic, ticks_topic,
@@ -26,9 +28,13 @@ from streams.clock import WallClock
 from streams.core.state import CustomerState, initial_state
 from streams.intake import Rejection, dead_letter, decode
 
-__all__ = ["guarded", "process_catalog_record", "process_customer_record", "rebuild_timer_index", "wake_due_customers"]
+__all__ = [
+    "guarded", "process_catalog_record", "process_customer_record", "rebuild_timer_index", "track_assigned",
+    "wake_due_customers",
+]
 
 log = logging.getLogger(__name__)
+EVENT_TIME_SOURCES = frozenset(SETTINGS.topic_name(spec) for spec in INPUT_TOPICS if spec.key == "customer_id")
 
 
 async def _reject(record: faust.types.EventT, rejection: Rejection) -> None:
@@ -71,21 +77,29 @@ def _load_customer(customer_id: str) -> CustomerState:
     return initial_state(customer_id) if stored is None else CustomerState.model_validate(stored)
 
 
-def _decide(state: CustomerState, message: TimerTick | CustomerEvent) -> Decision:
+def _decide(state: CustomerState, message: TimerTick | CustomerEvent, source: tuple[str, int]) -> Decision:
     if isinstance(message, TimerTick):
         return advance(state, clock.now(), POLICY)
-    clock.observe(message.occurred_at)
+    clock.observe(message.occurred_at, source)
     return handle_event(state, message, clock.now(), POLICY)
+
+
+def track_assigned(assigned: Iterable[TP]) -> None:
+    """Event-time mode: the watermark waits for every input partition this worker reads."""
+    sources = [(tp.topic, tp.partition) for tp in assigned if tp.topic in EVENT_TIME_SOURCES]
+    clock.assign(sources)
+    log.info("reading %d event-time sources", len(sources))
 
 
 async def process_customer_record(record: faust.types.EventT) -> None:
     decoded = await _decode_or_reject(record)
     if isinstance(decoded, WatermarkAdvanced):
-        clock.observe(decoded.at)
+        clock.observe(decoded.at, (record.message.topic, record.message.partition))
     elif decoded is not None:
         customer_id: str = decoded.customer_id  # type: ignore[attr-defined]
         state = _load_customer(customer_id)
-        decision = _decide(state, decoded)  # type: ignore[arg-type]
+        source = (record.message.topic, record.message.partition)
+        decision = _decide(state, decoded, source)  # type: ignore[arg-type]
         await _emit(decision.triggers)
         if decision.state != state:
             customer_to_state[customer_id] = decision.state.model_dump(mode="json")

@@ -20,17 +20,20 @@ def advance(state: CustomerState, now: datetime, policy: Policy) -> Decision:
     while (due := sorted((t for t in state.timers if t.due_at <= now), key=lambda t: (t.due_at, t.kind, t.key))):
         timer = due[0]
         state = state.model_copy(update={"timers": tuple(t for t in state.timers if t is not timer)})
-        decision = RULES_BY_NAME[timer.kind].decide(state, TimerDue(timer), now, policy)
+        decision = RULES_BY_NAME[timer.kind].decide(state, TimerDue(timer), max(now, timer.due_at), policy)
         state, triggers = decision.state, [*triggers, *decision.triggers]
     return Decision(state, tuple(triggers))
 
 
 def handle_event(state: CustomerState, event: ev.CustomerEvent, now: datetime, policy: Policy) -> Decision:
-    """Timers due before the event fire first (event time), then the event is folded and every rule sees it."""
-    before = advance(state, min(event.occurred_at, now), policy)
-    if event.event_id in before.state.seen_event_ids:
-        return before
-    state, triggers = evolve(before.state, event, policy.limits), list(before.triggers)
+    """Fold the event, let every rule see it, then fire what is due at ``now``.
+
+    Rules judge by event time (a purchase counts if it happened before a timer was due), so the
+    outcome does not depend on the order in which a customer's records from different topics arrive.
+    """
+    if event.event_id in state.seen_event_ids:
+        return Decision(state)
+    state, triggers = evolve(state, event, policy.limits), []
     for rule in RULES:
         decision = rule.decide(state, event, now, policy)
         state, triggers = decision.state, [*triggers, *decision.triggers]

@@ -12,8 +12,8 @@ __all__ = ["lifecycle", "snapshot", "tier"]
 
 
 def lifecycle(state: CustomerState, now: datetime, policy: LifecyclePolicy) -> str:
-    """prospect (no order), new, active, silent, sleeping, at_risk or lost; day N starts after N*24 h."""
-    if state.first_order_at is None or state.last_order_at is None:
+    """prospect (no order that counts), new, active, silent, sleeping, at_risk or lost; day N starts after N*24 h."""
+    if state.order_count == 0 or state.first_order_at is None or state.last_order_at is None:
         return "prospect"
     if now - state.first_order_at <= timedelta(days=policy.new_within_days) and state.order_count <= 1:
         return "new"

@@ -1,0 +1,7 @@
+"""``python -m streams``: the same as the ``comeback`` console script."""
+
+import sys
+
+from streams.cli import main
+
+sys.exit(main())
