@@ -45,9 +45,12 @@ class EventClock:
     def __init__(self) -> None:
         self._latest: dict[Hashable, datetime] = {}
         self._floor = _EPOCH
+        self._watermark = _EPOCH
 
     def now(self) -> datetime:
-        return min(self._latest.values(), default=self._floor)
+        """Never goes back, even when a rebalance hands this worker a partition that lags."""
+        self._watermark = max(self._watermark, min(self._latest.values(), default=self._floor))
+        return self._watermark
 
     def observe(self, at: datetime, source: Hashable | None = None) -> None:
         if source is None:
@@ -57,6 +60,7 @@ class EventClock:
             self._latest[source] = max(self._latest.get(source, self._floor), at)
 
     def assign(self, sources: Iterable[Hashable]) -> None:
+        self.now()  # settle the watermark reached so far before a lagging source can join
         self._latest = {s: self._latest.get(s, self._floor) for s in sources}
 
 

@@ -47,7 +47,8 @@ def run_demo(settings: Settings, timeout: float = 100.0) -> int:
     _, expected = run_offline(customer_events, load_policy(settings.policy_file), until)
     topics = [settings.topic_name(by_role(role)) for role in ("triggers", "dead_letters")]
     consumer = KafkaConsumer(*topics, bootstrap_servers=settings.kafka_bootstrap.split(","),
-                             auto_offset_reset="earliest", **settings.kafka_client_options())
+                             auto_offset_reset="earliest", allow_auto_create_topics=False,
+                             **settings.kafka_client_options())
     with EventProducer(settings) as producer:
         producer.send_all(events)
         for bad in _BAD_INPUT:

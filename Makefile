@@ -1,0 +1,28 @@
+# The two set-up commands: `make demo` and `make test`. Each bootstraps .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test dev schema clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,rocksdb]'
+	touch $(STAMP)
+
+demo: $(STAMP)  ## the built-in sample through the embedded broker and a worker
+	$(BIN)/comeback demo
+
+test: $(STAMP)  ## unit, contract and integration tests (real broker and redis-server on 127.0.0.1)
+	$(BIN)/python -m pytest -q
+
+dev: $(STAMP)  ## the embedded stack on the wall clock until Ctrl-C
+	$(BIN)/comeback dev
+
+schema: $(STAMP)  ## JSON Schema and AsyncAPI into schema-out/
+	$(BIN)/comeback schema --out schema-out
+
+clean:
+	rm -rf $(VENV) schema-out comeback-data tests/contract/asyncapi_check/node_modules

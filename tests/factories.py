@@ -1,0 +1,113 @@
+"""Builders for events, states and policies: sensible defaults, keyword overrides, no randomness.
+
+Event and order ids come from counters, so each built event is unique unless an id is passed in.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from schemas import events as ev
+from streams.core.fold import replay
+from streams.core.state import CustomerState
+from streams.policy import Policy
+
+__all__ = [
+    "T0", "cancel", "days", "erasure", "fold", "hours", "line", "order", "policy", "price_changed",
+    "product_upserted", "refund", "stock_changed", "view",
+]
+
+T0 = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
+"""A fixed, timezone-aware instant (a Monday morning) that every test counts from."""
+
+_event_ids = itertools.count(1)
+_order_ids = itertools.count(1)
+
+
+def hours(n: float) -> timedelta:
+    return timedelta(hours=n)
+
+
+def days(n: float) -> timedelta:
+    return timedelta(days=n)
+
+
+def _event_id(event_id: str | None) -> str:
+    return event_id if event_id is not None else f"e{next(_event_ids)}"
+
+
+def view(
+    customer_id: str = "c1", product_id: str = "p1", category: str = "shoes", at: datetime = T0,
+    event_id: str | None = None,
+) -> ev.ProductViewed:
+    return ev.ProductViewed(
+        event_id=_event_id(event_id), customer_id=customer_id, product_id=product_id, category=category,
+        occurred_at=at,
+    )
+
+
+def line(product_id: str = "p1", category: str = "shoes", unit_price: float = 100.0, quantity: int = 1) -> ev.OrderLine:
+    return ev.OrderLine(product_id=product_id, category=category, unit_price=unit_price, quantity=quantity)
+
+
+def order(
+    customer_id: str = "c1", *, product_id: str = "p1", category: str = "shoes", total: float | None = None,
+    lines: Iterable[ev.OrderLine] | None = None, order_id: str | None = None, at: datetime = T0,
+    event_id: str | None = None,
+) -> ev.OrderPlaced:
+    """An order; without ``lines``, one line of ``product_id`` in ``category``. ``total`` defaults to
+    the sum of the lines (and a one-line order's price to ``total``)."""
+    if lines is None:
+        lines = (line(product_id, category, unit_price=100.0 if total is None else total),)
+    lines = tuple(lines)
+    if total is None:
+        total = round(sum(item.unit_price * item.quantity for item in lines), 2)
+    return ev.OrderPlaced(
+        event_id=_event_id(event_id), customer_id=customer_id, order_id=order_id or f"o{next(_order_ids)}",
+        lines=lines, total=total, occurred_at=at,
+    )
+
+
+def refund(
+    order_id: str, amount: float, customer_id: str = "c1", at: datetime = T0, event_id: str | None = None,
+) -> ev.OrderRefunded:
+    return ev.OrderRefunded(
+        event_id=_event_id(event_id), customer_id=customer_id, order_id=order_id, amount=amount, occurred_at=at,
+    )
+
+
+def cancel(order_id: str, customer_id: str = "c1", at: datetime = T0, event_id: str | None = None) -> ev.OrderCancelled:
+    return ev.OrderCancelled(event_id=_event_id(event_id), customer_id=customer_id, order_id=order_id, occurred_at=at)
+
+
+def erasure(customer_id: str = "c1", at: datetime = T0, event_id: str | None = None) -> ev.CustomerErasureRequested:
+    return ev.CustomerErasureRequested(event_id=_event_id(event_id), customer_id=customer_id, occurred_at=at)
+
+
+def stock_changed(product_id: str = "p1", available: int = 10, at: datetime = T0) -> ev.StockLevelChanged:
+    return ev.StockLevelChanged(event_id=_event_id(None), product_id=product_id, available=available, occurred_at=at)
+
+
+def price_changed(product_id: str = "p1", new_price: float = 80.0, at: datetime = T0) -> ev.PriceChanged:
+    return ev.PriceChanged(event_id=_event_id(None), product_id=product_id, new_price=new_price, occurred_at=at)
+
+
+def product_upserted(
+    product_id: str = "p1", category: str = "shoes", price: float = 100.0, at: datetime = T0, **fields: Any,
+) -> ev.ProductUpserted:
+    return ev.ProductUpserted(
+        event_id=_event_id(None), product_id=product_id, category=category, price=price, occurred_at=at, **fields,
+    )
+
+
+def policy(**section_overrides: Mapping[str, Any] | str) -> Policy:
+    """The default policy with some fields changed: ``policy(browse_followup={"delay_hours": 1})``."""
+    return Policy.model_validate(section_overrides)
+
+
+def fold(*events: ev.CustomerEvent, customer_id: str = "c1", using: Policy | None = None) -> CustomerState:
+    """The state after folding ``events`` in order from a fresh customer."""
+    return replay(customer_id, events, (using or Policy()).limits)

@@ -1,0 +1,69 @@
+"""Helpers for pipeline tests: worker processes, and reading a topic from its start."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+from kafka import KafkaConsumer
+
+from streams.admin import create_topics, wait_for_topics
+from streams.dev import worker_process
+from streams.settings import Settings
+
+__all__ = ["Workers", "read_topic", "settings_from"]
+
+
+def settings_from(env: dict[str, str]) -> Settings:
+    return Settings(**{key.removeprefix("COMEBACK_").lower(): value for key, value in env.items()})
+
+
+class Workers:
+    """Worker processes of one test; ``start(env)`` with an earlier env restarts "the same" worker."""
+
+    def __init__(self, make_env: Callable[..., dict[str, str]], log_dir: Path) -> None:
+        self._make_env = make_env
+        self._log_dir = log_dir
+        self._running = ExitStack()
+        self.logs: list[Path] = []
+        self.env: dict[str, str] = {}
+
+    def start(self, env: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Create the topics (idempotent) and start a worker with ``env`` or a fresh isolated one."""
+        self.env = env or self._make_env(**overrides)
+        settings = settings_from(self.env)
+        create_topics(settings)
+        self.logs.append(self._log_dir / f"worker-{len(self.logs)}.log")
+        self._running.enter_context(worker_process(self.env, self.logs[-1]))
+        return settings
+
+    def stop_all(self) -> None:
+        self._running.close()
+
+    def print_logs(self) -> None:
+        for log in self.logs:
+            print(f"--- {log.name}", *log.read_text(errors="replace").splitlines()[-60:], sep="\n")
+
+
+def read_topic(
+    settings: Settings, topic: str, done: Callable[[list[bytes]], bool], timeout: float = 60.0
+) -> list[bytes]:
+    """Values on ``topic`` from the start, read until ``done(values)`` or the timeout.
+
+    The topic must exist: reading never creates it (a broker would give it its default partition count).
+    """
+    wait_for_topics(settings, [topic], timeout=timeout)
+    consumer = KafkaConsumer(
+        topic, bootstrap_servers=settings.kafka_bootstrap, auto_offset_reset="earliest", allow_auto_create_topics=False,
+    )
+    values: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while not done(values) and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=250).values():
+                values.extend(record.value for record in records)
+    finally:
+        consumer.close()
+    return values

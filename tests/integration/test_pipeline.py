@@ -1,0 +1,104 @@
+"""The whole pipeline over real sockets: producer -> broker -> worker -> trigger and dead-letter topics."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from schemas.dead_letter import DeadLetter
+from schemas.topics import INPUT_TOPICS, by_role
+from schemas.triggers import Trigger
+from streams.core.offline import run_offline
+from streams.policy import Policy
+from streams.producer import EventProducer
+from tests.factories import order, view
+from tests.integration.helpers import Workers, read_topic
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def _valid_event(role: str, n: int) -> dict[str, object]:
+    base = {"event_id": f"valid-{role}-{n}", "occurred_at": T0.isoformat()}
+    if role == "catalog":
+        return base | {"type": "stock_level_changed", "product_id": f"p-{role}", "available": 5}
+    kinds = {"orders": {"type": "order_cancelled", "order_id": "o-1"}, "behavior": {"type": "shop_followed"},
+             "customers": {"type": "customer_profile_changed", "timezone": "Asia/Shanghai"}}
+    return base | kinds[role] | {"customer_id": f"c-{role}"}
+
+
+def test_bad_input_on_every_input_topic_is_dead_lettered_and_the_next_valid_message_still_processed(
+    workers: Workers,
+) -> None:
+    settings = workers.start(clock="event")
+    with EventProducer(settings) as producer:
+        for spec in INPUT_TOPICS:
+            producer.send_raw(spec, b"k", b"\xff garbage")
+            producer.send(_valid_event(spec.role, 1))
+    letters = read_topic(settings, settings.topic_name(by_role("dead_letters")), lambda v: len(v) >= len(INPUT_TOPICS))
+    rejected = {DeadLetter.model_validate_json(v).source_topic: DeadLetter.model_validate_json(v) for v in letters}
+    assert set(rejected) == {settings.topic_name(spec) for spec in INPUT_TOPICS}
+    assert all(letter.code == "not_json" and letter.value_base64 == "/yBnYXJiYWdl" for letter in rejected.values())
+    for table, keys in (("customer_to_state", {"c-orders", "c-behavior", "c-customers"}), ("product_to_state", {"p-catalog"})):
+        changelog = f"{settings.app_id}-{table}-changelog"
+        seen = read_topic(settings, changelog, lambda v: keys <= {json.loads(x)["customer_id" if "customer" in table else "product_id"] for x in v})
+        assert keys <= {json.loads(x)["customer_id" if "customer" in table else "product_id"] for x in seen}
+
+
+def test_the_worker_emits_exactly_the_browse_followups_the_pure_core_predicts(workers: Workers) -> None:
+    settings = workers.start(clock="event")
+    hour = timedelta(hours=1)
+    events = [
+        view(customer_id="c-a", at=T0), view(customer_id="c-a", product_id="p2", at=T0 + hour / 2),
+        view(customer_id="c-b", at=T0), order(customer_id="c-b", at=T0 + hour),
+        view(customer_id="c-c", at=T0), order(customer_id="c-c", at=T0 + 3 * hour),
+    ]
+    events.append(events[0])  # a redelivered view changes nothing
+    until = T0 + 10 * hour
+    _, expected = run_offline(events, Policy(), until)
+    with EventProducer(settings) as producer:
+        producer.send_all(events)
+        producer.advance_watermark(until)
+    values = read_topic(settings, settings.topic_name(by_role("triggers")), lambda v: len(v) >= len(expected))
+    received = [Trigger.model_validate_json(v) for v in values]
+    assert sorted(t.trigger_id for t in received) == sorted(t.trigger_id for t in expected)
+    assert {t.customer_id for t in received} == {"c-a", "c-c"}
+
+
+def _short_delay_policy(tmp_path: Path, seconds: float) -> Path:
+    path = tmp_path / "policy.yaml"
+    path.write_text(f"version: fast-test\nbrowse_followup:\n  delay_hours: {seconds / 3600}\n")
+    return path
+
+
+def test_on_the_wall_clock_a_browse_followup_fires_within_a_second_of_its_due_time(
+    workers: Workers, tmp_path: Path
+) -> None:
+    """Timers are exact: the ticker wakes the customer at the due time, not on the next event."""
+    settings = workers.start(clock="wall", policy_file=_short_delay_policy(tmp_path, 4))
+    topic = settings.topic_name(by_role("triggers"))
+    read_topic(settings, topic, lambda v: False, timeout=8)  # let the worker join its group first
+    with EventProducer(settings) as producer:
+        producer.send(view(customer_id="c-wall", at=datetime.now(UTC)))
+    values = read_topic(settings, topic, lambda v: len(v) >= 1, timeout=30)
+    trigger = Trigger.model_validate_json(values[0])
+    assert trigger.policy_version.startswith("fast-test+")
+    assert timedelta(0) <= trigger.emitted_at - trigger.due_at < timedelta(seconds=1)
+
+
+def test_a_pending_timer_survives_a_worker_restart(workers: Workers, tmp_path: Path) -> None:
+    """The timer lives in the changelog-backed table: a new worker restores it and fires it once."""
+    settings = workers.start(clock="wall", policy_file=_short_delay_policy(tmp_path, 25))
+    changelog = f"{settings.app_id}-customer_to_state-changelog"
+    with EventProducer(settings) as producer:
+        producer.send(view(customer_id="c-restart", at=datetime.now(UTC)))
+    read_topic(settings, changelog, lambda v: len(v) >= 1, timeout=20)
+    workers.stop_all()
+    workers.start(workers.env)
+    values = read_topic(settings, settings.topic_name(by_role("triggers")), lambda v: len(v) >= 1, timeout=60)
+    assert [Trigger.model_validate_json(v).customer_id for v in values] == ["c-restart"]
+    assert read_topic(settings, settings.topic_name(by_role("triggers")), lambda v: False, timeout=3) == values
