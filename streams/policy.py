@@ -14,7 +14,10 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-__all__ = ["BrowseFollowupPolicy", "LifecyclePolicy", "LimitsPolicy", "Policy", "PolicyError", "TierPolicy", "load_policy"]
+__all__ = [
+    "AffinityPolicy", "BrowseFollowupPolicy", "BrowsingPolicy", "LifecyclePolicy", "LimitsPolicy", "Policy", "PolicyError",
+    "PriceSensitivityPolicy", "RepurchasePolicy", "RfmPolicy", "SegmentPolicy", "ShopPolicy", "TierPolicy", "load_policy",
+]
 
 
 class _Section(BaseModel):
@@ -54,6 +57,74 @@ class TierPolicy(_Section):
         return self
 
 
+def _strictly_increasing(values: tuple[float, ...], name: str) -> None:
+    if any(b <= a for a, b in zip(values, values[1:])):
+        raise ValueError(f"{name} must strictly increase")
+
+
+class RfmPolicy(_Section):
+    """RFM scores 1-5 from four cut points each."""
+
+    recency_days: tuple[int, int, int, int] = Field(
+        default=(30, 60, 90, 180), description="Score 5 within the first, 4 within the second, ... 1 beyond the last.")
+    frequency_orders: tuple[int, int, int, int] = Field(
+        default=(2, 3, 5, 8), description="Score 2 from the first order count, ... 5 from the last; else 1.")
+    monetary_spent: tuple[float, float, float, float] = Field(
+        default=(200, 500, 1000, 2000), description="Score 2 from the first net spend (yuan), ... 5 from the last.")
+
+    @model_validator(mode="after")
+    def _increasing(self) -> RfmPolicy:
+        for name in ("recency_days", "frequency_orders", "monetary_spent"):
+            _strictly_increasing(getattr(self, name), name)
+        return self
+
+
+class SegmentPolicy(_Section):
+    """Named segments from the RFM scores and order figures."""
+
+    high_value_min_score: int = Field(default=4, ge=1, le=5, description="R, F and M all at least this.")
+    potential_min_recency: int = Field(default=4, ge=1, le=5, description="Recent buyers ...")
+    potential_max_frequency: int = Field(default=2, ge=1, le=5, description="... who have not bought often yet.")
+    slipping_min_frequency: int = Field(default=3, ge=1, le=5, description="Frequent buyers ...")
+    slipping_max_recency: int = Field(default=2, ge=1, le=5, description="... who have not bought lately.")
+    low_value_max_aov: float = Field(default=30, ge=0, description="Not worth chasing: average order at most this ...")
+    low_value_max_orders_per_year: int = Field(default=1, ge=0, description="... and at most this many orders a year.")
+
+
+class ShopPolicy(_Section):
+    """Shop-wide figures that customer bands are relative to."""
+
+    average_order_value: float = Field(default=150, gt=0, description="The shop's average order value (yuan).")
+    high_power_factor: float = Field(default=1.5, gt=1, description="High purchasing power: AOV >= factor x shop AOV.")
+    low_power_factor: float = Field(default=0.75, gt=0, lt=1, description="Low: AOV < factor x shop AOV.")
+
+
+class PriceSensitivityPolicy(_Section):
+    high_min_share: float = Field(default=0.6, ge=0, le=1, description="High: this share of orders on discount ...")
+    high_min_depth: float = Field(default=0.3, ge=0, le=1, description="... or this average discount depth.")
+    low_max_share: float = Field(default=0.2, ge=0, le=1, description="Low: at most this share on discount ...")
+    low_max_depth: float = Field(default=0.1, ge=0, le=1, description="... and a shallower average depth.")
+
+
+class AffinityPolicy(_Section):
+    """Category and brand affinity: purchases (weight 1) and views, decayed by age."""
+
+    half_life_days: float = Field(default=90, gt=0)
+    view_weight: float = Field(default=0.2, ge=0)
+    top: int = Field(default=5, ge=1, le=50, description="How many categories and brands the profile lists.")
+
+
+class RepurchasePolicy(_Section):
+    """A customer's own rhythm per category."""
+
+    min_purchases: int = Field(default=2, ge=2, description="Purchases in a category before a cycle is learned.")
+    min_interval_days: float = Field(default=1, gt=0, description="Purchases closer than this count as one.")
+
+
+class BrowsingPolicy(_Section):
+    session_gap_minutes: float = Field(default=30, gt=0, description="Views further apart start a new session.")
+
+
 class BrowseFollowupPolicy(_Section):
     """A same-category offer some hours after a view that led to no purchase."""
 
@@ -69,12 +140,20 @@ class LimitsPolicy(_Section):
     remembered_event_ids: int = Field(default=256, ge=16)
     remembered_views: int = Field(default=50, ge=1)
     remembered_orders: int = Field(default=100, ge=1)
+    remembered_favorites: int = Field(default=50, ge=1)
 
 
 class Policy(_Section):
     version: str = Field(default="default", min_length=1, max_length=64, description="Name you give this policy.")
     lifecycle: LifecyclePolicy = LifecyclePolicy()
     tiers: TierPolicy = TierPolicy()
+    rfm: RfmPolicy = RfmPolicy()
+    segments: SegmentPolicy = SegmentPolicy()
+    shop: ShopPolicy = ShopPolicy()
+    price_sensitivity: PriceSensitivityPolicy = PriceSensitivityPolicy()
+    affinity: AffinityPolicy = AffinityPolicy()
+    repurchase: RepurchasePolicy = RepurchasePolicy()
+    browsing: BrowsingPolicy = BrowsingPolicy()
     browse_followup: BrowseFollowupPolicy = BrowseFollowupPolicy()
     limits: LimitsPolicy = LimitsPolicy()
 

@@ -10,7 +10,7 @@ from typing import NamedTuple
 from schemas import events as ev
 from schemas.triggers import Offer, ProductRef, Trigger, TriggerType, trigger_id_for
 from schemas.events import Channel
-from streams.core.segments import snapshot
+from streams.core.profile import derive_profile, snapshot
 from streams.core.state import CustomerState, Timer
 from streams.policy import Policy
 
@@ -61,5 +61,5 @@ def make_trigger(
     return Trigger(
         trigger_id=trigger_id_for(type_, state.customer_id, occasion), type=type_, customer_id=state.customer_id,
         products=products, due_at=due_at, emitted_at=now, channel=channel, offer=offer, reason=reason,
-        facts=facts or {}, policy_version=policy.fingerprint, customer=snapshot(state, now, policy),
+        facts=facts or {}, policy_version=policy.fingerprint, customer=snapshot(derive_profile(state, now, policy)),
     )

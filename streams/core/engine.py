@@ -19,7 +19,8 @@ def advance(state: CustomerState, now: datetime, policy: Policy) -> Decision:
     triggers: list = []
     while (due := sorted((t for t in state.timers if t.due_at <= now), key=lambda t: (t.due_at, t.kind, t.key))):
         timer = due[0]
-        state = state.model_copy(update={"timers": tuple(t for t in state.timers if t is not timer)})
+        remaining = tuple(t for t in state.timers if t is not timer)
+        state = state.model_copy(update={"timers": remaining, "revision": state.revision + 1})
         decision = RULES_BY_NAME[timer.kind].decide(state, TimerDue(timer), max(now, timer.due_at), policy)
         state, triggers = decision.state, [*triggers, *decision.triggers]
     return Decision(state, tuple(triggers))

@@ -1,13 +1,20 @@
-"""``evolve(state, event, limits) -> state``: the fold that turns customer events into state."""
+"""``evolve(state, event, limits) -> state``: the fold that turns customer events into state.
+
+Facts are kept by event time (the latest favorite action or profile value wins, orders are sorted),
+so arrival order within the bounds does not change the result.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from functools import reduce, singledispatch
 from typing import TypeVar
 
 from schemas import events as ev
-from streams.core.state import CustomerState, OrderRecord, View, initial_state
+from streams.core.state import (
+    ArchivedOrders, CustomerState, Favorite, OrderRecord, PendingAdjustment, Stamped, View, initial_state,
+)
 from streams.policy import LimitsPolicy
 
 __all__ = ["evolve", "replay"]
@@ -15,8 +22,11 @@ __all__ = ["evolve", "replay"]
 T = TypeVar("T")
 
 
-def _bounded(items: tuple[T, ...], limit: int) -> tuple[T, ...]:
-    return items[-limit:] if len(items) > limit else items
+def _insert_sorted(items: tuple[T, ...], item: T, key: Callable[[T], datetime], limit: int) -> tuple[tuple[T, ...], tuple[T, ...]]:
+    """``item`` added in time order; returns (kept, dropped) with at most ``limit`` kept, the oldest dropped."""
+    merged = tuple(sorted((*items, item), key=key))
+    cut = max(len(merged) - limit, 0)
+    return merged[cut:], merged[:cut]
 
 
 def evolve(state: CustomerState, event: ev.CustomerEvent, limits: LimitsPolicy) -> CustomerState:
@@ -24,9 +34,9 @@ def evolve(state: CustomerState, event: ev.CustomerEvent, limits: LimitsPolicy) 
     if event.event_id in state.seen_event_ids:
         return state
     folded = _apply(event, state, limits)
+    seen = (*folded.seen_event_ids, event.event_id)[-limits.remembered_event_ids:]
     latest = max(filter(None, (state.last_event_at, event.occurred_at)))
-    seen = _bounded((*folded.seen_event_ids, event.event_id), limits.remembered_event_ids)
-    return folded.model_copy(update={"seen_event_ids": seen, "last_event_at": latest})
+    return folded.model_copy(update={"seen_event_ids": seen, "last_event_at": latest, "revision": state.revision + 1})
 
 
 def replay(customer_id: str, events: Iterable[ev.CustomerEvent], limits: LimitsPolicy) -> CustomerState:
@@ -35,66 +45,131 @@ def replay(customer_id: str, events: Iterable[ev.CustomerEvent], limits: LimitsP
 
 @singledispatch
 def _apply(event: ev.CustomerEvent, state: CustomerState, limits: LimitsPolicy) -> CustomerState:
-    return state  # events that only rules care about (follows, favorites, profile) leave the fold as is
+    raise TypeError(f"no fold for {type(event).__name__}")
+
+
+def _record(event: ev.OrderPlaced) -> OrderRecord:
+    gross = sum(max(line.list_price or 0.0, line.unit_price) * line.quantity for line in event.lines)
+    on_discount = bool(event.coupon_code) or event.discount > 0 or any(
+        line.list_price is not None and line.list_price > line.unit_price for line in event.lines
+    )
+    return OrderRecord(
+        order_id=event.order_id, at=event.occurred_at, total=event.total,
+        product_ids=tuple(dict.fromkeys(line.product_id for line in event.lines)),
+        categories=tuple(dict.fromkeys(line.category for line in event.lines)),
+        brands=tuple(dict.fromkeys(line.brand for line in event.lines if line.brand)),
+        on_discount=on_discount, discount_depth=min(max(1 - event.total / gross, 0.0), 1.0) if gross > 0 else 0.0,
+    )
+
+
+def _archive(archived: ArchivedOrders, dropped: tuple[OrderRecord, ...]) -> ArchivedOrders:
+    for order in (o for o in dropped if not o.cancelled):
+        archived = ArchivedOrders(
+            count=archived.count + 1, net=round(archived.net + order.net, 2),
+            max_total=max(archived.max_total, order.total),
+            first_at=min(filter(None, (archived.first_at, order.at))),
+            last_at=max(filter(None, (archived.last_at, order.at))),
+        )
+    return archived
 
 
 @_apply.register
 def _(event: ev.OrderPlaced, state: CustomerState, limits: LimitsPolicy) -> CustomerState:
     if any(o.order_id == event.order_id for o in state.orders):
         return state
-    record = OrderRecord(
-        order_id=event.order_id, at=event.occurred_at, total=event.total,
-        product_ids=tuple(dict.fromkeys(line.product_id for line in event.lines)),
-        categories=tuple(dict.fromkeys(line.category for line in event.lines)),
-    )
-    orders = tuple(sorted((*state.orders, record), key=lambda o: o.at))
+    record = _record(event)
+    pending = next((p for p in state.pending_adjustments if p.order_id == event.order_id), None)
+    if pending is not None:
+        record = record.model_copy(update={"refunded": min(record.total, pending.refunded), "cancelled": pending.cancelled})
+    kept, dropped = _insert_sorted(state.orders, record, lambda o: o.at, limits.remembered_orders)
     return state.model_copy(update={
-        "order_count": state.order_count + 1,
-        "total_spent": round(state.total_spent + event.total, 2),
-        "max_order_value": max(state.max_order_value, event.total),
-        "first_order_at": min(filter(None, (state.first_order_at, event.occurred_at))),
-        "last_order_at": max(filter(None, (state.last_order_at, event.occurred_at))),
-        "orders": _bounded(orders, limits.remembered_orders),
+        "orders": kept, "archived": _archive(state.archived, dropped),
+        "pending_adjustments": tuple(p for p in state.pending_adjustments if p is not pending),
     })
 
 
-def _replace_order(state: CustomerState, old: OrderRecord, new: OrderRecord) -> CustomerState:
-    """Swap one order record, moving the all-time totals by the difference."""
-    return state.model_copy(update={
-        "orders": tuple(new if o.order_id == old.order_id else o for o in state.orders),
-        "total_spent": round(state.total_spent + new.net - old.net, 2),
-        "order_count": state.order_count - (new.cancelled and not old.cancelled),
-    })
-
-
-def _find(state: CustomerState, order_id: str) -> OrderRecord | None:
-    return next((o for o in state.orders if o.order_id == order_id), None)
+def _adjust(state: CustomerState, order_id: str, refund: float, cancel: bool, limits: LimitsPolicy) -> CustomerState:
+    """Refund or cancel an order; one not seen yet is remembered until it arrives."""
+    order = next((o for o in state.orders if o.order_id == order_id), None)
+    if order is not None:
+        updated = order.model_copy(update={"refunded": min(order.total, order.refunded + refund),
+                                           "cancelled": order.cancelled or cancel})
+        return state.model_copy(update={"orders": tuple(updated if o is order else o for o in state.orders)})
+    pending = next((p for p in state.pending_adjustments if p.order_id == order_id), PendingAdjustment(order_id=order_id))
+    merged = pending.model_copy(update={"refunded": pending.refunded + refund, "cancelled": pending.cancelled or cancel})
+    others = tuple(p for p in state.pending_adjustments if p.order_id != order_id)
+    return state.model_copy(update={"pending_adjustments": (*others, merged)[-limits.remembered_orders:]})
 
 
 @_apply.register
 def _(event: ev.OrderRefunded, state: CustomerState, limits: LimitsPolicy) -> CustomerState:
-    order = _find(state, event.order_id)
-    if order is None:
-        return state
-    refunded = min(order.total, order.refunded + event.amount)
-    return _replace_order(state, order, order.model_copy(update={"refunded": refunded}))
+    return _adjust(state, event.order_id, event.amount, False, limits)
 
 
 @_apply.register
 def _(event: ev.OrderCancelled, state: CustomerState, limits: LimitsPolicy) -> CustomerState:
-    order = _find(state, event.order_id)
-    if order is None or order.cancelled:
-        return state
-    return _replace_order(state, order, order.model_copy(update={"cancelled": True}))
+    return _adjust(state, event.order_id, 0.0, True, limits)
 
 
 @_apply.register
 def _(event: ev.ProductViewed, state: CustomerState, limits: LimitsPolicy) -> CustomerState:
-    view = View(product_id=event.product_id, category=event.category, at=event.occurred_at)
-    views = tuple(sorted((*state.views, view), key=lambda v: v.at))
-    return state.model_copy(update={"views": _bounded(views, limits.remembered_views)})
+    view = View(product_id=event.product_id, category=event.category, at=event.occurred_at, session_id=event.session_id)
+    kept, _ = _insert_sorted(state.views, view, lambda v: v.at, limits.remembered_views)
+    return state.model_copy(update={"views": kept})
+
+
+def _mark_favorite(state: CustomerState, mark: Favorite, limits: LimitsPolicy) -> CustomerState:
+    current = next((f for f in state.favorites if f.product_id == mark.product_id), None)
+    if current is not None and current.at > mark.at:
+        return state
+    if current is not None and mark.category is None:
+        mark = mark.model_copy(update={"category": current.category})
+    others = tuple(f for f in state.favorites if f.product_id != mark.product_id)
+    kept, _ = _insert_sorted(others, mark, lambda f: f.at, limits.remembered_favorites)
+    return state.model_copy(update={"favorites": kept})
+
+
+@_apply.register
+def _(event: ev.FavoriteAdded, state: CustomerState, limits: LimitsPolicy) -> CustomerState:
+    return _mark_favorite(state, Favorite(product_id=event.product_id, category=event.category,
+                                          at=event.occurred_at, active=True), limits)
+
+
+@_apply.register
+def _(event: ev.FavoriteRemoved, state: CustomerState, limits: LimitsPolicy) -> CustomerState:
+    return _mark_favorite(state, Favorite(product_id=event.product_id, at=event.occurred_at, active=False), limits)
+
+
+def _set_facts(state: CustomerState, at: datetime, values: dict[str, str | bool | None]) -> CustomerState:
+    """Set each given fact unless a later event already set it."""
+    facts = dict(state.facts)
+    for name, value in values.items():
+        if value is not None and (name not in facts or facts[name].at <= at):
+            facts[name] = Stamped(value=value, at=at)
+    return state.model_copy(update={"facts": facts})
+
+
+@_apply.register
+def _(event: ev.ShopFollowed, state: CustomerState, limits: LimitsPolicy) -> CustomerState:
+    return _set_facts(state, event.occurred_at, {"follows_shop": True})
+
+
+@_apply.register
+def _(event: ev.ShopUnfollowed, state: CustomerState, limits: LimitsPolicy) -> CustomerState:
+    return _set_facts(state, event.occurred_at, {"follows_shop": False})
+
+
+@_apply.register
+def _(event: ev.CustomerProfileChanged, state: CustomerState, limits: LimitsPolicy) -> CustomerState:
+    birthday = event.birthday.isoformat() if event.birthday else None
+    values: dict[str, str | bool | None] = {
+        "timezone": event.timezone, "birthday": birthday, "gender": event.gender, "age_band": event.age_band,
+    }
+    values |= {f"consent.{channel.value}": allowed for channel, allowed in event.consents.items()}
+    return _set_facts(state, event.occurred_at, values)
 
 
 @_apply.register
 def _(event: ev.CustomerErasureRequested, state: CustomerState, limits: LimitsPolicy) -> CustomerState:
-    return initial_state(state.customer_id)
+    """Forget everything but the ids of events already seen, so a redelivery cannot bring data back."""
+    return initial_state(state.customer_id).model_copy(update={"seen_event_ids": state.seen_event_ids})

@@ -1,4 +1,10 @@
-"""Per-customer state: what the engine remembers, as an immutable value rebuilt by a fold."""
+"""Per-customer state: what the engine remembers, as an immutable value rebuilt by a fold.
+
+Everything here is either a commutative total (counts, sums) or a bounded, time-sorted record of
+facts (orders, views, favorites), so the same events give the same state in any arrival order
+within the bounds. Derived fields (RFM, lifecycle, affinities, cycles) are computed from it at a
+given time by ``streams.core.profile``.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,12 @@ from pydantic import AwareDatetime, Field
 
 from schemas.base import Contract
 
-__all__ = ["CustomerState", "OrderRecord", "Timer", "View", "initial_state"]
+__all__ = [
+    "ArchivedOrders", "CustomerState", "Favorite", "OrderRecord", "PendingAdjustment", "Stamped", "Timer", "View", "initial_state"]
 
 
 class OrderRecord(Contract):
-    """One order as far as the rules care: when, how much, what, and what happened to it after."""
+    """One order as far as the rules care: when, how much, what, at what discount, and what happened after."""
 
     order_id: str
     at: AwareDatetime
@@ -21,15 +28,53 @@ class OrderRecord(Contract):
     cancelled: bool = False
     product_ids: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
+    on_discount: bool = False
+    discount_depth: float = Field(default=0, ge=0, le=1, description="1 - paid / undiscounted price.")
 
     @property
     def net(self) -> float:
         return 0.0 if self.cancelled else max(self.total - self.refunded, 0.0)
 
 
+class ArchivedOrders(Contract):
+    """Totals of the orders that fell out of the bounded ``orders`` record (oldest first)."""
+
+    count: int = 0
+    net: float = 0
+    max_total: float = 0
+    first_at: AwareDatetime | None = None
+    last_at: AwareDatetime | None = None
+
+
+class PendingAdjustment(Contract):
+    """A refund or cancellation that arrived before its order: applied when the order arrives."""
+
+    order_id: str
+    refunded: float = 0
+    cancelled: bool = False
+
+
 class View(Contract):
     product_id: str
     category: str
+    at: AwareDatetime
+    session_id: str | None = None
+
+
+class Favorite(Contract):
+    """The latest favorite action on a product (by event time)."""
+
+    product_id: str
+    category: str | None = None
+    at: AwareDatetime
+    active: bool
+
+
+class Stamped(Contract):
+    """A profile fact with the event time that set it (the latest wins); dates as ISO strings."""
+
+    value: str | bool
     at: AwareDatetime
 
 
@@ -44,20 +89,51 @@ class Timer(Contract):
 
 class CustomerState(Contract):
     customer_id: str
-    order_count: int = Field(default=0, ge=0, description="Orders placed and not cancelled, all time.")
-    total_spent: float = Field(default=0, description="Net of refunds and cancellations, all time.")
-    max_order_value: float = 0
-    first_order_at: AwareDatetime | None = None
-    last_order_at: AwareDatetime | None = None
+    revision: int = Field(default=0, ge=0, description="Grows with every change; orders projections.")
     orders: tuple[OrderRecord, ...] = Field(default=(), description="Most recent orders, oldest first (bounded).")
+    archived: ArchivedOrders = ArchivedOrders()
+    pending_adjustments: tuple[PendingAdjustment, ...] = ()
     views: tuple[View, ...] = Field(default=(), description="Most recent product views, oldest first (bounded).")
+    favorites: tuple[Favorite, ...] = Field(default=(), description="Latest action per product (bounded).")
+    facts: dict[str, Stamped] = Field(default_factory=dict, description="Profile, consent and follow facts.")
     timers: tuple[Timer, ...] = ()
     seen_event_ids: tuple[str, ...] = Field(default=(), description="Recent event ids, for dedupe (bounded).")
     last_event_at: AwareDatetime | None = None
 
     @property
+    def valid_orders(self) -> tuple[OrderRecord, ...]:
+        return tuple(o for o in self.orders if not o.cancelled)
+
+    @property
+    def order_count(self) -> int:
+        """Orders placed and not cancelled, all time."""
+        return self.archived.count + len(self.valid_orders)
+
+    @property
+    def total_spent(self) -> float:
+        """Net of refunds and cancellations, all time."""
+        return round(self.archived.net + sum(o.net for o in self.orders), 2)
+
+    @property
+    def max_order_value(self) -> float:
+        """Largest order not cancelled, all time (refunds do not lower it)."""
+        return max((self.archived.max_total, *(o.total for o in self.valid_orders)))
+
+    @property
+    def first_order_at(self) -> datetime | None:
+        return self.archived.first_at or min((o.at for o in self.valid_orders), default=None)
+
+    @property
+    def last_order_at(self) -> datetime | None:
+        return max((o.at for o in self.valid_orders), default=self.archived.last_at)
+
+    @property
     def next_due(self) -> datetime | None:
         return min((t.due_at for t in self.timers), default=None)
+
+    def fact(self, name: str) -> str | bool | None:
+        stamped = self.facts.get(name)
+        return None if stamped is None else stamped.value
 
 
 def initial_state(customer_id: str) -> CustomerState:
