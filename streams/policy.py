@@ -10,12 +10,15 @@ import json
 import tomllib
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from schemas.triggers import Offer
+
 __all__ = [
-    "AffinityPolicy", "BrowseFollowupPolicy", "BrowsingPolicy", "LifecyclePolicy", "LimitsPolicy", "Policy", "PolicyError",
+    "AffinityPolicy", "BrowseFollowupPolicy", "BrowsingPolicy", "LifecyclePolicy", "LifecycleWakeupPolicy", "LimitsPolicy", "Policy", "PolicyError",
     "PriceSensitivityPolicy", "RepurchasePolicy", "RfmPolicy", "SegmentPolicy", "ShopPolicy", "TierPolicy", "load_policy",
 ]
 
@@ -125,6 +128,25 @@ class BrowsingPolicy(_Section):
     session_gap_minutes: float = Field(default=30, gt=0, description="Views further apart start a new session.")
 
 
+def _wakeup_offers() -> dict[str, Offer]:
+    return {
+        "silent": Offer(kind="percent_off", level=1, value=20, valid_days=7,
+                        description="an item you liked was upgraded: 20% off for old customers"),
+        "sleeping": Offer(kind="coupon", level=2, value=10, valid_days=7,
+                          description="limited-time voucher that deducts directly, no spend threshold"),
+        "at_risk": Offer(kind="coupon", level=3, value=20, valid_days=7, description="stronger win-back voucher"),
+        "lost": Offer(kind="coupon", level=4, value=30, valid_days=14, description="last-chance win-back voucher"),
+    }
+
+
+class LifecycleWakeupPolicy(_Section):
+    """lifecycle_wakeup: on entering a dormant stage, an offer that grows with dormancy."""
+
+    enabled: bool = True
+    offers: dict[Literal["silent", "sleeping", "at_risk", "lost"], Offer] = Field(
+        default_factory=_wakeup_offers, description="Stages left out get no wake-up.")
+
+
 class BrowseFollowupPolicy(_Section):
     """A same-category offer some hours after a view that led to no purchase."""
 
@@ -155,6 +177,7 @@ class Policy(_Section):
     repurchase: RepurchasePolicy = RepurchasePolicy()
     browsing: BrowsingPolicy = BrowsingPolicy()
     browse_followup: BrowseFollowupPolicy = BrowseFollowupPolicy()
+    lifecycle_wakeup: LifecycleWakeupPolicy = LifecycleWakeupPolicy()
     limits: LimitsPolicy = LimitsPolicy()
 
     @cached_property

@@ -57,9 +57,10 @@ def make_trigger(
     reason: str, products: tuple[ProductRef, ...] = (), offer: Offer = Offer(), channel: Channel | None = None,
     facts: dict[str, str | int | float | bool | None] | None = None,
 ) -> Trigger:
-    """A trigger with its deterministic id, the policy that decided it and the customer's snapshot."""
+    """A trigger with its deterministic id, the policy that decided it and the customer's snapshot as of the
+    due time (a trigger fired late, e.g. at the end of a replay, still describes the customer then)."""
     return Trigger(
         trigger_id=trigger_id_for(type_, state.customer_id, occasion), type=type_, customer_id=state.customer_id,
         products=products, due_at=due_at, emitted_at=now, channel=channel, offer=offer, reason=reason,
-        facts=facts or {}, policy_version=policy.fingerprint, customer=snapshot(derive_profile(state, now, policy)),
+        facts=facts or {}, policy_version=policy.fingerprint, customer=snapshot(derive_profile(state, due_at, policy)),
     )

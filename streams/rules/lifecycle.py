@@ -1,0 +1,61 @@
+"""lifecycle: time moves without events. A durable timer wakes the customer at each stage boundary
+(new -> active, then silent, sleeping, at risk, lost), so the profile changes on day 91 with no new
+event; entering a dormant stage emits a lifecycle_wakeup with an offer that grows with dormancy.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from schemas import events as ev
+from streams.core.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
+from streams.core.segments import lifecycle
+from streams.core.state import CustomerState, Timer
+from streams.policy import LifecyclePolicy, Policy
+
+NAME = "lifecycle"
+
+
+def boundaries(state: CustomerState, policy: LifecyclePolicy) -> list[datetime]:
+    """When the stage can next change: 3 days after the first order, 90/180/270/360 days (+1 s) after the last."""
+    if state.first_order_at is None or state.last_order_at is None or state.order_count == 0:
+        return []
+    step = timedelta(seconds=1)  # a stage lasts exactly N days; the next begins right after
+    quiet = (policy.silent_after_days, policy.sleeping_after_days, policy.at_risk_after_days, policy.lost_after_days)
+    return sorted([state.first_order_at + timedelta(days=policy.new_within_days) + step,
+                   *(state.last_order_at + timedelta(days=d) + step for d in quiet)])
+
+
+def _reschedule(state: CustomerState, after: datetime, policy: LifecyclePolicy) -> CustomerState:
+    upcoming = [b for b in boundaries(state, policy) if b > after]
+    if not upcoming:
+        return cancel(state, NAME)
+    return schedule(state, Timer(kind=NAME, due_at=upcoming[0], since=state.last_order_at or after))
+
+
+def _wake_up(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> Decision:
+    stage = lifecycle(state, timer.due_at, policy.lifecycle)
+    offer = policy.lifecycle_wakeup.offers.get(stage)
+    state = _reschedule(state, timer.due_at, policy.lifecycle)
+    if not policy.lifecycle_wakeup.enabled or offer is None or state.last_order_at is None:
+        return Decision(state)
+    days = (timer.due_at - state.last_order_at) // timedelta(days=1)
+    trigger = make_trigger(
+        "lifecycle_wakeup", state, occasion=f"{stage}|{state.last_order_at.isoformat()}", due_at=timer.due_at,
+        now=now, policy=policy, offer=offer,
+        reason=f"No order for {days} days since {state.last_order_at.date().isoformat()}: the customer is now {stage}.",
+        facts={"stage": stage, "days_since_last_order": days, "order_count": state.order_count},
+    )
+    return Decision(state, (trigger,))
+
+
+def decide(state: CustomerState, stimulus: Stimulus, now: datetime, policy: Policy) -> Decision:
+    match stimulus:
+        case ev.OrderPlaced() | ev.OrderRefunded() | ev.OrderCancelled():
+            return Decision(_reschedule(state, stimulus.occurred_at, policy.lifecycle))
+        case TimerDue(timer=timer) if timer.kind == NAME:
+            return _wake_up(state, timer, now, policy)
+    return Decision(state)
+
+
+__all__ = ["NAME", "boundaries", "decide"]
