@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from schemas.triggers import Offer
 
 __all__ = [
-    "AffinityPolicy", "BrowseFollowupPolicy", "BrowsingPolicy", "LifecyclePolicy", "LifecycleWakeupPolicy", "LimitsPolicy", "Policy", "PolicyError",
+    "BirthdayPolicy", "ChurnWarningPolicy", "CrossSellPolicy", "ReplenishmentPolicy", "TierUpgradePolicy",
+    "UsageGuidePolicy", "WelcomePolicy", "AffinityPolicy", "BrowseFollowupPolicy", "BrowsingPolicy", "LifecyclePolicy", "LifecycleWakeupPolicy", "LimitsPolicy", "Policy", "PolicyError",
     "PriceSensitivityPolicy", "RepurchasePolicy", "RfmPolicy", "SegmentPolicy", "ShopPolicy", "TierPolicy", "load_policy",
 ]
 
@@ -156,6 +157,69 @@ class BrowseFollowupPolicy(_Section):
     offer_level: int = Field(default=1, ge=0, le=5)
 
 
+class WelcomePolicy(_Section):
+    """welcome: on the first order, the new-customer pack."""
+
+    enabled: bool = True
+    offer: Offer = Offer(kind="pack", level=1, valid_days=7, description="new-customer pack: second item half price")
+
+
+class UsageGuidePolicy(_Section):
+    """usage_guide: some days after a purchase in a marked category, a guide that mentions the refill."""
+
+    enabled: bool = True
+    delay_days: float = Field(default=3, gt=0)
+    categories: dict[str, str] = Field(
+        default_factory=lambda: {"appliances": "energy-saving tips", "makeup": "make-up tutorial"},
+        description="Category -> the guide to send.")
+
+
+class ReplenishmentPolicy(_Section):
+    """replenishment: a reminder before the customer is due to buy a consumable again."""
+
+    enabled: bool = True
+    lead_days: float = Field(default=5, ge=0, description="Remind this many days before the predicted date.")
+    category_cycles_days: dict[str, float] = Field(
+        default_factory=lambda: {"haircare": 30, "ink": 60, "paper": 14, "coffee": 21},
+        description="Known cycles per category; a customer's own learned cycle takes precedence.")
+    offer: Offer = Offer(kind="percent_off", level=1, value=20, valid_days=7, description="stock-up offer")
+
+
+class CrossSellPolicy(_Section):
+    """cross_sell: after a purchase in a category, an offer in its related categories."""
+
+    enabled: bool = True
+    delay_hours: float = Field(default=24, ge=0)
+    related: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: {"yoga": ("sportswear",), "printers": ("ink", "paper"), "coffee-machines": ("coffee",)},
+        description="Category -> related categories.")
+    offer: Offer = Offer(kind="coupon", level=1, value=10, valid_days=7, description="coupon for a related category")
+
+
+class TierUpgradePolicy(_Section):
+    """tier_upgrade: when a single order lifts the customer to VIP or super VIP (coupons from tiers)."""
+
+    enabled: bool = True
+    valid_days: int = Field(default=30, ge=1)
+
+
+class ChurnWarningPolicy(_Section):
+    """churn_warning: browse sessions in a row without a purchase, or unfollowing the shop."""
+
+    enabled: bool = True
+    sessions_without_purchase: int = Field(default=2, ge=1)
+    offer: Offer = Offer(kind="coupon", level=2, value=10, valid_days=7,
+                         description="not happy with something? here are 10 yuan")
+
+
+class BirthdayPolicy(_Section):
+    """birthday: double points in the customer's birthday month (in their time zone)."""
+
+    enabled: bool = True
+    default_timezone: str = "Asia/Shanghai"
+    offer: Offer = Offer(kind="points", level=1, value=2, valid_days=28, description="double points all month")
+
+
 class LimitsPolicy(_Section):
     """Bounds that keep one customer's state small."""
 
@@ -163,6 +227,7 @@ class LimitsPolicy(_Section):
     remembered_views: int = Field(default=50, ge=1)
     remembered_orders: int = Field(default=100, ge=1)
     remembered_favorites: int = Field(default=50, ge=1)
+    remembered_triggers: int = Field(default=64, ge=8, description="Recent trigger ids, so none fires twice.")
 
 
 class Policy(_Section):
@@ -178,6 +243,13 @@ class Policy(_Section):
     browsing: BrowsingPolicy = BrowsingPolicy()
     browse_followup: BrowseFollowupPolicy = BrowseFollowupPolicy()
     lifecycle_wakeup: LifecycleWakeupPolicy = LifecycleWakeupPolicy()
+    welcome: WelcomePolicy = WelcomePolicy()
+    usage_guide: UsageGuidePolicy = UsageGuidePolicy()
+    replenishment: ReplenishmentPolicy = ReplenishmentPolicy()
+    cross_sell: CrossSellPolicy = CrossSellPolicy()
+    tier_upgrade: TierUpgradePolicy = TierUpgradePolicy()
+    churn_warning: ChurnWarningPolicy = ChurnWarningPolicy()
+    birthday: BirthdayPolicy = BirthdayPolicy()
     limits: LimitsPolicy = LimitsPolicy()
 
     @cached_property

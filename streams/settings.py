@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     kafka_ssl_certfile: Path | None = None
     kafka_ssl_keyfile: Path | None = None
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    redis_prefix: str = "comeback:"
     policy_file: Path | None = Field(default=None, description="YAML or TOML; unset means the built-in defaults.")
     topic_prefix: str = Field(default="", description="Prepended to every topic name (isolates environments).")
     partitions: int = Field(default=4, ge=1, le=1024)

@@ -11,13 +11,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from schemas import events as ev
+from schemas.profile import CustomerProfile
 from streams.core.fold import replay
 from streams.core.state import CustomerState
 from streams.policy import Policy
 
 __all__ = [
-    "T0", "cancel", "days", "erasure", "fold", "hours", "line", "order", "policy", "price_changed",
-    "product_upserted", "refund", "stock_changed", "view",
+    "T0", "cancel", "days", "erasure", "favorite", "fold", "follow", "hours", "line", "order", "policy",
+    "price_changed", "product_upserted", "profile_changed", "refund", "stock_changed", "unfavorite", "unfollow", "view",
 ]
 
 T0 = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
@@ -41,22 +42,28 @@ def _event_id(event_id: str | None) -> str:
 
 def view(
     customer_id: str = "c1", product_id: str = "p1", category: str = "shoes", at: datetime = T0,
-    event_id: str | None = None,
+    event_id: str | None = None, session_id: str | None = None,
 ) -> ev.ProductViewed:
     return ev.ProductViewed(
         event_id=_event_id(event_id), customer_id=customer_id, product_id=product_id, category=category,
-        occurred_at=at,
+        occurred_at=at, session_id=session_id,
     )
 
 
-def line(product_id: str = "p1", category: str = "shoes", unit_price: float = 100.0, quantity: int = 1) -> ev.OrderLine:
-    return ev.OrderLine(product_id=product_id, category=category, unit_price=unit_price, quantity=quantity)
+def line(
+    product_id: str = "p1", category: str = "shoes", unit_price: float = 100.0, quantity: int = 1, *,
+    list_price: float | None = None, brand: str | None = None,
+) -> ev.OrderLine:
+    return ev.OrderLine(
+        product_id=product_id, category=category, unit_price=unit_price, quantity=quantity, list_price=list_price,
+        brand=brand,
+    )
 
 
 def order(
     customer_id: str = "c1", *, product_id: str = "p1", category: str = "shoes", total: float | None = None,
     lines: Iterable[ev.OrderLine] | None = None, order_id: str | None = None, at: datetime = T0,
-    event_id: str | None = None,
+    event_id: str | None = None, coupon_code: str | None = None, discount: float = 0.0,
 ) -> ev.OrderPlaced:
     """An order; without ``lines``, one line of ``product_id`` in ``category``. ``total`` defaults to
     the sum of the lines (and a one-line order's price to ``total``)."""
@@ -64,10 +71,10 @@ def order(
         lines = (line(product_id, category, unit_price=100.0 if total is None else total),)
     lines = tuple(lines)
     if total is None:
-        total = round(sum(item.unit_price * item.quantity for item in lines), 2)
+        total = round(sum(item.unit_price * item.quantity for item in lines) - discount, 2)
     return ev.OrderPlaced(
         event_id=_event_id(event_id), customer_id=customer_id, order_id=order_id or f"o{next(_order_ids)}",
-        lines=lines, total=total, occurred_at=at,
+        lines=lines, total=total, occurred_at=at, coupon_code=coupon_code, discount=discount,
     )
 
 
@@ -85,6 +92,36 @@ def cancel(order_id: str, customer_id: str = "c1", at: datetime = T0, event_id: 
 
 def erasure(customer_id: str = "c1", at: datetime = T0, event_id: str | None = None) -> ev.CustomerErasureRequested:
     return ev.CustomerErasureRequested(event_id=_event_id(event_id), customer_id=customer_id, occurred_at=at)
+
+
+def favorite(
+    product_id: str = "p1", category: str | None = "shoes", customer_id: str = "c1", at: datetime = T0,
+    event_id: str | None = None,
+) -> ev.FavoriteAdded:
+    return ev.FavoriteAdded(
+        event_id=_event_id(event_id), customer_id=customer_id, product_id=product_id, category=category, occurred_at=at,
+    )
+
+
+def unfavorite(
+    product_id: str = "p1", customer_id: str = "c1", at: datetime = T0, event_id: str | None = None,
+) -> ev.FavoriteRemoved:
+    return ev.FavoriteRemoved(event_id=_event_id(event_id), customer_id=customer_id, product_id=product_id, occurred_at=at)
+
+
+def follow(customer_id: str = "c1", at: datetime = T0, event_id: str | None = None) -> ev.ShopFollowed:
+    return ev.ShopFollowed(event_id=_event_id(event_id), customer_id=customer_id, occurred_at=at)
+
+
+def unfollow(customer_id: str = "c1", at: datetime = T0, event_id: str | None = None) -> ev.ShopUnfollowed:
+    return ev.ShopUnfollowed(event_id=_event_id(event_id), customer_id=customer_id, occurred_at=at)
+
+
+def profile_changed(
+    customer_id: str = "c1", at: datetime = T0, event_id: str | None = None, **fields: Any,
+) -> ev.CustomerProfileChanged:
+    """A profile change with only the given fields (timezone, birthday, consents, gender, age_band)."""
+    return ev.CustomerProfileChanged(event_id=_event_id(event_id), customer_id=customer_id, occurred_at=at, **fields)
 
 
 def stock_changed(product_id: str = "p1", available: int = 10, at: datetime = T0) -> ev.StockLevelChanged:
@@ -111,3 +148,17 @@ def policy(**section_overrides: Mapping[str, Any] | str) -> Policy:
 def fold(*events: ev.CustomerEvent, customer_id: str = "c1", using: Policy | None = None) -> CustomerState:
     """The state after folding ``events`` in order from a fresh customer."""
     return replay(customer_id, events, (using or Policy()).limits)
+
+
+def profile(customer_id: str = "c1", **fields: Any) -> CustomerProfile:
+    """A read model as ``derive_profile`` would make it: an active member with one order in shoes."""
+    defaults: dict[str, Any] = {
+        "revision": 1, "as_of": T0, "lifecycle": "active", "tier": "member", "recency_score": 5,
+        "frequency_score": 1, "monetary_score": 2, "segments": ("potential",), "order_count": 1,
+        "total_spent": 100.0, "average_order_value": 100.0, "max_order_value": 100.0, "first_order_at": T0,
+        "last_order_at": T0, "days_since_last_order": 0, "purchasing_power": "medium", "price_sensitivity": "low",
+        "discount_share": 0.0, "average_discount_depth": 0.0, "top_categories": ("shoes",), "top_brands": (),
+        "next_purchases": (), "favorites_unbought": (), "browse_streak": 0, "follows_shop": None, "consents": {},
+        "timezone": None, "birthday": None,
+    }
+    return CustomerProfile(customer_id=customer_id, **(defaults | fields))

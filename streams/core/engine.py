@@ -14,6 +14,15 @@ from streams.rules import RULES, RULES_BY_NAME
 __all__ = ["advance", "handle_event"]
 
 
+def _once(decision: Decision, policy: Policy) -> Decision:
+    """Drop triggers this customer was already sent (same id) and remember the new ones."""
+    fresh = tuple({t.trigger_id: t for t in decision.triggers if t.trigger_id not in decision.state.fired_trigger_ids}.values())
+    if not fresh:
+        return Decision(decision.state)
+    fired = (*decision.state.fired_trigger_ids, *(t.trigger_id for t in fresh))[-policy.limits.remembered_triggers:]
+    return Decision(decision.state.model_copy(update={"fired_trigger_ids": fired}), fresh)
+
+
 def advance(state: CustomerState, now: datetime, policy: Policy) -> Decision:
     """Fire every timer due at or before ``now``, earliest first; each rule re-checks its conditions."""
     triggers: list = []
@@ -23,7 +32,7 @@ def advance(state: CustomerState, now: datetime, policy: Policy) -> Decision:
         state = state.model_copy(update={"timers": remaining, "revision": state.revision + 1})
         decision = RULES_BY_NAME[timer.kind].decide(state, TimerDue(timer), max(now, timer.due_at), policy)
         state, triggers = decision.state, [*triggers, *decision.triggers]
-    return Decision(state, tuple(triggers))
+    return _once(Decision(state, tuple(triggers)), policy)
 
 
 def handle_event(state: CustomerState, event: ev.CustomerEvent, now: datetime, policy: Policy) -> Decision:
@@ -38,5 +47,6 @@ def handle_event(state: CustomerState, event: ev.CustomerEvent, now: datetime, p
     for rule in RULES:
         decision = rule.decide(state, event, now, policy)
         state, triggers = decision.state, [*triggers, *decision.triggers]
-    after = advance(state, now, policy)
-    return Decision(after.state, (*triggers, *after.triggers))
+    decided = _once(Decision(state, tuple(triggers)), policy)
+    after = advance(decided.state, now, policy)
+    return Decision(after.state, (*decided.triggers, *after.triggers))

@@ -98,6 +98,7 @@ class CustomerState(Contract):
     facts: dict[str, Stamped] = Field(default_factory=dict, description="Profile, consent and follow facts.")
     timers: tuple[Timer, ...] = ()
     seen_event_ids: tuple[str, ...] = Field(default=(), description="Recent event ids, for dedupe (bounded).")
+    fired_trigger_ids: tuple[str, ...] = Field(default=(), description="Recent trigger ids, never emitted twice.")
     last_event_at: AwareDatetime | None = None
 
     @property

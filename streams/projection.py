@@ -1,0 +1,262 @@
+"""The live profile view in Redis: one hash per customer and segment index sets, written atomically.
+
+Layout (``{prefix}`` is ``COMEBACK_REDIS_PREFIX``, ``comeback:`` by default)::
+
+    {prefix}profile:{customer_id}   hash: every CustomerProfile field (strings as they are, other values
+                                    as JSON, null fields left out), including ``revision``, plus ``_tags``
+                                    (a JSON list of the ``name:value`` tags below, to untag on change)
+    {prefix}tag:{name}:{value}      set of customer ids, for each tag name in TAGS: lifecycle, tier,
+                                    segment (each named segment), purchasing_power, price_sensitivity,
+                                    category (each of top_categories)
+
+Writes go through Lua scripts (EVALSHA, EVAL when the server does not know them yet), so a replace or an
+erasure moves a customer between tag sets without a reader or a concurrent writer seeing half of it. A
+profile with a lower revision than the stored one, or the same revision and the same fields, changes
+nothing: replays and stale writers cannot go back. The scripts touch tag keys they compute themselves,
+so they need a standalone Redis (or a single hash slot), as the audience intersections do anyway.
+
+The CLI uses the sync client; the worker uses ``ProfileProjector`` on an asyncio client, which keeps
+processing while Redis is down and catches up when it is back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, get_origin
+
+import redis
+import redis.asyncio
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from schemas.profile import CustomerProfile
+
+__all__ = [
+    "TAGS", "ProfileProjector", "audience", "connect", "connect_async", "decode_profile", "encode_profile",
+    "erase_profile", "profile_key", "profile_tags", "read_profile", "tag_key", "write_profile",
+]
+
+log = logging.getLogger(__name__)
+
+_TAG_VALUES: dict[str, Callable[[CustomerProfile], Iterable[str]]] = {
+    "lifecycle": lambda p: (p.lifecycle,),
+    "tier": lambda p: (p.tier,),
+    "segment": lambda p: p.segments,
+    "purchasing_power": lambda p: (p.purchasing_power,),
+    "price_sensitivity": lambda p: (p.price_sensitivity,),
+    "category": lambda p: p.top_categories,
+}
+TAGS: tuple[str, ...] = tuple(_TAG_VALUES)
+_TAGS_FIELD = "_tags"
+_STRUCTURED = frozenset(
+    name for name, field in CustomerProfile.model_fields.items() if get_origin(field.annotation) in (tuple, dict)
+)
+# Fail fast: one immediate reconnect (a pooled connection may be stale), then report the error.
+_CLIENT_OPTIONS: dict[str, Any] = {"socket_connect_timeout": 1.0, "socket_timeout": 2.0, "decode_responses": True}
+
+_UNTAG = """
+local function untag(key, tag_prefix, member)
+  local stored = redis.call('HGET', key, '_tags')
+  if stored then
+    for _, tag in ipairs(cjson.decode(stored)) do redis.call('SREM', tag_prefix .. tag, member) end
+  end
+  return redis.call('DEL', key)
+end
+"""
+# KEYS[1] the profile hash; ARGV: tag key prefix, customer id, revision, then field/value pairs.
+_WRITE = _UNTAG + """
+local stored = tonumber(redis.call('HGET', KEYS[1], 'revision'))
+local revision = tonumber(ARGV[3])
+if stored and revision < stored then return 0 end
+if stored == revision and redis.call('HLEN', KEYS[1]) * 2 == #ARGV - 3 then
+  local same = true
+  for i = 4, #ARGV, 2 do
+    if redis.call('HGET', KEYS[1], ARGV[i]) ~= ARGV[i + 1] then same = false break end
+  end
+  if same then return 0 end
+end
+untag(KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+for _, tag in ipairs(cjson.decode(redis.call('HGET', KEYS[1], '_tags'))) do
+  redis.call('SADD', ARGV[1] .. tag, ARGV[2])
+end
+return 1
+"""
+# KEYS[1] the profile hash; ARGV: tag key prefix, customer id.
+_ERASE = _UNTAG + "return untag(KEYS[1], ARGV[1], ARGV[2])"
+
+
+def connect(url: str) -> redis.Redis:
+    """A sync client that fails fast instead of retrying for seconds."""
+    return redis.Redis.from_url(url, retry=Retry(NoBackoff(), 1), **_CLIENT_OPTIONS)
+
+
+def connect_async(url: str) -> redis.asyncio.Redis:
+    """The asyncio twin of ``connect``, for the worker."""
+    return redis.asyncio.Redis.from_url(url, retry=AsyncRetry(NoBackoff(), 1), **_CLIENT_OPTIONS)
+
+
+def profile_key(prefix: str, customer_id: str) -> str:
+    return f"{prefix}profile:{customer_id}"
+
+
+def tag_key(prefix: str, name: str, value: str) -> str:
+    return f"{prefix}tag:{name}:{value}"
+
+
+def profile_tags(profile: CustomerProfile) -> tuple[str, ...]:
+    """The ``name:value`` tags the profile is indexed under, in TAGS order, without repeats."""
+    return tuple(dict.fromkeys(f"{name}:{value}" for name, values in _TAG_VALUES.items() for value in values(profile)))
+
+
+def encode_profile(profile: CustomerProfile) -> dict[str, str]:
+    """The hash fields of a profile: strings as they are, other values as JSON, nulls left out."""
+    values = profile.model_dump(mode="json", exclude_none=True)
+    return {name: value if isinstance(value, str) else json.dumps(value) for name, value in values.items()}
+
+
+def decode_profile(fields: Mapping[str, str]) -> CustomerProfile:
+    """The profile stored in a hash (fields that are not the profile's, like ``_tags``, are ignored)."""
+    values = {
+        name: json.loads(raw) if name in _STRUCTURED else raw
+        for name, raw in fields.items() if name in CustomerProfile.model_fields
+    }
+    return CustomerProfile.model_validate(dict.fromkeys(CustomerProfile.model_fields) | values)
+
+
+@dataclass(frozen=True)
+class _ScriptCall:
+    """One Lua script invocation, run on a sync or an asyncio client."""
+
+    source: str
+    keys: list[str]
+    args: list[str]
+
+    def run(self, client: redis.Redis) -> bool:
+        return bool(client.register_script(self.source)(self.keys, self.args))
+
+    async def run_async(self, client: redis.asyncio.Redis) -> bool:
+        return bool(await client.register_script(self.source)(self.keys, self.args))
+
+
+def _write_call(prefix: str, profile: CustomerProfile) -> _ScriptCall:
+    fields = encode_profile(profile) | {_TAGS_FIELD: json.dumps(profile_tags(profile))}
+    pairs = [item for field in fields.items() for item in field]
+    return _ScriptCall(
+        _WRITE, [profile_key(prefix, profile.customer_id)],
+        [f"{prefix}tag:", profile.customer_id, str(profile.revision), *pairs],
+    )
+
+
+def _erase_call(prefix: str, customer_id: str) -> _ScriptCall:
+    return _ScriptCall(_ERASE, [profile_key(prefix, customer_id)], [f"{prefix}tag:", customer_id])
+
+
+def write_profile(client: redis.Redis, prefix: str, profile: CustomerProfile) -> bool:
+    """Store the profile unless the stored one is newer or the same; True when something changed."""
+    return _write_call(prefix, profile).run(client)
+
+
+def erase_profile(client: redis.Redis, prefix: str, customer_id: str) -> bool:
+    """Delete the customer's hash and take it out of its tag sets; True when there was one."""
+    return _erase_call(prefix, customer_id).run(client)
+
+
+def read_profile(client: redis.Redis, prefix: str, customer_id: str) -> CustomerProfile | None:
+    fields = client.hgetall(profile_key(prefix, customer_id))
+    return decode_profile(fields) if fields else None
+
+
+def audience(client: redis.Redis, prefix: str, **filters: str | Iterable[str]) -> list[str]:
+    """Ids of the customers matching every filter, sorted; several values for one tag match any of them.
+
+    ``audience(client, prefix, lifecycle="sleeping", category=["yoga", "running"])``
+    """
+    unknown = sorted(set(filters) - set(TAGS))
+    if unknown or not filters:
+        raise ValueError(f"filter by at least one of {', '.join(TAGS)}" + (f"; unknown: {unknown}" if unknown else ""))
+    groups = [
+        [tag_key(prefix, name, value) for value in dict.fromkeys([values] if isinstance(values, str) else values)]
+        for name, values in filters.items()
+    ]
+    keys: list[str] = []
+    unions: list[str] = []
+    with client.pipeline(transaction=True) as pipe:  # MULTI/EXEC: the fixed temporary names cannot collide
+        for group in groups:
+            if len(group) == 1:
+                keys.append(group[0])
+            else:
+                unions.append(f"{prefix}tmp:audience:{len(unions)}")
+                keys.append(unions[-1])
+                pipe.sunionstore(unions[-1], group)
+        pipe.sinter(keys)
+        if unions:
+            pipe.delete(*unions)
+        results = pipe.execute()
+    return sorted(results[len(unions)])
+
+
+class ProfileProjector:
+    """The worker's writer: never raises on a Redis failure, remembers who to rewrite and catches up.
+
+    While Redis is down nothing is tried per record; ``catch_up`` (from a timer) checks it, replays the
+    pending erasures, then rewrites the pending customers from their current state. Logs once when
+    Redis goes down and once when it is back.
+    """
+
+    def __init__(self, client: redis.asyncio.Redis, prefix: str) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._stale: set[str] = set()
+        self._erased: set[str] = set()
+        self._down = False
+
+    @property
+    def pending(self) -> frozenset[str]:
+        """Customers whose Redis entries are behind their state."""
+        return frozenset(self._stale | self._erased)
+
+    async def project(self, profile: CustomerProfile) -> None:
+        if self._down or not await self._attempt(_write_call(self._prefix, profile).run_async(self._client)):
+            self._stale.add(profile.customer_id)
+
+    async def erase(self, customer_id: str) -> None:
+        self._stale.discard(customer_id)
+        if self._down or not await self._attempt(_erase_call(self._prefix, customer_id).run_async(self._client)):
+            self._erased.add(customer_id)
+
+    async def catch_up(self, load: Callable[[str], CustomerProfile | None]) -> None:
+        """Retry what is pending; ``load`` gives a customer's current profile (None: not held here, skip)."""
+        if self._down and not await self._attempt(self._client.ping()):
+            return
+        caught_up = 0
+        while self._erased or self._stale:
+            erasing = bool(self._erased)
+            customer_id = (self._erased if erasing else self._stale).pop()
+            if erasing:
+                call = _erase_call(self._prefix, customer_id)
+            elif (profile := load(customer_id)) is not None:
+                call = _write_call(self._prefix, profile)
+            else:
+                continue
+            if not await self._attempt(call.run_async(self._client)):
+                (self._erased if erasing else self._stale).add(customer_id)
+                return
+            caught_up += 1
+        if self._down:
+            self._down = False
+            log.info("redis is back: %d pending profile updates written", caught_up)
+
+    async def _attempt(self, operation: Awaitable[object]) -> bool:
+        try:
+            await operation
+        except redis.RedisError as exc:
+            if not self._down:
+                self._down = True
+                log.warning("redis unavailable, queueing profile updates until it is back: %r", exc)
+            return False
+        return True
