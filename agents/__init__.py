@@ -1,5 +1,5 @@
 """Faust agents and timers: each only hands records to streams.shell."""
 
-from agents import catalog, customers, timers
+from agents import catalog, customers, profiles, timers, web
 
-__all__ = ["catalog", "customers", "timers"]
+__all__ = ["catalog", "customers", "profiles", "timers", "web"]

@@ -1,10 +1,11 @@
-"""Product-keyed catalog input: stock, prices and catalog facts."""
+"""Product-keyed input: stock, prices and catalog facts, and customers' interest in products."""
 
-from streams.app import app, catalog_topic
-from streams.shell import guarded, process_catalog_record
+from streams.app import app, catalog_topics
+from streams.catalog_shell import process_catalog_record
+from streams.shell import guarded
 
 
-@app.agent(catalog_topic)
+@app.agent(catalog_topics)
 async def fold_catalog_events(stream) -> None:  # type: ignore[no-untyped-def]
     async for record in stream.events():
         await guarded(record, process_catalog_record)

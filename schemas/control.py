@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from schemas.base import Contract, Identifier
 
-__all__ = ["CONTROL_TYPES", "TimerTick", "WatermarkAdvanced"]
+__all__ = ["CONTROL_TYPES", "ProductAlert", "TimerTick", "WatchChanged", "WatermarkAdvanced"]
 
 
 class TimerTick(Contract):
@@ -27,4 +27,36 @@ class WatermarkAdvanced(Contract):
     at: AwareDatetime
 
 
-CONTROL_TYPES: dict[str, type[Contract]] = {"timer_tick": TimerTick, "watermark_advanced": WatermarkAdvanced}
+class WatchChanged(Contract):
+    """A customer's interest in a product changed; keyed by product_id so the product side keeps its watchers.
+
+    ``interest`` none means: stop watching (bought, unfavorited, or the view is too old).
+    """
+
+    type: Literal["watch_changed"] = "watch_changed"
+    product_id: Identifier
+    customer_id: Identifier
+    interest: Literal["favorite", "viewed", "none"]
+    until: AwareDatetime | None = Field(default=None, description="A viewed interest lapses then.")
+    at: AwareDatetime
+
+
+class ProductAlert(Contract):
+    """Stock or price moved on a product the customer watches; keyed by customer_id (fan-out result)."""
+
+    type: Literal["product_alert"] = "product_alert"
+    customer_id: Identifier
+    product_id: Identifier
+    category: Identifier | None = None
+    kind: Literal["low_stock", "back_in_stock", "price_drop"]
+    at: AwareDatetime = Field(description="When the stock or price event happened.")
+    available: int | None = None
+    old_price: float | None = None
+    new_price: float | None = None
+    cycle: int = Field(ge=0, description="The product's restock cycle: one low-stock alert per cycle.")
+
+
+CONTROL_TYPES: dict[str, type[Contract]] = {
+    "timer_tick": TimerTick, "watermark_advanced": WatermarkAdvanced, "watch_changed": WatchChanged,
+    "product_alert": ProductAlert,
+}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from schemas import events as ev
-from schemas.control import TimerTick, WatermarkAdvanced
+from schemas.control import ProductAlert, TimerTick, WatchChanged, WatermarkAdvanced
 from schemas.dead_letter import DeadLetter
 from schemas.triggers import Trigger
 
@@ -41,8 +41,10 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("catalog", "comeback.catalog", "product_id",
               (ev.StockLevelChanged, ev.PriceChanged, ev.ProductUpserted),
               "Stock levels, prices and catalog facts.", "in"),
-    TopicSpec("ticks", "comeback.ticks", "customer_id", (TimerTick,),
-              "Internal: wakes customers whose timers are due.", "internal"),
+    TopicSpec("ticks", "comeback.ticks", "customer_id", (TimerTick, ProductAlert),
+              "Internal: wakes customers whose timers are due; product alerts fanned out to watchers.", "internal"),
+    TopicSpec("watchers", "comeback.product-watchers", "product_id", (WatchChanged,),
+              "Internal: customers' interest in products, repartitioned by product.", "internal"),
     TopicSpec("triggers", "comeback.triggers", "customer_id", (Trigger,),
               "Decisions to reach out, for the notification services.", "out"),
     TopicSpec("dead_letters", "comeback.dead-letters", "original key", (DeadLetter,),

@@ -14,7 +14,7 @@ from streams.settings import Settings
 
 __all__ = ["TopicLayoutError", "create_topics", "wait_for_topics"]
 
-_CO_PARTITIONED = tuple(t for t in TOPICS if t.key == "customer_id")
+_CO_PARTITIONED = tuple(t for t in TOPICS if t.key in ("customer_id", "product_id"))
 
 
 class TopicLayoutError(RuntimeError):

@@ -16,8 +16,9 @@ from streams.settings import Settings
 from streams.timer_index import TimerIndex
 
 __all__ = [
-    "POLICY", "SETTINGS", "app", "catalog_topic", "clock", "customer_topics", "customer_to_state",
-    "dead_letter_topic", "product_to_state", "spec_for_topic", "ticks_topic", "timer_index", "triggers_topic",
+    "POLICY", "SETTINGS", "app", "catalog_topics", "clock", "customer_topics", "customer_to_state",
+    "dead_letter_topic", "product_to_state", "product_to_watchers", "spec_for_topic", "ticks_topic", "timer_index",
+    "triggers_topic", "watchers_topic",
 ]
 
 
@@ -71,7 +72,8 @@ def _topic(*specs: TopicSpec) -> faust.TopicT:
 
 
 customer_topics = _topic(*(s for s in TOPICS if s.key == "customer_id" and s.direction != "out"))
-catalog_topic = _topic(by_role("catalog"))
+catalog_topics = _topic(by_role("catalog"), by_role("watchers"))
+watchers_topic = _topic(by_role("watchers"))
 ticks_topic = _topic(by_role("ticks"))
 triggers_topic = _topic(by_role("triggers"))
 dead_letter_topic = _topic(by_role("dead_letters"))
@@ -84,3 +86,4 @@ def spec_for_topic(name: str) -> TopicSpec:
 
 customer_to_state = app.Table("customer_to_state", partitions=SETTINGS.partitions)
 product_to_state = app.Table("product_to_state", partitions=SETTINGS.partitions)
+product_to_watchers = app.Table("product_to_watchers", partitions=SETTINGS.partitions)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
+import redis
+
 from streams.policy import PolicyError, load_policy
+from streams.projection import TAGS, connect
 from streams.settings import Settings, masked
 
 __all__ = ["main"]
@@ -54,6 +58,61 @@ def _demo(args: argparse.Namespace) -> int:
     return run_dev(demo=True)
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    from streams.simulator import simulate_shop, write_jsonl
+
+    events = simulate_shop(args.seed, args.customers, args.days, args.start)
+    if args.out == "-":
+        count = write_jsonl(events, sys.stdout)
+    else:
+        with open(args.out, "w", encoding="utf-8") as out:
+            count = write_jsonl(events, out)
+    print(f"comeback: simulated {count} events", file=sys.stderr)
+    return 0
+
+
+def _profile(args: argparse.Namespace) -> int:
+    from streams.projection import read_profile
+
+    settings = Settings()
+    with connect(settings.redis_url.get_secret_value()) as client:
+        profile = read_profile(client, settings.redis_prefix, args.customer_id)
+    if profile is None:
+        print(f"comeback: no profile of customer {args.customer_id!r} in redis (prefix {settings.redis_prefix!r})",
+              file=sys.stderr)
+        return 1
+    print(profile.model_dump_json(indent=2))
+    return 0
+
+
+def _audience(args: argparse.Namespace) -> int:
+    from streams.projection import audience
+
+    filters = {name: values for name in TAGS if (values := getattr(args, name))}
+    if not filters:
+        print(f"comeback: give at least one of --{', --'.join(t.replace('_', '-') for t in TAGS)}", file=sys.stderr)
+        return 2
+    settings = Settings()
+    with connect(settings.redis_url.get_secret_value()) as client:
+        customers = audience(client, settings.redis_prefix, **filters)
+    for customer_id in customers:
+        print(customer_id)
+    print(f"{len(customers)} customers", file=sys.stderr)
+    return 0
+
+
+def _rebuild_profiles(args: argparse.Namespace) -> int:
+    from streams.rebuild import RebuildError, rebuild_profiles
+
+    try:
+        result = rebuild_profiles(Settings())
+    except RebuildError as exc:
+        print(f"comeback: {exc}", file=sys.stderr)
+        return 1
+    print(f"{result.customers} customers: {result.written} profiles written, {result.erased} erased")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="comeback", description="Customer-retention engine on Kafka.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -62,12 +121,29 @@ def _parser() -> argparse.ArgumentParser:
         "worker": (_worker, "run a stream worker against COMEBACK_KAFKA_BOOTSTRAP"),
         "dev": (_dev, "run the embedded broker, redis-server and a worker until Ctrl-C"),
         "demo": (_demo, "run the embedded stack, feed the built-in sample and print the triggers"),
+        "rebuild-profiles": (_rebuild_profiles, "restore the redis profile view from the customer_to_state changelog"),
     }
     for name, (handler, help_text) in simple.items():
         commands.add_parser(name, help=help_text).set_defaults(handler=handler)
     schema = commands.add_parser("schema", help="write JSON Schema for every model and an AsyncAPI document")
     schema.add_argument("--out", default="schema-out", help="directory to write into (default: schema-out)")
     schema.set_defaults(handler=_schema)
+    simulate = commands.add_parser("simulate", help="write the events of a simulated shop as JSON Lines")
+    simulate.add_argument("--seed", type=int, default=1, help="same seed, same events (default: 1)")
+    simulate.add_argument("--customers", type=int, default=1000, help="number of customers (default: 1000)")
+    simulate.add_argument("--days", type=int, default=365, help="length of the period (default: 365)")
+    simulate.add_argument("--start", type=datetime.fromisoformat, default="2026-01-01",
+                          help="ISO date or time the period starts; without an offset, Asia/Shanghai (default: 2026-01-01)")
+    simulate.add_argument("--out", default="-", help="file to write, - for stdout (default: -)")
+    simulate.set_defaults(handler=_simulate)
+    profile = commands.add_parser("profile", help="print a customer's profile from redis as JSON")
+    profile.add_argument("customer_id")
+    profile.set_defaults(handler=_profile)
+    audience = commands.add_parser("audience", help="print the ids of the customers matching every filter (redis)")
+    for tag in TAGS:
+        audience.add_argument(f"--{tag.replace('_', '-')}", dest=tag, action="append", metavar="VALUE",
+                              help="repeat to match any of several values")
+    audience.set_defaults(handler=_audience)
     topics = commands.add_parser("topics", help="manage topics").add_subparsers(dest="topics_command", required=True)
     topics.add_parser("create", help="create every topic (idempotent)").set_defaults(handler=_topics_create)
     return parser
@@ -80,3 +156,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PolicyError as exc:
         print(f"comeback: {exc}", file=sys.stderr)
         return 2
+    except redis.RedisError as exc:
+        print(f"comeback: redis: {exc}", file=sys.stderr)
+        return 1

@@ -11,7 +11,7 @@ from kafka import KafkaConsumer
 
 from schemas.base import Envelope
 from schemas.dead_letter import DeadLetter
-from schemas.events import EVENT_ADAPTER, CustomerEvent
+from schemas.events import EVENT_ADAPTER
 from schemas.topics import by_role
 from schemas.triggers import Trigger
 from streams.core.offline import run_offline
@@ -43,8 +43,7 @@ def run_demo(settings: Settings, timeout: float = 100.0) -> int:
     """Feed the sample, print triggers and dead letters as they arrive; 0 when the worker matched the core."""
     events = load_sample()
     until = max(e.occurred_at for e in events) + timedelta(days=1)
-    customer_events: list[CustomerEvent] = [e for e in events if hasattr(e, "customer_id")]  # type: ignore[misc]
-    _, expected = run_offline(customer_events, load_policy(settings.policy_file), until)
+    _, expected = run_offline(events, load_policy(settings.policy_file), until)
     topics = [settings.topic_name(by_role(role)) for role in ("triggers", "dead_letters")]
     consumer = KafkaConsumer(*topics, bootstrap_servers=settings.kafka_bootstrap.split(","),
                              auto_offset_reset="earliest", allow_auto_create_topics=False,

@@ -11,6 +11,7 @@ import tomllib
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from zoneinfo import available_timezones
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from schemas.triggers import Offer
 
 __all__ = [
-    "BirthdayPolicy", "ChurnWarningPolicy", "CrossSellPolicy", "ReplenishmentPolicy", "TierUpgradePolicy",
+    "BirthdayPolicy", "ProductAlertsPolicy", "ChurnWarningPolicy", "CrossSellPolicy", "ReplenishmentPolicy", "TierUpgradePolicy",
     "UsageGuidePolicy", "WelcomePolicy", "AffinityPolicy", "BrowseFollowupPolicy", "BrowsingPolicy", "LifecyclePolicy", "LifecycleWakeupPolicy", "LimitsPolicy", "Policy", "PolicyError",
     "PriceSensitivityPolicy", "RepurchasePolicy", "RfmPolicy", "SegmentPolicy", "ShopPolicy", "TierPolicy", "load_policy",
 ]
@@ -219,6 +220,24 @@ class BirthdayPolicy(_Section):
     default_timezone: str = "Asia/Shanghai"
     offer: Offer = Offer(kind="points", level=1, value=2, valid_days=28, description="double points all month")
 
+    @model_validator(mode="after")
+    def _known_zone(self) -> BirthdayPolicy:
+        if self.default_timezone not in available_timezones():
+            raise ValueError(f"unknown IANA time zone {self.default_timezone!r}")
+        return self
+
+
+class ProductAlertsPolicy(_Section):
+    """favorite_low_stock, back_in_stock and price_drop on products customers watch."""
+
+    enabled: bool = True
+    low_stock_threshold: int = Field(default=10, ge=1, description="Alert favoriters at or below this many units.")
+    price_drop_min_percent: float = Field(default=10, gt=0, lt=100, description="A drop of at least this percent.")
+    viewed_within_days: float = Field(default=30, gt=0, description="A view keeps the customer watching this long.")
+    low_stock_offer: Offer = Offer(kind="none", level=0, description="only a few left")
+    back_in_stock_offer: Offer = Offer(kind="none", level=0, description="back in stock")
+    price_drop_offer: Offer = Offer(kind="none", level=0, description="price dropped on an item you looked at")
+
 
 class LimitsPolicy(_Section):
     """Bounds that keep one customer's state small."""
@@ -228,6 +247,7 @@ class LimitsPolicy(_Section):
     remembered_orders: int = Field(default=100, ge=1)
     remembered_favorites: int = Field(default=50, ge=1)
     remembered_triggers: int = Field(default=64, ge=8, description="Recent trigger ids, so none fires twice.")
+    watchers_per_product: int = Field(default=100_000, ge=1, description="Customers a product alerts at most.")
 
 
 class Policy(_Section):
@@ -250,6 +270,7 @@ class Policy(_Section):
     tier_upgrade: TierUpgradePolicy = TierUpgradePolicy()
     churn_warning: ChurnWarningPolicy = ChurnWarningPolicy()
     birthday: BirthdayPolicy = BirthdayPolicy()
+    product_alerts: ProductAlertsPolicy = ProductAlertsPolicy()
     limits: LimitsPolicy = LimitsPolicy()
 
     @cached_property

@@ -257,6 +257,6 @@ class ProfileProjector:
         except redis.RedisError as exc:
             if not self._down:
                 self._down = True
-                log.warning("redis unavailable, queueing profile updates until it is back: %r", exc)
+                log.warning("redis unavailable, queueing profile updates until it is back: %s", exc)
             return False
         return True

@@ -13,28 +13,34 @@ import faust
 from faust.types import TP
 from pydantic import BaseModel
 
-from schemas.control import TimerTick, WatermarkAdvanced
-from schemas.events import CustomerEvent
+from schemas.base import Envelope
+from schemas.control import ProductAlert, TimerTick, WatermarkAdvanced
+from schemas.events import CustomerErasureRequested, CustomerEvent
+from schemas.profile import CustomerProfile
 from schemas.topics import INPUT_TOPICS
 from schemas.triggers import Trigger
 from streams.app import (
-    POLICY, SETTINGS, clock, customer_to_state, dead_letter_topic, product_to_state, spec_for_topic, ticks_topic,
-    timer_index, triggers_topic,
+    POLICY, SETTINGS, clock, customer_to_state, dead_letter_topic, spec_for_topic, ticks_topic,
+    timer_index, triggers_topic, watchers_topic,
 )
 from streams.core.decision import Decision
-from streams.core.engine import advance, handle_event
-from streams.core.products import ProductState, evolve_product
+from streams.core.engine import advance, handle_alert, handle_event
+from streams.core.interest import watch_changes
+from streams.core.profile import derive_profile
 from streams.clock import WallClock
 from streams.core.state import CustomerState, initial_state
 from streams.intake import Rejection, dead_letter, decode
+from streams.projection import ProfileProjector, connect_async
 
 __all__ = [
-    "guarded", "process_catalog_record", "process_customer_record", "rebuild_timer_index", "track_assigned",
-    "wake_due_customers",
+    "current_profile", "guarded", "process_catalog_record", "process_customer_record", "projector",
+    "rebuild_timer_index", "stored_state", "track_assigned", "wake_due_customers",
 ]
 
 log = logging.getLogger(__name__)
+CustomerMessage = TimerTick | ProductAlert | CustomerEvent
 EVENT_TIME_SOURCES = frozenset(SETTINGS.topic_name(spec) for spec in INPUT_TOPICS if spec.key == "customer_id")
+projector = ProfileProjector(connect_async(SETTINGS.redis_url.get_secret_value()), SETTINGS.redis_prefix)
 
 
 async def _reject(record: faust.types.EventT, rejection: Rejection) -> None:
@@ -47,7 +53,7 @@ async def _reject(record: faust.types.EventT, rejection: Rejection) -> None:
     await dead_letter_topic.send(key=message.key, value=letter.model_dump_json().encode())
 
 
-async def _decode_or_reject(record: faust.types.EventT) -> BaseModel | None:
+async def decode_or_reject(record: faust.types.EventT) -> BaseModel | None:
     message = record.message
     decoded = decode(message.key, message.value, spec_for_topic(message.topic), SETTINGS.max_message_bytes)
     if isinstance(decoded, Rejection):
@@ -72,16 +78,43 @@ async def _emit(triggers: tuple[Trigger, ...]) -> None:
         await delivery
 
 
-def _load_customer(customer_id: str) -> CustomerState:
+def stored_state(customer_id: str) -> CustomerState | None:
+    """The customer's state in this worker's table; None for a customer it has never stored."""
     stored = customer_to_state.get(customer_id)
-    return initial_state(customer_id) if stored is None else CustomerState.model_validate(stored)
+    return None if stored is None else CustomerState.model_validate(stored)
 
 
-def _decide(state: CustomerState, message: TimerTick | CustomerEvent, source: tuple[str, int]) -> Decision:
+def _load_customer(customer_id: str) -> CustomerState:
+    state = stored_state(customer_id)
+    return initial_state(customer_id) if state is None else state
+
+
+def current_profile(state: CustomerState) -> CustomerProfile:
+    return derive_profile(state, clock.now(), POLICY)
+
+
+async def _project(message: CustomerMessage, state: CustomerState) -> None:
+    """Mirror a stored change to the Redis view; an erasure deletes the customer's entries there."""
+    if isinstance(message, CustomerErasureRequested):
+        await projector.erase(state.customer_id)
+    else:
+        await projector.project(current_profile(state))
+
+
+def _decide(state: CustomerState, message: CustomerMessage, source: tuple[str, int]) -> Decision:
     if isinstance(message, TimerTick):
         return advance(state, clock.now(), POLICY)
+    if isinstance(message, ProductAlert):
+        return handle_alert(state, message, clock.now(), POLICY)
     clock.observe(message.occurred_at, source)
     return handle_event(state, message, clock.now(), POLICY)
+
+
+async def _send_watch_changes(before: CustomerState, after: CustomerState, message: CustomerMessage) -> None:
+    """Keep the product side's watchers in step (repartitioned by product through the watchers topic)."""
+    at = message.occurred_at if isinstance(message, Envelope) else message.at
+    for change in watch_changes(before, after, POLICY.product_alerts, at):
+        await watchers_topic.send(key=change.product_id.encode(), value=change.model_dump_json().encode())
 
 
 def track_assigned(assigned: Iterable[TP]) -> None:
@@ -92,7 +125,7 @@ def track_assigned(assigned: Iterable[TP]) -> None:
 
 
 async def process_customer_record(record: faust.types.EventT) -> None:
-    decoded = await _decode_or_reject(record)
+    decoded = await decode_or_reject(record)
     if isinstance(decoded, WatermarkAdvanced):
         clock.observe(decoded.at, (record.message.topic, record.message.partition))
     elif decoded is not None:
@@ -102,19 +135,10 @@ async def process_customer_record(record: faust.types.EventT) -> None:
         decision = _decide(state, decoded, source)  # type: ignore[arg-type]
         await _emit(decision.triggers)
         if decision.state != state:
+            await _send_watch_changes(state, decision.state, decoded)  # type: ignore[arg-type]
             customer_to_state[customer_id] = decision.state.model_dump(mode="json")
+            await _project(decoded, decision.state)  # type: ignore[arg-type]
         timer_index.set(customer_id, decision.state.next_due)
-
-
-async def process_catalog_record(record: faust.types.EventT) -> None:
-    decoded = await _decode_or_reject(record)
-    if decoded is None:
-        return
-    stored = product_to_state.get(decoded.product_id)
-    state = ProductState(product_id=decoded.product_id) if stored is None else ProductState.model_validate(stored)
-    updated = evolve_product(state, decoded)  # type: ignore[arg-type]
-    if updated != state:
-        product_to_state[decoded.product_id] = updated.model_dump(mode="json")
 
 
 async def wake_due_customers() -> int:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from schemas import events as ev
+from schemas.control import ProductAlert
 from schemas.triggers import Offer, ProductRef, Trigger, TriggerType, trigger_id_for
 from schemas.events import Channel
 from streams.core.profile import derive_profile, snapshot
@@ -24,7 +25,7 @@ class TimerDue:
     timer: Timer
 
 
-Stimulus = ev.CustomerEvent | TimerDue
+Stimulus = ev.CustomerEvent | TimerDue | ProductAlert
 
 
 @dataclass(frozen=True)

@@ -89,14 +89,16 @@ def _(event: ev.OrderPlaced, state: CustomerState, limits: LimitsPolicy) -> Cust
 
 
 def _adjust(state: CustomerState, order_id: str, refund: float, cancel: bool, limits: LimitsPolicy) -> CustomerState:
-    """Refund or cancel an order; one not seen yet is remembered until it arrives."""
+    """Refund or cancel an order; one not seen yet is remembered until it arrives. Refunds add up in
+    cents (rounded each time), so the sum does not depend on the order they arrive in."""
     order = next((o for o in state.orders if o.order_id == order_id), None)
     if order is not None:
-        updated = order.model_copy(update={"refunded": min(order.total, order.refunded + refund),
+        updated = order.model_copy(update={"refunded": min(order.total, round(order.refunded + refund, 2)),
                                            "cancelled": order.cancelled or cancel})
         return state.model_copy(update={"orders": tuple(updated if o is order else o for o in state.orders)})
     pending = next((p for p in state.pending_adjustments if p.order_id == order_id), PendingAdjustment(order_id=order_id))
-    merged = pending.model_copy(update={"refunded": pending.refunded + refund, "cancelled": pending.cancelled or cancel})
+    merged = pending.model_copy(update={"refunded": round(pending.refunded + refund, 2),
+                                        "cancelled": pending.cancelled or cancel})
     others = tuple(p for p in state.pending_adjustments if p.order_id != order_id)
     return state.model_copy(update={"pending_adjustments": (*others, merged)[-limits.remembered_orders:]})
 
@@ -119,10 +121,14 @@ def _(event: ev.ProductViewed, state: CustomerState, limits: LimitsPolicy) -> Cu
 
 
 def _mark_favorite(state: CustomerState, mark: Favorite, limits: LimitsPolicy) -> CustomerState:
+    """The latest action by event time wins; the category comes from any add that names it, whenever it
+    arrives (a removal names none), so arrival order does not change the record."""
     current = next((f for f in state.favorites if f.product_id == mark.product_id), None)
     if current is not None and current.at > mark.at:
-        return state
-    if current is not None and mark.category is None:
+        if current.category is not None or mark.category is None:
+            return state
+        mark = current.model_copy(update={"category": mark.category})
+    elif current is not None and mark.category is None:
         mark = mark.model_copy(update={"category": current.category})
     others = tuple(f for f in state.favorites if f.product_id != mark.product_id)
     kept, _ = _insert_sorted(others, mark, lambda f: f.at, limits.remembered_favorites)

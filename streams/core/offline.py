@@ -1,33 +1,81 @@
 """The reference run: the whole engine over an event log in one process, with no broker.
 
-Used to predict what the streaming pipeline must emit (the demo checks it) and by replay tests.
+Customers and products are folded in event-time order, watch changes and product alerts are passed
+between them directly. Used to predict what the streaming pipeline must emit (the demo checks it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from schemas import events as ev
+from schemas.base import Envelope
+from schemas.control import ProductAlert
 from schemas.triggers import Trigger
-from streams.core.engine import advance, handle_event
+from streams.core.decision import Decision
+from streams.core.engine import advance, handle_alert, handle_event
+from streams.core.interest import watch_changes
+from streams.core.products import ProductState, evolve_product
 from streams.core.state import CustomerState, initial_state
+from streams.core.watchers import Watchers, alert_kinds, fan_out, watch
 from streams.policy import Policy
 
 __all__ = ["run_offline"]
 
 
+@dataclass
+class _Shop:
+    policy: Policy
+    customers: dict[str, CustomerState] = field(default_factory=dict)
+    products: dict[str, ProductState] = field(default_factory=dict)
+    watchers: dict[str, Watchers] = field(default_factory=dict)
+    triggers: list[Trigger] = field(default_factory=list)
+
+    def _customer(self, customer_id: str) -> CustomerState:
+        return self.customers.get(customer_id) or initial_state(customer_id)
+
+    def _settle(self, before: CustomerState, decision: Decision, at: datetime) -> None:
+        self.customers[before.customer_id] = decision.state
+        self.triggers.extend(decision.triggers)
+        for change in watch_changes(before, decision.state, self.policy.product_alerts, at):
+            watchers = self.watchers.get(change.product_id) or Watchers(product_id=change.product_id)
+            self.watchers[change.product_id], missed = watch(watchers, change, self.policy.limits.watchers_per_product)
+            self._alert(missed, at)
+
+    def _alert(self, alerts: Iterable[ProductAlert], now: datetime) -> None:
+        for alert in alerts:
+            before = self._customer(alert.customer_id)
+            self._settle(before, handle_alert(before, alert, now, self.policy), now)
+
+    def customer_event(self, event: ev.CustomerEvent) -> None:
+        before = self._customer(event.customer_id)
+        self._settle(before, handle_event(before, event, event.occurred_at, self.policy), event.occurred_at)
+
+    def catalog_event(self, event: ev.StockLevelChanged | ev.PriceChanged | ev.ProductUpserted) -> None:
+        before = self.products.get(event.product_id) or ProductState(product_id=event.product_id)
+        after = self.products[event.product_id] = evolve_product(before, event)
+        kinds = alert_kinds(before, after, event, self.policy.product_alerts) if self.policy.product_alerts.enabled else ()
+        if kinds:
+            watchers = self.watchers.get(event.product_id) or Watchers(product_id=event.product_id)
+            self.watchers[event.product_id], alerts = fan_out(watchers, after, kinds, event.occurred_at, before.price)
+            self._alert(alerts, event.occurred_at)
+
+    def run_timers(self, until: datetime) -> None:
+        for customer_id, state in list(self.customers.items()):
+            self._settle(state, advance(state, until, self.policy), until)
+
+
 def run_offline(
-    events: Iterable[ev.CustomerEvent], policy: Policy, until: datetime
+    events: Iterable[Envelope], policy: Policy, until: datetime
 ) -> tuple[dict[str, CustomerState], tuple[Trigger, ...]]:
     """Every customer's final state and every trigger, events applied in time order, timers run to ``until``."""
-    states: dict[str, CustomerState] = {}
-    triggers: list[Trigger] = []
+    shop = _Shop(policy)
     for event in sorted(events, key=lambda e: e.occurred_at):
-        state = states.get(event.customer_id) or initial_state(event.customer_id)
-        decision = handle_event(state, event, event.occurred_at, policy)
-        states[event.customer_id], triggers = decision.state, [*triggers, *decision.triggers]
-    for customer_id, state in states.items():
-        decision = advance(state, until, policy)
-        states[customer_id], triggers = decision.state, [*triggers, *decision.triggers]
-    return states, tuple(triggers)
+        if hasattr(event, "customer_id"):
+            shop.customer_event(event)  # type: ignore[arg-type]
+        else:
+            shop.catalog_event(event)  # type: ignore[arg-type]
+    shop.run_timers(until)
+    return shop.customers, tuple(shop.triggers)

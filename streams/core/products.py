@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import singledispatch
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from schemas import events as ev
 from schemas.base import Contract, Envelope
@@ -25,6 +25,7 @@ class ProductState(Contract):
     available: int | None = None
     replenishment_days: int | None = None
     related_categories: tuple[str, ...] = ()
+    restock_cycle: int = Field(default=0, ge=0, description="Counts restocks (stock went up): one low-stock alert per cycle.")
     stock_at: AwareDatetime | None = None
     price_at: AwareDatetime | None = None
     catalog_at: AwareDatetime | None = None
@@ -48,7 +49,11 @@ def _apply(event: ev.CatalogEvent, state: ProductState) -> ProductState:
 def _(event: ev.StockLevelChanged, state: ProductState) -> ProductState:
     if not _newer(event, state.stock_at):
         return state
-    return state.model_copy(update={"available": event.available, "stock_at": event.occurred_at})
+    restocked = state.available is not None and event.available > state.available
+    return state.model_copy(update={
+        "available": event.available, "stock_at": event.occurred_at,
+        "restock_cycle": state.restock_cycle + restocked,
+    })
 
 
 @_apply.register

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from streams.core.decision import Rule
-from streams.rules import browse_followup, lifecycle
+from streams.rules import browse_followup, lifecycle, product_alerts
+from streams.rules import birthday, churn_warning, tier_upgrade, welcome
 
 __all__ = ["RULES", "RULES_BY_NAME"]
 
 RULES: tuple[Rule, ...] = (
     Rule(browse_followup.NAME, browse_followup.decide),
     Rule(lifecycle.NAME, lifecycle.decide),
+    Rule(product_alerts.NAME, product_alerts.decide),
+    Rule(welcome.NAME, welcome.decide),
+    Rule(tier_upgrade.NAME, tier_upgrade.decide),
+    Rule(churn_warning.NAME, churn_warning.decide),
+    Rule(birthday.NAME, birthday.decide),
 )
 RULES_BY_NAME = {rule.name: rule for rule in RULES}

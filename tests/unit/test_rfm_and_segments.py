@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from factories import T0, days, fold, line, order, policy
+from factories import T0, days, fold, line, order, policy, refund
 
 from streams.core.segments import named_segments, rfm_scores
 from streams.core.state import CustomerState
@@ -53,8 +53,7 @@ def test_monetary_scores_from_the_net_spend(spent: float, score: int) -> None:
 
 
 def test_monetary_counts_the_spend_net_of_refunds() -> None:
-    from factories import refund
-
+    """250 yuan paid, 50.01 refunded: 199.99 net is below the 200-yuan cut point."""
     placed = order(total=250.0, at=T0)
     assert rfm_scores(fold(placed, refund(placed.order_id, 50.01)), T0, DEFAULT)[2] == 1
 

@@ -1,0 +1,17 @@
+"""Catches the Redis profile view up after an outage (the timer only reads the table)."""
+
+from schemas.profile import CustomerProfile
+from streams.app import app
+from streams.shell import current_profile, projector, stored_state
+
+CATCH_UP_INTERVAL_SECONDS = 5.0
+
+
+def _held_profile(customer_id: str) -> CustomerProfile | None:
+    state = stored_state(customer_id)
+    return None if state is None else current_profile(state)
+
+
+@app.timer(interval=CATCH_UP_INTERVAL_SECONDS)
+async def catch_up_profiles() -> None:
+    await projector.catch_up(_held_profile)

@@ -1,0 +1,64 @@
+"""What the benchmarks share: shop-size arguments, the simulated shop's customer events, figures, the machine."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from schemas import events as ev
+from schemas.base import Envelope
+from streams.simulator import simulate_shop
+
+__all__ = ["Shop", "machine", "percentile", "shop_parser", "simulate"]
+
+
+def shop_parser(description: str, customers: int, days: int) -> argparse.ArgumentParser:
+    """A parser with the shop's size (``--seed``, ``--customers``, ``--days``, ``--start``)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--customers", type=int, default=customers)
+    parser.add_argument("--days", type=int, default=days)
+    parser.add_argument("--start", type=datetime.fromisoformat, default="2026-01-01",
+                        help="ISO date or time; without an offset, Asia/Shanghai")
+    return parser
+
+
+@dataclass(frozen=True)
+class Shop:
+    """A simulated shop: its customer-keyed events (time order), how many events in all, when it ends."""
+
+    customer_events: list[ev.CustomerEvent]
+    all_events: int
+    end: datetime
+
+    def describe(self) -> str:
+        return (f"{self.all_events} events, {len(self.customer_events)} customer-keyed, "
+                f"{self.all_events - len(self.customer_events)} catalog")
+
+
+def simulate(args: argparse.Namespace) -> Shop:
+    """The shop the arguments describe."""
+    events: list[Envelope] = list(simulate_shop(args.seed, args.customers, args.days, args.start))
+    customer_events = [e for e in events if hasattr(e, "customer_id")]
+    return Shop(customer_events, len(events), events[0].occurred_at + timedelta(days=args.days))
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (``q`` in 0..100) of unsorted values."""
+    ordered = sorted(values)
+    return ordered[max(math.ceil(q / 100 * len(ordered)) - 1, 0)]
+
+
+def machine() -> str:
+    """Platform, CPU model and count, Python: where the figures were measured."""
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.processor())
+    return (f"{platform.platform()}; CPU {model or 'unknown'} x{os.cpu_count()}; "
+            f"{platform.python_implementation()} {platform.python_version()}")

@@ -1,0 +1,66 @@
+"""The product side of the shell: catalog facts, who watches each product, and the alert fan-out.
+
+Catalog events and watch changes are both keyed by product_id and read by one agent, so the product
+tables are written on the record's own partition. Alerts go to the ticks topic keyed by customer, where
+the customer's own agent checks its state again before any trigger goes out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import faust
+
+from schemas.control import ProductAlert, WatchChanged
+from schemas.events import CatalogEvent
+from streams.app import POLICY, product_to_state, product_to_watchers, ticks_topic
+from streams.core.products import ProductState, evolve_product
+from streams.core.watchers import Watchers, alert_kinds, fan_out, watch
+from streams.shell import decode_or_reject
+
+__all__ = ["process_catalog_record"]
+
+
+def _watchers(product_id: str) -> Watchers:
+    stored = product_to_watchers.get(product_id)
+    return Watchers(product_id=product_id) if stored is None else Watchers.model_validate(stored)
+
+
+async def _send(alerts: tuple[ProductAlert, ...]) -> None:
+    """Send to the customers' partitions and wait for the broker's acks (before the cause is stored)."""
+    deliveries = [
+        await ticks_topic.send(key=alert.customer_id.encode(), value=alert.model_dump_json().encode())
+        for alert in alerts
+    ]
+    await asyncio.gather(*deliveries)
+
+
+async def _apply_watch(change: WatchChanged) -> None:
+    watchers = _watchers(change.product_id)
+    updated, missed = watch(watchers, change, POLICY.limits.watchers_per_product)
+    await _send(missed)
+    if updated != watchers:
+        product_to_watchers[change.product_id] = updated.model_dump(mode="json")
+
+
+async def _alert_watchers(before: ProductState, after: ProductState, event: CatalogEvent) -> None:
+    settings = POLICY.product_alerts
+    kinds = alert_kinds(before, after, event, settings) if settings.enabled else ()
+    if kinds:
+        watchers, alerts = fan_out(_watchers(after.product_id), after, kinds, event.occurred_at, before.price)
+        await _send(alerts)
+        product_to_watchers[after.product_id] = watchers.model_dump(mode="json")
+
+
+async def process_catalog_record(record: faust.types.EventT) -> None:
+    decoded = await decode_or_reject(record)
+    if isinstance(decoded, WatchChanged):
+        await _apply_watch(decoded)
+    elif decoded is not None:
+        product_id: str = decoded.product_id  # type: ignore[attr-defined]
+        stored = product_to_state.get(product_id)
+        state = ProductState(product_id=product_id) if stored is None else ProductState.model_validate(stored)
+        updated = evolve_product(state, decoded)  # type: ignore[arg-type]
+        if updated != state:
+            await _alert_watchers(state, updated, decoded)  # type: ignore[arg-type]
+            product_to_state[product_id] = updated.model_dump(mode="json")

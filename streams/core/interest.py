@@ -1,0 +1,55 @@
+"""Which products a customer watches (customer side of the product alerts), and its changes.
+
+Favorited and not bought since: "favorite". Viewed and not bought since the last view: "viewed", until
+``viewed_within_days`` after that view. Judged by event time only, so it does not depend on ``now``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal, NamedTuple
+
+from schemas.control import WatchChanged
+from streams.core.state import CustomerState
+from streams.policy import ProductAlertsPolicy
+
+__all__ = ["Interest", "interests", "watch_changes"]
+
+
+class Interest(NamedTuple):
+    kind: Literal["favorite", "viewed"]
+    until: datetime | None
+    category: str | None
+
+
+def _bought_between(state: CustomerState, product_id: str, since: datetime, until: datetime | None) -> bool:
+    return any(product_id in o.product_ids and since <= o.at and (until is None or o.at <= until)
+               for o in state.valid_orders)
+
+
+def interests(state: CustomerState, policy: ProductAlertsPolicy, as_of: datetime | None = None) -> dict[str, Interest]:
+    """Products watched, from everything known (``as_of`` None) or only from what happened by ``as_of``."""
+    found: dict[str, Interest] = {}
+    for view in (v for v in state.views if as_of is None or v.at <= as_of):  # oldest first: the latest wins
+        if not _bought_between(state, view.product_id, view.at, as_of):
+            found[view.product_id] = Interest("viewed", view.at + timedelta(days=policy.viewed_within_days), view.category)
+        else:
+            found.pop(view.product_id, None)
+    favorites = {f.product_id: f for f in state.favorites if as_of is None or f.at <= as_of}
+    for favorite in favorites.values():
+        if favorite.active and not _bought_between(state, favorite.product_id, favorite.at, as_of):
+            found[favorite.product_id] = Interest("favorite", None, favorite.category)
+    return found
+
+
+def watch_changes(before: CustomerState, after: CustomerState, policy: ProductAlertsPolicy, at: datetime) -> tuple[WatchChanged, ...]:
+    """The product-keyed messages that keep the product side's watchers in step with this customer."""
+    old, new = interests(before, policy), interests(after, policy)
+    changes = []
+    for product_id in sorted(old.keys() | new.keys()):
+        if old.get(product_id) != (current := new.get(product_id)):
+            changes.append(WatchChanged(
+                product_id=product_id, customer_id=after.customer_id, at=at,
+                interest=current.kind if current else "none", until=current.until if current else None,
+            ))
+    return tuple(changes)

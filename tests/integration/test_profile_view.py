@@ -1,0 +1,108 @@
+"""The profile view end to end: events -> two workers -> Redis, the routed web view, the CLI, a rebuild."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import redis
+
+from schemas.profile import CustomerProfile
+from streams.cli import main
+from streams.embedded import free_port
+from streams.producer import EventProducer
+from streams.projection import audience, connect, read_profile
+from tests.factories import erasure, order, view
+from tests.integration.helpers import Workers
+
+pytestmark = pytest.mark.integration
+
+T = TypeVar("T")
+BUYERS = {f"c-{n}": 100.0 * n for n in range(1, 6)}  # largest order 100..500: member, vip (200, 300), super_vip
+
+
+def _eventually(probe: Callable[[], T | None], timeout: float = 60.0) -> T:
+    deadline = time.monotonic() + timeout
+    while (result := probe()) is None:
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+    return result
+
+
+def _get(port: str, customer_id: str) -> tuple[int, dict[str, Any]] | None:
+    """Status and JSON body, None while the worker is not serving (starting, rebalancing)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/customers/{customer_id}", timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return (error.code, json.loads(error.read())) if error.code == 404 else None
+    except OSError:
+        return None
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    return code, capsys.readouterr().out
+
+
+def test_profiles_reach_redis_the_routed_web_view_and_survive_a_rebuild(
+    workers: Workers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = workers.start(clock="wall", redis_prefix=f"t{uuid.uuid4().hex[:8]}:")
+    first_env = workers.env
+    workers.start(first_env | {"COMEBACK_WEB_PORT": str(free_port()), "COMEBACK_DATA_DIR": str(tmp_path / "second")})
+    ports = [first_env["COMEBACK_WEB_PORT"], workers.env["COMEBACK_WEB_PORT"]]
+    for key, value in first_env.items():
+        monkeypatch.setenv(key, value)
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    with EventProducer(settings) as producer:
+        producer.send_all(order(customer_id=c, total=total, category="yoga", at=now) for c, total in BUYERS.items())
+        producer.send_all([view(customer_id="c-browser", at=now), view(customer_id="c-gone", at=now)])
+    client: redis.Redis = connect(settings.redis_url.get_secret_value())
+    prefix = settings.redis_prefix
+    _eventually(lambda: read_profile(client, prefix, "c-gone"))
+    with EventProducer(settings) as producer:  # on another topic than the view: sent once the view is in
+        producer.send(erasure(customer_id="c-gone", at=now + timedelta(seconds=1)))
+
+    def stored() -> dict[str, CustomerProfile] | None:
+        profiles = {c: read_profile(client, prefix, c) for c in [*BUYERS, "c-browser"]}
+        return None if None in profiles.values() else profiles  # type: ignore[return-value]
+
+    profiles = _eventually(stored)
+    assert {c: (p.order_count, p.tier) for c, p in profiles.items()} == {
+        "c-1": (1, "member"), "c-2": (1, "vip"), "c-3": (1, "vip"), "c-4": (1, "super_vip"), "c-5": (1, "super_vip"),
+        "c-browser": (0, "none"),
+    }
+    assert _eventually(lambda: read_profile(client, prefix, "c-gone") is None or None)
+    assert audience(client, prefix, tier=["vip", "super_vip"], category="yoga") == ["c-2", "c-3", "c-4", "c-5"]
+
+    code, out = _cli(capsys, "profile", "c-4")
+    assert code == 0 and CustomerProfile.model_validate_json(out) == profiles["c-4"]
+    assert main(["profile", "c-nobody"]) == 1
+    code, out = _cli(capsys, "audience", "--tier", "super_vip", "--tier", "vip", "--lifecycle", "new")
+    assert code == 0 and out.split() == ["c-2", "c-3", "c-4", "c-5"]
+
+    for port in ports:  # each worker answers for every customer, forwarding to the owner when needed
+        for customer_id in BUYERS:
+            status, body = _eventually(lambda: _get(port, customer_id))
+            assert status == 200 and body["order_count"] == 1 and body["tier"] == profiles[customer_id].tier
+        status, body = _eventually(lambda: _get(port, "c-browser"))
+        assert "browse_followup" in [timer["kind"] for timer in body["pending_timers"]]
+        assert _eventually(lambda: _get(port, "c-nobody"))[0] == 404
+
+    client.flushdb()
+    code, out = _cli(capsys, "rebuild-profiles")
+    assert code == 0, out
+    rebuilt = _eventually(stored, timeout=1)
+    assert {c: (p.revision, p.order_count, p.tier) for c, p in rebuilt.items()} == {
+        c: (p.revision, p.order_count, p.tier) for c, p in profiles.items()
+    }
+    client.close()

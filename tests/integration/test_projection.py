@@ -1,0 +1,142 @@
+"""The Redis profile view on a real redis-server: monotonic writes, tag sets, audiences, erasure, outages."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+import redis
+from factories import profile
+
+from schemas.profile import CustomerProfile
+from streams.embedded import EmbeddedRedis
+from streams.projection import (
+    ProfileProjector, audience, connect, connect_async, erase_profile, profile_key, read_profile, tag_key,
+    write_profile,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"t{uuid.uuid4().hex[:8]}:"
+
+
+@pytest.fixture
+def client(embedded_redis: EmbeddedRedis) -> Iterator[redis.Redis]:
+    with connect(embedded_redis.url) as redis_client:
+        yield redis_client
+
+
+def _keys(client: redis.Redis, prefix: str) -> set[str]:
+    return set(client.scan_iter(match=f"{prefix}*"))
+
+
+def test_a_newer_revision_replaces_and_an_older_or_repeated_one_changes_nothing(client: redis.Redis, prefix: str) -> None:
+    first = profile("c1", revision=3, order_count=1)
+    assert write_profile(client, prefix, first)
+    assert read_profile(client, prefix, "c1") == first
+    assert not write_profile(client, prefix, first)  # a replay of the same revision
+    assert not write_profile(client, prefix, profile("c1", revision=2, order_count=9))
+    assert read_profile(client, prefix, "c1") == first
+    newer = profile("c1", revision=4, order_count=2, timezone="Asia/Shanghai")
+    assert write_profile(client, prefix, newer)
+    assert read_profile(client, prefix, "c1") == newer
+    without_timezone = profile("c1", revision=5, order_count=2)
+    assert write_profile(client, prefix, without_timezone)  # the stale field is gone, not kept
+    assert read_profile(client, prefix, "c1") == without_timezone
+    assert read_profile(client, prefix, "nobody") is None
+
+
+def test_the_same_revision_derived_later_replaces_the_stored_one(client: redis.Redis, prefix: str) -> None:
+    write_profile(client, prefix, profile("c1", revision=3, lifecycle="active"))
+    assert write_profile(client, prefix, profile("c1", revision=3, lifecycle="silent"))
+    assert client.smembers(tag_key(prefix, "lifecycle", "silent")) == {"c1"}
+    assert not client.exists(tag_key(prefix, "lifecycle", "active"))
+
+
+def test_a_customer_moves_between_tag_sets_when_the_profile_changes(client: redis.Redis, prefix: str) -> None:
+    write_profile(client, prefix, profile("c1", revision=1, lifecycle="active", top_categories=("shoes", "yoga")))
+    write_profile(client, prefix, profile("c2", revision=1, lifecycle="active", top_categories=("shoes",)))
+    assert client.smembers(tag_key(prefix, "category", "shoes")) == {"c1", "c2"}
+    write_profile(client, prefix, profile("c1", revision=2, lifecycle="sleeping", top_categories=("yoga",)))
+    assert client.smembers(tag_key(prefix, "lifecycle", "active")) == {"c2"}
+    assert client.smembers(tag_key(prefix, "lifecycle", "sleeping")) == {"c1"}
+    assert client.smembers(tag_key(prefix, "category", "shoes")) == {"c2"}
+    assert client.smembers(tag_key(prefix, "category", "yoga")) == {"c1"}
+
+
+def test_an_audience_intersects_tags_and_unites_the_values_of_one_tag(client: redis.Redis, prefix: str) -> None:
+    customers = [
+        profile("a", lifecycle="sleeping", tier="vip", segments=("price_sensitive",), top_categories=("yoga",)),
+        profile("b", lifecycle="sleeping", tier="vip", segments=(), top_categories=("yoga", "running")),
+        profile("c", lifecycle="sleeping", tier="member", segments=("price_sensitive",), top_categories=("running",)),
+        profile("d", lifecycle="active", tier="super_vip", segments=("price_sensitive",), top_categories=("yoga",)),
+    ]
+    for customer in customers:
+        write_profile(client, prefix, customer)
+    assert audience(client, prefix, lifecycle="sleeping") == ["a", "b", "c"]
+    assert audience(client, prefix, lifecycle="sleeping", tier="vip", category="yoga") == ["a", "b"]
+    assert audience(client, prefix, lifecycle="sleeping", tier="vip", segment="price_sensitive", category="yoga") == ["a"]
+    assert audience(client, prefix, tier=["vip", "super_vip"], category=["running", "yoga"]) == ["a", "b", "d"]
+    assert audience(client, prefix, tier=["vip", "super_vip"], lifecycle=["active", "lost"]) == ["d"]
+    assert audience(client, prefix, category="knitting") == []
+    assert not {key for key in _keys(client, prefix) if ":tmp:" in key}
+    with pytest.raises(ValueError, match="unknown"):
+        audience(client, prefix, colour="red")
+
+
+def test_erasure_removes_the_hash_and_every_tag_membership(client: redis.Redis, prefix: str) -> None:
+    write_profile(client, prefix, profile("gone", segments=("potential", "high_value"), top_categories=("yoga",)))
+    write_profile(client, prefix, profile("kept", top_categories=("yoga",)))
+    assert erase_profile(client, prefix, "gone")
+    assert not erase_profile(client, prefix, "gone")
+    assert read_profile(client, prefix, "gone") is None
+    assert all("gone" not in client.smembers(key) for key in _keys(client, prefix) if ":tag:" in key)
+    assert _keys(client, prefix) == {profile_key(prefix, "kept"), *(
+        tag_key(prefix, *tag.split(":", 1)) for tag in
+        ("lifecycle:active", "tier:member", "segment:potential", "purchasing_power:medium", "price_sensitivity:low",
+         "category:yoga")
+    )}
+    assert write_profile(client, prefix, profile("gone", revision=1))  # a returning customer starts over
+
+
+def test_the_projector_keeps_going_while_redis_is_down_and_catches_up_after(
+    tmp_path: Path, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = EmbeddedRedis(data_dir=tmp_path / "first")
+    second = EmbeddedRedis(port=first.port, data_dir=tmp_path / "second")
+    current = {"c1": profile("c1", revision=2, order_count=2), "c2": profile("c2", revision=1)}
+
+    async def scenario() -> tuple[frozenset[str], frozenset[str]]:
+        projector = ProfileProjector(connect_async(first.url), prefix)
+        await projector.project(profile("c1", revision=1))
+        await projector.project(profile("gone", revision=1))
+        first.stop()
+        await projector.project(current["c1"])  # raises nothing
+        await projector.project(current["c2"])
+        await projector.erase("gone")
+        await projector.catch_up(current.get)  # still down: nothing happens
+        while_down = projector.pending
+        second.start()
+        await projector.catch_up(current.get)
+        return while_down, projector.pending
+
+    with first.start(), ExitStack() as cleanup, caplog.at_level(logging.INFO, logger="streams.projection"):
+        cleanup.callback(second.stop)  # started in the scenario, on the port of the first
+        while_down, after = asyncio.run(scenario())
+        assert while_down == {"c1", "c2", "gone"}
+        assert after == set()
+        with connect(second.url) as restarted:
+            assert read_profile(restarted, prefix, "c1") == current["c1"]
+            assert read_profile(restarted, prefix, "c2") == current["c2"]
+            assert read_profile(restarted, prefix, "gone") is None
+    messages = [record.getMessage() for record in caplog.records]
+    assert sum("unavailable" in m for m in messages) == 1, messages
+    assert sum(m.startswith("redis is back") for m in messages) == 1, messages
