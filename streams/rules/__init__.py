@@ -5,6 +5,7 @@ from __future__ import annotations
 from streams.core.decision import Rule
 from streams.rules import browse_followup, lifecycle, product_alerts
 from streams.rules import birthday, churn_warning, tier_upgrade, welcome
+from streams.rules import cross_sell, replenishment, usage_guide
 
 __all__ = ["RULES", "RULES_BY_NAME"]
 
@@ -16,5 +17,8 @@ RULES: tuple[Rule, ...] = (
     Rule(tier_upgrade.NAME, tier_upgrade.decide),
     Rule(churn_warning.NAME, churn_warning.decide),
     Rule(birthday.NAME, birthday.decide),
+    Rule(usage_guide.NAME, usage_guide.decide),
+    Rule(replenishment.NAME, replenishment.decide),
+    Rule(cross_sell.NAME, cross_sell.decide),
 )
 RULES_BY_NAME = {rule.name: rule for rule in RULES}

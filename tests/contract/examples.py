@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from pydantic import BaseModel
 
 from schemas import events as ev
-from schemas.control import TimerTick, WatermarkAdvanced
+from schemas.control import ProductAlert, TimerTick, WatchChanged, WatermarkAdvanced
 from schemas.dead_letter import DeadLetter
 from schemas.triggers import CustomerSnapshot, Offer, ProductRef, Trigger, trigger_id_for
 
@@ -60,7 +60,10 @@ def _engine_messages() -> list[BaseModel]:
     dead_letter = DeadLetter(code="not_json", reason="Expecting value: line 1 column 1", source_topic="comeback.orders",
                              source_partition=0, source_offset=42, key_base64="Yy0x", value_base64="bm90IGpzb24=",
                              rejected_at=AT)
-    return [TimerTick(customer_id="c-1", at=AT), WatermarkAdvanced(at=AT), trigger, dead_letter]
+    watch = WatchChanged(product_id="p-1", customer_id="c-1", interest="viewed", until=AT, at=AT)
+    alert = ProductAlert(customer_id="c-1", product_id="p-1", category="candles", kind="price_drop", at=AT,
+                         available=3, old_price=100.0, new_price=80.0, cycle=1)
+    return [TimerTick(customer_id="c-1", at=AT), WatermarkAdvanced(at=AT), watch, alert, trigger, dead_letter]
 
 
 def examples() -> list[BaseModel]:

@@ -132,6 +132,16 @@ def test_refunds_add_up_to_the_same_cents_in_any_order() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.data())
+def test_many_refunds_of_one_order_give_the_same_state_in_any_order(data: st.DataObject) -> None:
+    placed = order(total=1000.0, order_id="o1", event_id="e0")
+    amounts = data.draw(st.lists(_refund_cents, min_size=2, max_size=8))
+    refunds = [refund("o1", c / 100, at=T0 + timedelta(minutes=n + 1), event_id=f"e{n + 1}") for n, c in enumerate(amounts)]
+    shuffled = data.draw(st.permutations([placed, *refunds]))
+    assert _canonical(fold(*shuffled)) == _canonical(fold(placed, *refunds))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
 def test_redelivering_every_event_in_any_order_changes_nothing(data: st.DataObject) -> None:
     """At-least-once delivery: each event a second time, anywhere in the stream, is a no-op."""
     events = data.draw(histories())

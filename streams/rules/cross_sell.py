@@ -1,0 +1,95 @@
+"""cross_sell: some hours after a purchase in a category with related categories, an offer for those not bought.
+
+An order with a category listed in ``policy.cross_sell.related`` (yoga -> sportswear, printers -> ink and paper)
+sets one timer per order, ``delay_hours`` after the order's event time. When it is due, the offer names the
+related categories the customer did not buy between the order and the due time (judged by event time, the
+order itself included, so a late record changes nothing); if every one was bought, or the order was cancelled or
+refunded in full, nothing is sent. A cancellation or full refund known earlier drops the timer at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from schemas import events as ev
+from schemas.events import Channel
+from streams.core.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
+from streams.core.state import CustomerState, OrderRecord, Timer
+from streams.policy import Policy
+
+NAME = "cross_sell"
+
+
+def _order(state: CustomerState, order_id: str) -> OrderRecord | None:
+    return next((o for o in state.orders if o.order_id == order_id), None)
+
+
+def _void(order: OrderRecord) -> bool:
+    """Cancelled, or refunded in full: the customer does not have the product."""
+    return order.cancelled or (order.total > 0 and order.refunded >= order.total)
+
+
+def related(order: OrderRecord, policy: Policy) -> tuple[str, ...]:
+    """The categories related to the order's, not in the order itself, first mention first."""
+    found = (r for category in order.categories for r in policy.cross_sell.related.get(category, ()))
+    return tuple(dict.fromkeys(r for r in found if r not in order.categories))
+
+
+def unbought(state: CustomerState, order: OrderRecord, by: datetime, policy: Policy) -> tuple[str, ...]:
+    """Related categories with no purchase (not cancelled nor fully refunded) from the order's time to ``by``."""
+    bought = {c for o in state.orders if not _void(o) and order.at <= o.at <= by for c in o.categories}
+    return tuple(r for r in related(order, policy) if r not in bought)
+
+
+def _on_order(state: CustomerState, order_id: str, policy: Policy) -> Decision:
+    """Close the pending offers whose related categories are now all bought in time; open one for this order."""
+    for timer in [t for t in state.timers if t.kind == NAME and t.key != order_id]:
+        pending = _order(state, timer.key)
+        if pending is not None and not unbought(state, pending, timer.due_at, policy):
+            state = cancel(state, NAME, timer.key)
+    order = _order(state, order_id)  # the folded record: a cancellation that arrived first already applies
+    if order is None or _void(order) or not unbought(state, order, order.at, policy):
+        return Decision(state)
+    due = order.at + timedelta(hours=policy.cross_sell.delay_hours)
+    return Decision(schedule(state, Timer(kind=NAME, key=order.order_id, due_at=due, since=order.at)))
+
+
+def _on_adjustment(state: CustomerState, order_id: str) -> Decision:
+    order = _order(state, order_id)
+    if order is not None and _void(order):
+        return Decision(cancel(state, NAME, order_id))
+    return Decision(state)
+
+
+def _fire(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> Decision:
+    order = _order(state, timer.key)
+    if order is None or _void(order):
+        return Decision(state)
+    offered = unbought(state, order, timer.due_at, policy)
+    if not offered:
+        return Decision(state)
+    anchors = tuple(c for c in order.categories if policy.cross_sell.related.get(c))
+    hours = policy.cross_sell.delay_hours
+    trigger = make_trigger(
+        NAME, state, occasion=order.order_id, due_at=timer.due_at, now=now, policy=policy,
+        reason=(f"Bought {', '.join(anchors)} in order {order.order_id} on {order.at.date().isoformat()} and no "
+                f"{', '.join(offered)} within {hours:g} h: an offer for {', '.join(offered)}."),
+        offer=policy.cross_sell.offer, channel=Channel.PUSH,
+        facts={"order_id": order.order_id, "bought_categories": ", ".join(anchors),
+               "offer_categories": ", ".join(offered), "ordered_at": order.at.isoformat()},
+    )
+    return Decision(state, (trigger,))
+
+
+def decide(state: CustomerState, stimulus: Stimulus, now: datetime, policy: Policy) -> Decision:
+    match stimulus:
+        case ev.OrderPlaced() if policy.cross_sell.enabled:
+            return _on_order(state, stimulus.order_id, policy)
+        case ev.OrderCancelled() | ev.OrderRefunded():
+            return _on_adjustment(state, stimulus.order_id)
+        case TimerDue(timer=timer) if timer.kind == NAME and policy.cross_sell.enabled:
+            return _fire(state, timer, now, policy)
+    return Decision(state)
+
+
+__all__ = ["NAME", "decide", "related", "unbought"]
