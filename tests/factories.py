@@ -106,7 +106,9 @@ def favorite(
 def unfavorite(
     product_id: str = "p1", customer_id: str = "c1", at: datetime = T0, event_id: str | None = None,
 ) -> ev.FavoriteRemoved:
-    return ev.FavoriteRemoved(event_id=_event_id(event_id), customer_id=customer_id, product_id=product_id, occurred_at=at)
+    return ev.FavoriteRemoved(
+        event_id=_event_id(event_id), customer_id=customer_id, product_id=product_id, occurred_at=at,
+    )
 
 
 def follow(customer_id: str = "c1", at: datetime = T0, event_id: str | None = None) -> ev.ShopFollowed:

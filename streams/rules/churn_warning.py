@@ -3,11 +3,13 @@
 
 Browsing: sessions are views no more than ``browsing.session_gap_minutes`` apart (or sharing a session id);
 the streak is the sessions that started after the customer's last valid order (``habits.browse_streak``).
-The view that starts the streak's N-th session fires, once per streak: the occasion is the start of the
-streak's first session, so a later or a late view of the same streak gives the same trigger id. Only a
-customer who has ordered can churn: a visitor who never bought gets the browse follow-up, not this.
-Everything is judged by event time: a view from before the last order, or an order placed after the
-streak began (even if it arrived first), means the customer did not browse without buying.
+When the streak has N sessions, the view that starts one of its first N fires (in order, the view that
+starts the N-th; out of order, whichever start arrives last), once per streak: a streak is named by the
+order it follows, so more sessions, late views, or a late view that moves the first session's start all
+give the same trigger id. Only a customer who has ordered can churn: a visitor who never bought gets the
+browse follow-up, not this. Everything is judged by event time: a view from before the last order, or an
+order placed after the streak began (even if it arrived first), means the customer did not browse without
+buying.
 
 Unfollowing: a ``ShopUnfollowed`` fires at its event time (the occasion) unless a later follow or unfollow
 is already known (the customer came back, or the later unfollow fired).
@@ -28,25 +30,29 @@ NAME = "churn_warning"
 
 
 def _on_view(state: CustomerState, view: ev.ProductViewed, now: datetime, policy: Policy) -> Decision:
-    settings, last_order = policy.churn_warning, state.last_order_at
+    count, last_order = policy.churn_warning.sessions_without_purchase, state.last_order_at
     if last_order is None:
         return Decision(state)
     streak = [s for s in browse_sessions(state.views, policy.browsing) if s[0].at > last_order]
-    started = next((i for i, s in enumerate(streak) if s[0].at == view.occurred_at), None)
-    if started is None or started + 1 != settings.sessions_without_purchase:
+    starts = [s[0].at for s in streak[:count]]
+    if len(streak) < count or view.occurred_at not in starts:
         return Decision(state)
-    first, current = streak[0][0].at, streak[started][0].at
-    count = settings.sessions_without_purchase
+    first, reached = starts[0], starts[-1]
     reason = (f"{count} browsing session{'s' if count > 1 else ''} in a row without a purchase since the last order "
-              f"on {last_order.isoformat()}: the first started {first.isoformat()}, the latest {current.isoformat()}.")
+              f"on {last_order.isoformat()}: the first started {first.isoformat()}, the {_ordinal(count)} "
+              f"{reached.isoformat()}.")
     trigger = make_trigger(
-        NAME, state, occasion=f"browse-streak|{first.isoformat()}", due_at=current, now=now, policy=policy,
-        reason=reason, offer=settings.offer, channel=Channel.SERVICE,
+        NAME, state, occasion=f"browse-streak|{last_order.isoformat()}", due_at=reached, now=now, policy=policy,
+        reason=reason, offer=policy.churn_warning.offer, channel=Channel.SERVICE,
         facts={"cause": "browse_streak", "sessions_without_purchase": count, "first_session_at": first.isoformat(),
-               "latest_session_at": current.isoformat(), "last_order_at": last_order.isoformat(),
-               "viewed_categories": ",".join(dict.fromkeys(v.category for s in streak for v in s))},
+               "latest_session_at": reached.isoformat(), "last_order_at": last_order.isoformat(),
+               "viewed_categories": ",".join(dict.fromkeys(v.category for s in streak[:count] for v in s))},
     )
     return Decision(state, (trigger,))
+
+
+def _ordinal(n: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
 
 def _on_unfollow(state: CustomerState, unfollow: ev.ShopUnfollowed, now: datetime, policy: Policy) -> Decision:

@@ -51,7 +51,8 @@ def _order(draw: st.DrawFn, order_id: str) -> Maker:
 
 @st.composite
 def _other(draw: st.DrawFn, order_ids: list[str]) -> Maker:
-    kinds = ["view", "favorite", "unfavorite", "follow", "unfollow", "profile"] + (["refund", "cancel"] if order_ids else [])
+    kinds = ["view", "favorite", "unfavorite", "follow", "unfollow", "profile"]
+    kinds += ["refund", "cancel"] if order_ids else []
     kind = draw(st.sampled_from(kinds))
     product = draw(_products)
     if kind == "refund":
@@ -94,7 +95,7 @@ def _canonical(state: CustomerState) -> CustomerState:
     return state.model_copy(update={"seen_event_ids": tuple(sorted(state.seen_event_ids))})
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_any_arrival_order_gives_the_same_state(data: st.DataObject) -> None:
     events = data.draw(histories())
@@ -133,9 +134,11 @@ def test_refunds_add_up_to_the_same_cents_in_any_order() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_many_refunds_of_one_order_give_the_same_state_in_any_order(data: st.DataObject) -> None:
+    """Up to eight refunds of 0.01-50 yuan on a 1000-yuan order: the refunded sum is exact to the fen."""
     placed = order(total=1000.0, order_id="o1", event_id="e0")
     amounts = data.draw(st.lists(_refund_cents, min_size=2, max_size=8))
-    refunds = [refund("o1", c / 100, at=T0 + timedelta(minutes=n + 1), event_id=f"e{n + 1}") for n, c in enumerate(amounts)]
+    refunds = [refund("o1", cents / 100, at=T0 + timedelta(minutes=n + 1), event_id=f"e{n + 1}")
+               for n, cents in enumerate(amounts)]
     shuffled = data.draw(st.permutations([placed, *refunds]))
     assert _canonical(fold(*shuffled)) == _canonical(fold(placed, *refunds))
 

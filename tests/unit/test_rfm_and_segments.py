@@ -124,7 +124,7 @@ def test_a_first_time_buyer_is_in_the_new_segment_for_three_days() -> None:
 
 
 def test_active_and_silent_are_not_segments() -> None:
-    """Only new, sleeping, at_risk and lost name a segment; the active and silent stages need no campaign of their own."""
+    """Only new, sleeping, at_risk and lost name a segment; active and silent need no campaign of their own."""
     for since_last in (days(10), days(100)):
         assert not _segments(_orders(2), T0 + since_last) & {"active", "silent"}
 

@@ -65,7 +65,7 @@ def test_the_view_that_starts_the_second_session_brings_the_retention_coupon() -
     assert trigger.facts["first_session_at"] == T0.isoformat()
     assert trigger.facts["last_order_at"] == BOUGHT.isoformat()
     assert trigger.facts["viewed_categories"] == "shoes,bags"
-    assert "2 browsing sessions in a row" in trigger.reason and BOUGHT.isoformat() in trigger.reason
+    assert "2 browsing sessions in a row" in trigger.reason and "2nd" in trigger.reason and BOUGHT.isoformat() in trigger.reason
 
 
 def test_views_exactly_thirty_minutes_apart_are_one_session() -> None:
@@ -92,8 +92,8 @@ def test_the_gap_comes_from_the_policy() -> None:
 def test_the_number_of_sessions_comes_from_the_policy() -> None:
     three = policy(churn_warning={"sessions_without_purchase": 3})
     sessions = [view(at=T0), view(at=T0 + hours(2)), view(at=T0 + hours(4))]
-    state, _ = run(customer(*sessions[:2]), using=three)
-    assert warnings(run(customer(*sessions[:2]), using=three)[1]) == []
+    state, triggers = run(customer(*sessions[:2]), using=three)
+    assert warnings(triggers) == []
     [trigger] = warnings(run([sessions[2]], using=three, state=state)[1])
     assert trigger.due_at == T0 + hours(4)
 
@@ -135,20 +135,38 @@ def test_an_order_placed_after_the_streak_began_but_arriving_first_means_no_warn
     assert warnings(triggers) == []
 
 
-def test_a_late_view_inside_a_counted_session_sends_nothing_more() -> None:
-    state, [_] = run(customer(view(at=T0), view(at=T0 + hours(2))))
+def last(events: Sequence[ev.CustomerEvent], using: Policy | None = None) -> tuple[CustomerState, Trigger]:
+    """The state after ``events`` and the one churn warning they sent."""
+    state, triggers = run(events, using=using)
+    [warning] = warnings(triggers)
+    return state, warning
+
+
+def test_a_late_view_that_now_starts_a_counted_session_sends_nothing_more() -> None:
+    state, _ = last(customer(view(at=T0), view(at=T0 + hours(2))))
     late_start = view(product_id="p9", at=T0 + hours(2) - timedelta(minutes=10))  # now starts the second session
     assert warnings(run([late_start], state=state)[1]) == []
 
 
 def test_a_late_session_between_two_counted_ones_sends_nothing_more() -> None:
-    state, [_] = run(customer(view(at=T0), view(at=T0 + hours(4))))
+    state, _ = last(customer(view(at=T0), view(at=T0 + hours(4))))
     assert warnings(run([view(at=T0 + hours(2))], state=state)[1]) == []
+
+
+def test_a_late_view_that_moves_the_first_session_earlier_sends_nothing_more() -> None:
+    state, _ = last(customer(view(at=T0), view(at=T0 + hours(4))))
+    assert warnings(run([view(product_id="p0", at=T0 - timedelta(minutes=20))], state=state)[1]) == []
+    assert warnings(run([view(product_id="p0", at=T0 - hours(2))], state=state)[1]) == []
+
+
+def test_the_second_session_arriving_before_the_first_still_warns_once() -> None:
+    _, triggers = run(customer(view(at=T0 + hours(2)), view(at=T0)))
+    assert [t.due_at for t in warnings(triggers)] == [T0 + hours(2)]
 
 
 def test_a_redelivered_view_sends_nothing_more() -> None:
     second = view(at=T0 + hours(2))
-    state, [_] = run(customer(view(at=T0), second))
+    state, _ = last(customer(view(at=T0), second))
     assert run([second], state=state)[1] == []
 
 
@@ -178,7 +196,7 @@ def test_an_unfollow_by_a_follower_who_never_ordered_still_warns() -> None:
 
 
 def test_an_unfollow_sent_again_under_a_new_event_id_warns_once() -> None:
-    state, [_] = run([unfollow(at=T0)])
+    state, _ = last([unfollow(at=T0)])
     assert run([unfollow(at=T0)], state=state)[1] == []
 
 
