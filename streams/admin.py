@@ -51,7 +51,7 @@ def create_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
 
 
 def _create_missing(admin: KafkaAdminClient, settings: Settings, deadline: float) -> list[str]:
-    pending = sorted(settings.topic_name(spec) for spec in TOPICS)
+    pending = settings.all_topic_names()
     created: list[str] = []
     while pending:
         request = {name: {"num_partitions": settings.partitions, "replication_factor": settings.replication_factor}

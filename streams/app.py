@@ -6,10 +6,12 @@ Agents (agents/) import what they need from here; nothing here decides anything.
 from __future__ import annotations
 
 import ssl
+from typing import get_args
 
 import faust
 
 from schemas.topics import TOPICS, TopicSpec, by_role
+from schemas.triggers import TriggerType
 from streams.clock import make_clock
 from streams.policy import load_policy
 from streams.settings import Settings
@@ -18,7 +20,7 @@ from streams.timer_index import TimerIndex
 __all__ = [
     "POLICY", "SETTINGS", "app", "catalog_topics", "clock", "customer_topics", "customer_to_state",
     "dead_letter_topic", "product_to_state", "product_to_watchers", "spec_for_topic", "ticks_topic", "timer_index",
-    "triggers_topic", "watchers_topic",
+    "trigger_topics", "watchers_topic",
 ]
 
 
@@ -75,7 +77,10 @@ customer_topics = _topic(*(s for s in TOPICS if s.key == "customer_id" and s.dir
 catalog_topics = _topic(by_role("catalog"), by_role("watchers"))
 watchers_topic = _topic(by_role("watchers"))
 ticks_topic = _topic(by_role("ticks"))
-triggers_topic = _topic(by_role("triggers"))
+trigger_topics = {
+    name: app.topic(name, key_serializer="raw", value_serializer="raw", partitions=SETTINGS.partitions)
+    for name in {SETTINGS.trigger_topic_for(t) for t in get_args(TriggerType)}
+}
 dead_letter_topic = _topic(by_role("dead_letters"))
 _SPECS = {SETTINGS.topic_name(s): s for s in TOPICS}
 

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from schemas.topics import TopicSpec
+from schemas.topics import TOPICS, TopicSpec, by_role
+from schemas.triggers import TriggerType
 
 __all__ = ["Settings", "masked"]
 
@@ -33,6 +34,10 @@ class Settings(BaseSettings):
     redis_prefix: str = "comeback:"
     policy_file: Path | None = Field(default=None, description="YAML or TOML; unset means the built-in defaults.")
     topic_prefix: str = Field(default="", description="Prepended to every topic name (isolates environments).")
+    trigger_routes: dict[TriggerType, str] = Field(
+        default_factory=dict,
+        description='JSON: trigger type -> topic, e.g. {"favorite_low_stock": "comeback.triggers.stock"}; '
+                    "other types go to the default triggers topic.")
     partitions: int = Field(default=4, ge=1, le=1024)
     replication_factor: int = Field(default=1, ge=1, le=16)
     store: str = Field(default="rocksdb://", description="Table store: rocksdb:// in production, memory:// allowed.")
@@ -49,6 +54,16 @@ class Settings(BaseSettings):
 
     def topic_name(self, spec: TopicSpec) -> str:
         return f"{self.topic_prefix}{spec.name}"
+
+    def trigger_topic_for(self, trigger_type: str) -> str:
+        """Where triggers of this type go: its route if configured, else the default triggers topic."""
+        routed = self.trigger_routes.get(trigger_type)  # type: ignore[call-overload]
+        return f"{self.topic_prefix}{routed}" if routed else self.topic_name(by_role("triggers"))
+
+    def all_topic_names(self) -> list[str]:
+        """Every topic the engine uses, routed trigger topics included."""
+        routed = {f"{self.topic_prefix}{name}" for name in self.trigger_routes.values()}
+        return sorted({self.topic_name(spec) for spec in TOPICS} | routed)
 
     def kafka_client_options(self) -> dict[str, Any]:
         """Security options in kafka-python's spelling (aiokafka's are the same)."""

@@ -21,7 +21,7 @@ from schemas.topics import INPUT_TOPICS
 from schemas.triggers import Trigger
 from streams.app import (
     POLICY, SETTINGS, clock, customer_to_state, dead_letter_topic, spec_for_topic, ticks_topic,
-    timer_index, triggers_topic, watchers_topic,
+    timer_index, trigger_topics, watchers_topic,
 )
 from streams.core.decision import Decision
 from streams.core.engine import advance, handle_alert, handle_event
@@ -74,7 +74,8 @@ async def guarded(record: faust.types.EventT, handler: Callable[[faust.types.Eve
 async def _emit(triggers: tuple[Trigger, ...]) -> None:
     """Publish and wait for the broker's ack, so state that forgets a fired timer is never stored first."""
     for trigger in triggers:
-        delivery = await triggers_topic.send(key=trigger.customer_id.encode(), value=trigger.model_dump_json().encode())
+        topic = trigger_topics[SETTINGS.trigger_topic_for(trigger.type)]
+        delivery = await topic.send(key=trigger.customer_id.encode(), value=trigger.model_dump_json().encode())
         await delivery
 
 

@@ -82,8 +82,8 @@ def _fire(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> 
     if not policy.birthday.enabled or local.month != birthday.month:
         return Decision(state)
     offer = policy.birthday.offer
-    reason = (f"Birthday {birthday.strftime('%m-%d')}: {local.strftime('%B %Y')} is the customer's birthday month "
-              f"in {zone} ({offer.description}).")
+    reason = (f"Birthday on {birthday.month:02d}-{birthday.day:02d}: {local.year}-{local.month:02d} is the customer's "
+              f"birthday month in {zone} ({offer.description}).")
     trigger = make_trigger(
         NAME, state, occasion=str(local.year), due_at=timer.due_at, now=now, policy=policy, reason=reason,
         offer=offer, channel=Channel.PUSH,

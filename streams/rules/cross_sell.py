@@ -42,13 +42,10 @@ def unbought(state: CustomerState, order: OrderRecord, by: datetime, policy: Pol
 
 
 def _on_order(state: CustomerState, order_id: str, policy: Policy) -> Decision:
-    """Close the pending offers whose related categories are now all bought in time; open one for this order."""
-    for timer in [t for t in state.timers if t.kind == NAME and t.key != order_id]:
-        pending = _order(state, timer.key)
-        if pending is not None and not unbought(state, pending, timer.due_at, policy):
-            state = cancel(state, NAME, timer.key)
+    """Open the offer's timer; other orders' timers stay until due, where the check is made (a related purchase
+    made in the meantime may yet be cancelled)."""
     order = _order(state, order_id)  # the folded record: a cancellation that arrived first already applies
-    if order is None or _void(order) or not unbought(state, order, order.at, policy):
+    if order is None or _void(order) or not related(order, policy):
         return Decision(state)
     due = order.at + timedelta(hours=policy.cross_sell.delay_hours)
     return Decision(schedule(state, Timer(kind=NAME, key=order.order_id, due_at=due, since=order.at)))
