@@ -59,6 +59,7 @@ def machine() -> str:
     """Platform, CPU model and count, Python: where the figures were measured."""
     cpuinfo = Path("/proc/cpuinfo")
     lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
-    model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.processor())
+    models = (line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    model = next(models, platform.processor())
     return (f"{platform.platform()}; CPU {model or 'unknown'} x{os.cpu_count()}; "
             f"{platform.python_implementation()} {platform.python_version()}")

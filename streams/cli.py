@@ -133,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--customers", type=int, default=1000, help="number of customers (default: 1000)")
     simulate.add_argument("--days", type=int, default=365, help="length of the period (default: 365)")
     simulate.add_argument("--start", type=datetime.fromisoformat, default="2026-01-01",
-                          help="ISO date or time the period starts; without an offset, Asia/Shanghai (default: 2026-01-01)")
+                          help="ISO date or time it starts; without an offset, Asia/Shanghai (default: 2026-01-01)")
     simulate.add_argument("--out", default="-", help="file to write, - for stdout (default: -)")
     simulate.set_defaults(handler=_simulate)
     profile = commands.add_parser("profile", help="print a customer's profile from redis as JSON")

@@ -48,7 +48,8 @@ class _Kind:
 
 
 _KINDS = (
-    _Kind("haircare", ("Shampoo 500 ml", "Conditioner 400 ml", "Scalp scrub"), ("Herba", "Silkleaf"), (39, 129), 6, 3, 30),
+    _Kind("haircare", ("Shampoo 500 ml", "Conditioner 400 ml", "Scalp scrub"), ("Herba", "Silkleaf"), (39, 129), 6, 3,
+          30),
     _Kind("paper", ("Paper towels 6 rolls", "Facial tissues 10 packs"), ("SoftCloud", "Birch"), (12, 45), 4, 3, 14),
     _Kind("coffee", ("Coffee beans 500 g", "Espresso blend 1 kg"), ("Yunnan Peak", "Roastery 9"), (49, 169), 5, 2, 21,
           ("coffee-gear",)),
@@ -70,6 +71,7 @@ _KINDS = (
     _Kind("teaware", ("Gaiwan set", "Clay teapot"), ("Leaf & Co",), (129, 899), 3, 0.6, None, ("tea",)),
     _Kind("pet-food", ("Cat food 2 kg", "Dog food 5 kg"), ("Purrfect", "Woof"), (69, 259), 4, 2, 30),
 )
+_KIND_OF = {kind.category: kind for kind in _KINDS}
 
 # Relative session traffic by hour of day: quiet nights, a lunch peak and busy evenings.
 _HOURS = tuple(itertools.accumulate((1, 1, 1, 1, 1, 1, 2, 4, 6, 6, 6, 7, 10, 9, 6, 5, 5, 6, 7, 10, 12, 12, 9, 4)))
@@ -157,7 +159,8 @@ def _catalog(rng: random.Random) -> list[_Product]:
 def _customer(rng: random.Random, index: int, days: int) -> _Customer:
     conversion = rng.uniform(0.12, 0.35)
     orders_per_year = min(2 * rng.paretovariate(1.16), 120)  # alpha 1.16: the 80/20 rule
-    categories = tuple(rng.choices([k.category for k in _KINDS], weights=[k.popularity for k in _KINDS], k=rng.randint(2, 4)))
+    picks = rng.choices(list(_KIND_OF), weights=[k.popularity for k in _KINDS], k=rng.randint(2, 4))
+    categories = tuple(dict.fromkeys(picks))
     one_off = rng.random() < 0.2
     return _Customer(
         customer_id=f"c{index:05d}",
@@ -181,7 +184,8 @@ def _age_band(age: int) -> str:
 
 def _sale_days(start: date, days: int, big_sale: date | None) -> tuple[int, ...]:
     """Day numbers of the big sales inside the period: ``big_sale``, or every Nov 11 when it is None."""
-    candidates = [big_sale] if big_sale else [date(year, 11, 11) for year in range(start.year, start.year + days // 365 + 2)]
+    years = range(start.year, start.year + days // 365 + 2)
+    candidates = [big_sale] if big_sale else [date(year, 11, 11) for year in years]
     return tuple(offset for d in candidates if 0 <= (offset := (d - start).days) < days)
 
 
@@ -236,8 +240,10 @@ class _Shop:
             if rng.random() < 0.06:
                 if p.stock <= _LOW_STOCK:
                     p.stock = rng.randint(80, 400)
+                elif rng.random() < 0.25:
+                    p.stock = rng.randint(0, _LOW_STOCK)
                 else:
-                    p.stock = rng.randint(0, _LOW_STOCK) if rng.random() < 0.25 else max(p.stock - rng.randint(5, 60), 0)
+                    p.stock = max(p.stock - rng.randint(5, 60), 0)
                 self.emit(self.time_of_day(day_start), ev.StockLevelChanged, product_id=p.product_id, available=p.stock)
             if day in self.cuts and rng.random() < 0.5:
                 p.regular_price = p.price
@@ -335,11 +341,11 @@ class _Shop:
     def order(self, c: _Customer, at: datetime, viewed: Sequence[_Product], mood: _Day) -> None:
         """An order of 1-4 products, mostly from the session; maybe discounted; rarely cancelled or refunded."""
         rng = self.rng
-        wanted = [viewed[-1], *rng.sample(viewed, len(viewed)), *(self.pick_product(c, self.pick_category(c)) for _ in range(3))]
+        others = (self.pick_product(c, self.pick_category(c)) for _ in range(3))
+        wanted = {p.product_id: p for p in (viewed[-1], *rng.sample(viewed, len(viewed)), *others)}
         count = rng.choices((1, 2, 3, 4), weights=(55, 25, 12, 8))[0]
-        products = list(dict.fromkeys(p.product_id for p in wanted))[:count]
         on_discount = rng.random() < c.price_sensitivity
-        lines = tuple(self.line(next(p for p in wanted if p.product_id == pid), on_discount) for pid in products)
+        lines = tuple(self.line(p, on_discount) for p in list(wanted.values())[:count])
         subtotal = round(sum(line.unit_price * line.quantity for line in lines), 2)
         coupon = next((t for t in _COUPONS if subtotal >= t[0]), None) if on_discount and rng.random() < 0.7 else None
         promo = _SALE_PROMO[1] * (subtotal // _SALE_PROMO[0]) if mood.promo else 0
@@ -358,11 +364,13 @@ class _Shop:
             quantity=rng.choice((1, 1, 1, 2, 3)) if product.kind.replenishment_days else 1,
         )
 
-    def after_order(self, c: _Customer, at: datetime, order_id: str, lines: Iterable[ev.OrderLine], total: float) -> None:
+    def after_order(
+        self, c: _Customer, at: datetime, order_id: str, lines: tuple[ev.OrderLine, ...], total: float
+    ) -> None:
         """The customer's next replenishments and interests; a cancellation (~2%) or a refund (~3%)."""
-        rng, lines = self.rng, tuple(lines)
+        rng = self.rng
         for line in lines:
-            kind = next(k for k in _KINDS if k.category == line.category)
+            kind = _KIND_OF[line.category]
             if kind.replenishment_days:
                 days = kind.replenishment_days * c.cycle_factor * line.quantity * rng.uniform(0.9, 1.1)
                 c.due[kind.category] = at + timedelta(days=days)
@@ -398,6 +406,7 @@ def simulate_shop(
 def write_jsonl(events: Iterable[Envelope], out: TextIO) -> int:
     """Write one JSON object per line (null fields left out); returns how many were written."""
     count = 0
-    for count, event in enumerate(events, 1):
+    for event in events:
         out.write(event.model_dump_json(exclude_none=True) + "\n")
+        count += 1
     return count

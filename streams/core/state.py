@@ -132,6 +132,14 @@ class CustomerState(Contract):
     def next_due(self) -> datetime | None:
         return min((t.due_at for t in self.timers), default=None)
 
+    def as_of(self, moment: datetime) -> CustomerState:
+        """The customer as known at ``moment``: later orders, views and favorites left out."""
+        return self.model_copy(update={
+            "orders": tuple(o for o in self.orders if o.at <= moment),
+            "views": tuple(v for v in self.views if v.at <= moment),
+            "favorites": tuple(f for f in self.favorites if f.at <= moment),
+        })
+
     def fact(self, name: str) -> str | bool | None:
         stamped = self.facts.get(name)
         return None if stamped is None else stamped.value
