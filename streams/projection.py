@@ -183,6 +183,8 @@ def audience(client: redis.Redis, prefix: str, **filters: str | Iterable[str]) -
         [tag_key(prefix, name, value) for value in dict.fromkeys([values] if isinstance(values, str) else values)]
         for name, values in filters.items()
     ]
+    if not all(groups):
+        return []  # a filter with no values matches nobody
     keys: list[str] = []
     unions: list[str] = []
     with client.pipeline(transaction=True) as pipe:  # MULTI/EXEC: the fixed temporary names cannot collide

@@ -302,7 +302,7 @@ class _Shop:
         if rng.random() < 0.45:
             self.emit(at + timedelta(minutes=1), ev.ShopFollowed, customer_id=c.customer_id)
             if rng.random() < 0.05:
-                self.emit(at + timedelta(days=rng.uniform(1, 300)), ev.ShopUnfollowed, customer_id=c.customer_id)
+                self.emit(at + timedelta(days=rng.uniform(1, 180)), ev.ShopUnfollowed, customer_id=c.customer_id)
 
     def pick_category(self, c: _Customer) -> str:
         rng = self.rng

@@ -4,13 +4,15 @@ Per category the customer bought that has a cycle, one timer (key = the category
 plus the cycle minus ``lead_days`` (day 25 of a 30-day cycle). The cycle is the customer's own, learned from
 their purchases in the category (``habits.next_purchases``: the median gap, from two purchases on), else the
 shop's known cycle in ``policy.replenishment.category_cycles_days``; a cycle no longer than the lead time gets
-no reminder. Every order, cancellation or refund in the category sets the timer again from the facts, so a
-repurchase cancels the old reminder and sets the next one, with a cycle that now includes the latest gap.
+no reminder. Every order, cancellation or full refund in the category sets the timer again from the facts, so
+a repurchase cancels the old reminder and sets the next one, with a cycle that now includes the latest gap, and
+cancelling the repurchase brings the previous reminder back.
 
-Purchases are judged by event time: a reminder that was due before the next purchase happened is still sent
-when that purchase is processed first (the engine was behind), and the next one is set when it fires. At fire
-time the rule checks again that no purchase in the category happened between the one the timer was set from
-and the due time. Cancelled and fully refunded orders are not purchases here.
+Purchases are judged by event time: the reminder for the purchase before the latest one, if it was due before
+the latest purchase happened and was never sent (the engine was behind, or the offline run had no tick in
+between), is still sent, and the next one is set when it fires. At fire time the rule checks again that no
+purchase in the category happened between the one the timer was set from and the due time. Cancelled and fully
+refunded orders are not purchases here; "never sent" relies on the engine's remembered trigger ids.
 
 Catalog cycles (``replenishment_days`` of a product) are not used yet: catalog facts are keyed by product and
 live on the product side, so a customer's rule cannot read them.
@@ -121,9 +123,12 @@ def _reschedule(state: CustomerState, category: str, policy: Policy, after: date
     return cancel(state, NAME, category) if timer is None else schedule(state, timer)
 
 
-def _on_order(state: CustomerState, order_id: str, policy: Policy) -> Decision:
+def _on_order(state: CustomerState, order_id: str, policy: Policy, refund: bool = False) -> Decision:
+    """Set the order's categories' timers again from the facts; a partial refund changes no purchase."""
     order = next((o for o in state.orders if o.order_id == order_id), None)
-    for category in order.categories if order is not None else ():
+    if order is None or (refund and not _void(order)):
+        return Decision(state)
+    for category in order.categories:
         state = _reschedule(state, category, policy)
     return Decision(state)
 
@@ -159,7 +164,7 @@ def _fire(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> 
 def decide(state: CustomerState, stimulus: Stimulus, now: datetime, policy: Policy) -> Decision:
     match stimulus:
         case ev.OrderPlaced() | ev.OrderCancelled() | ev.OrderRefunded() if policy.replenishment.enabled:
-            return _on_order(state, stimulus.order_id, policy)
+            return _on_order(state, stimulus.order_id, policy, refund=isinstance(stimulus, ev.OrderRefunded))
         case TimerDue(timer=timer) if timer.kind == NAME and policy.replenishment.enabled:
             return _fire(state, timer, now, policy)
     return Decision(state)

@@ -87,6 +87,7 @@ def test_an_audience_intersects_tags_and_unites_the_values_of_one_tag(client: re
     assert audience(client, prefix, tier=["vip", "super_vip"], category=["running", "yoga"]) == ["a", "b", "d"]
     assert audience(client, prefix, tier=["vip", "super_vip"], lifecycle=["active", "lost"]) == ["d"]
     assert audience(client, prefix, category="knitting") == []
+    assert audience(client, prefix, lifecycle="sleeping", tier=[]) == []
     assert not {key for key in _keys(client, prefix) if ":tmp:" in key}
     with pytest.raises(ValueError, match="unknown"):
         audience(client, prefix, colour="red")

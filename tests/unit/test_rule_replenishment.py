@@ -163,7 +163,8 @@ def test_when_it_fires_the_reminder_checks_again_for_a_purchase_since() -> None:
 def test_each_category_has_its_own_reminder() -> None:
     both = order(lines=[line("shampoo", "haircare"), line("beans", "coffee")], at=T0)
     state, triggers = run([both], until=T0 + days(30))
-    assert [(t.facts["category"], t.due_at) for t in triggers] == [("coffee", T0 + days(16)), ("haircare", T0 + days(25))]
+    assert [(t.facts["category"], t.due_at) for t in triggers] == [
+        ("coffee", T0 + days(16)), ("haircare", T0 + days(25))]
     assert all(t.products == () for t in triggers)  # which line is which category is not kept
     assert _pending(state) == []
 
@@ -207,3 +208,17 @@ def test_the_state_after_the_engine_matches_the_fold() -> None:
     state, _ = run(events, until=T0 + days(90))
     bookkeeping = {"timers": (), "revision": 0, "fired_trigger_ids": ()}
     assert state.model_copy(update=bookkeeping) == fold(*events).model_copy(update=bookkeeping)
+
+
+def test_a_partly_refunded_purchase_still_counts() -> None:
+    state, _ = run([shampoo(T0, order_id="o1", total=80.0), refund("o1", 20.0, at=T0 + days(3))])
+    assert _pending(state) == [("haircare", T0, T0 + days(25))]
+
+
+def test_a_longer_cycle_in_a_new_policy_postpones_a_reminder_set_under_the_old_one() -> None:
+    state, _ = run([shampoo(T0)])
+    longer = policy(replenishment={"category_cycles_days": {"haircare": 45}})
+    decision = advance(state, T0 + days(25), longer)
+    assert (reminders(decision.triggers), _pending(decision.state)) == ([], [("haircare", T0, T0 + days(40))])
+    [trigger] = reminders(advance(decision.state, T0 + days(40), longer).triggers)
+    assert trigger.facts["cycle_days"] == 45

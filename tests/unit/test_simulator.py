@@ -22,7 +22,7 @@ END = START + timedelta(days=DAYS)
 @pytest.fixture(scope="module")
 def year() -> list[Envelope]:
     """A year of a small shop, with 11.11 inside it."""
-    return list(simulate_shop(7, 150, DAYS, START))
+    return list(simulate_shop(7, 200, DAYS, START))
 
 
 def _orders(events: list[Envelope]) -> list[ev.OrderPlaced]:
