@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 from schemas import events as ev
 from schemas.base import Envelope
@@ -45,7 +46,7 @@ class Shop:
 def simulate(args: argparse.Namespace) -> Shop:
     """The shop the arguments describe."""
     events: list[Envelope] = list(simulate_shop(args.seed, args.customers, args.days, args.start))
-    customer_events = [e for e in events if hasattr(e, "customer_id")]
+    customer_events = cast(list[ev.CustomerEvent], [e for e in events if hasattr(e, "customer_id")])
     return Shop(customer_events, len(events), events[0].occurred_at + timedelta(days=args.days))
 
 

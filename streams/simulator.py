@@ -92,9 +92,10 @@ class _Day:
     promo: bool = False
 
 
+_WEEKEND = _Day(traffic=1.3)
 _SALE = {  # by days from the big sale: a warm-up of browsing and favorites, then the buying spike
-    -5: _Day(2, 0.8, 2), -4: _Day(2, 0.8, 2), -3: _Day(4, 0.5, 3), -2: _Day(4, 0.5, 3), -1: _Day(5, 0.5, 3),
-    0: _Day(8, 1.6, 1, promo=True), 1: _Day(3, 1.3, 1, promo=True),
+    -5: _Day(2, 0.8, 2), -4: _Day(2, 0.8, 2), -3: _Day(5, 0.5, 3), -2: _Day(5, 0.5, 3), -1: _Day(5, 0.5, 3),
+    0: _Day(8, 1.6, 1, promo=True), 1: _Day(4, 1.3, 1, promo=True),
 }
 _SALE_CUT_DAY, _SALE_RESTORE_DAY = -3, 2  # sale prices hold from the warm-up until the day after the spike
 
@@ -196,7 +197,8 @@ class _Shop:
         self.rng = random.Random(seed)
         self.seed, self.start, self.days = seed, start, days
         sales = _sale_days(start.date(), days, big_sale)
-        self.moods = [next((_SALE[d - s] for s in sales if d - s in _SALE), _Day()) for d in range(days)]
+        ordinary = [_WEEKEND if (start + timedelta(days=d)).weekday() >= 5 else _Day() for d in range(days)]
+        self.moods = [next((_SALE[d - s] for s in sales if d - s in _SALE), ordinary[d]) for d in range(days)]
         self.cuts = {s + _SALE_CUT_DAY for s in sales}
         self.restores = {s + _SALE_RESTORE_DAY for s in sales}
         self.products = _catalog(self.rng)
@@ -280,8 +282,8 @@ class _Shop:
         for _ in range(_poisson(rng, c.sessions_per_day * mood.traffic * (1 if active else 0.1))):
             at = self.time_of_day(day_start)
             sessions.append((at, None, c.buys_at(at) and rng.random() < c.conversion * mood.conversion))
-        for at, category, buys in sorted(sessions, key=lambda s: s[0]):
-            self.session(c, at, category or self.pick_category(c), buys, mood)
+        for at, chosen, buys in sorted(sessions, key=lambda s: s[0]):
+            self.session(c, at, chosen or self.pick_category(c), buys, mood)
 
     def first_visit(self, c: _Customer, at: datetime) -> None:
         """A profile (timezone, most with a birthday, consents), maybe a follow, rarely a later opt-out or unfollow."""

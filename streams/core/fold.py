@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from schemas import events as ev
 from streams.core.state import (
-    ArchivedOrders, CustomerState, Favorite, OrderRecord, PendingAdjustment, Stamped, View, initial_state,
+    Adjustment, ArchivedOrders, CustomerState, Favorite, OrderRecord, PendingAdjustment, Stamped, View, initial_state,
 )
 from streams.policy import LimitsPolicy
 
@@ -80,7 +80,7 @@ def _(event: ev.OrderPlaced, state: CustomerState, limits: LimitsPolicy) -> Cust
     record = _record(event)
     pending = next((p for p in state.pending_adjustments if p.order_id == event.order_id), None)
     if pending is not None:
-        record = record.model_copy(update={"refunded": min(record.total, pending.refunded), "cancelled": pending.cancelled})
+        record = _with_adjustments(record, pending.adjustments)
     kept, dropped = _insert_sorted(state.orders, record, lambda o: o.at, limits.remembered_orders)
     return state.model_copy(update={
         "orders": kept, "archived": _archive(state.archived, dropped),
@@ -88,29 +88,40 @@ def _(event: ev.OrderPlaced, state: CustomerState, limits: LimitsPolicy) -> Cust
     })
 
 
-def _adjust(state: CustomerState, order_id: str, refund: float, cancel: bool, limits: LimitsPolicy) -> CustomerState:
-    """Refund or cancel an order; one not seen yet is remembered until it arrives. Refunds add up in
-    cents (rounded each time), so the sum does not depend on the order they arrive in."""
+def _with_adjustments(order: OrderRecord, adjustments: tuple[Adjustment, ...]) -> OrderRecord:
+    """The order with these refunds and cancellations, replayed in event-time order: refunds add up in
+    cents (capped at the total) and the order is void from the first moment it was cancelled or fully refunded."""
+    cancels = sorted((a for a in adjustments if a.cancel), key=lambda a: a.at)  # only the first one matters
+    adjustments = tuple(sorted((*(a for a in adjustments if not a.cancel), *cancels[:1]), key=lambda a: (a.at, a.refund)))
+    refunded, cancelled, voided_at = 0.0, False, None
+    for adjustment in adjustments:
+        refunded, cancelled = min(order.total, round(refunded + adjustment.refund, 2)), cancelled or adjustment.cancel
+        if voided_at is None and (cancelled or (order.total > 0 and refunded >= order.total)):
+            voided_at = adjustment.at
+    return order.model_copy(update={"adjustments": adjustments,
+                                    "refunded": refunded, "cancelled": cancelled, "voided_at": voided_at})
+
+
+def _adjust(state: CustomerState, order_id: str, adjustment: Adjustment, limits: LimitsPolicy) -> CustomerState:
+    """Refund or cancel an order; one not seen yet is remembered until it arrives."""
     order = next((o for o in state.orders if o.order_id == order_id), None)
     if order is not None:
-        updated = order.model_copy(update={"refunded": min(order.total, round(order.refunded + refund, 2)),
-                                           "cancelled": order.cancelled or cancel})
+        updated = _with_adjustments(order, (*order.adjustments, adjustment))
         return state.model_copy(update={"orders": tuple(updated if o is order else o for o in state.orders)})
     pending = next((p for p in state.pending_adjustments if p.order_id == order_id), PendingAdjustment(order_id=order_id))
-    merged = pending.model_copy(update={"refunded": round(pending.refunded + refund, 2),
-                                        "cancelled": pending.cancelled or cancel})
+    merged = pending.model_copy(update={"adjustments": (*pending.adjustments, adjustment)})
     others = tuple(p for p in state.pending_adjustments if p.order_id != order_id)
     return state.model_copy(update={"pending_adjustments": (*others, merged)[-limits.remembered_orders:]})
 
 
 @_apply.register
 def _(event: ev.OrderRefunded, state: CustomerState, limits: LimitsPolicy) -> CustomerState:
-    return _adjust(state, event.order_id, event.amount, False, limits)
+    return _adjust(state, event.order_id, Adjustment(at=event.occurred_at, refund=event.amount), limits)
 
 
 @_apply.register
 def _(event: ev.OrderCancelled, state: CustomerState, limits: LimitsPolicy) -> CustomerState:
-    return _adjust(state, event.order_id, 0.0, True, limits)
+    return _adjust(state, event.order_id, Adjustment(at=event.occurred_at, cancel=True), limits)
 
 
 @_apply.register

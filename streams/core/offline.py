@@ -1,12 +1,14 @@
 """The reference run: the whole engine over an event log in one process, with no broker.
 
 Customers and products are folded in event-time order, watch changes and product alerts are passed
-between them directly. Used to predict what the streaming pipeline must emit (the demo checks it).
+between them directly. Used to predict what the streaming pipeline must emit (the demo checks it)
+and, through ``replay``'s checkpoints, to look at the shop as it was at given times (the report).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,7 +24,16 @@ from streams.core.state import CustomerState, initial_state
 from streams.core.watchers import Watchers, alert_kinds, fan_out, watch
 from streams.policy import Policy
 
-__all__ = ["run_offline"]
+__all__ = ["Checkpoint", "replay", "run_offline"]
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The shop at ``at``: every customer's state and the triggers emitted so far."""
+
+    at: datetime
+    customers: Mapping[str, CustomerState]
+    triggers: tuple[Trigger, ...]
 
 
 @dataclass
@@ -62,20 +73,45 @@ class _Shop:
             self.watchers[event.product_id], alerts = fan_out(watchers, after, kinds, event.occurred_at, before.price)
             self._alert(alerts, event.occurred_at)
 
+    def apply(self, event: Envelope) -> None:
+        if hasattr(event, "customer_id"):
+            self.customer_event(event)  # type: ignore[arg-type]
+        else:
+            self.catalog_event(event)  # type: ignore[arg-type]
+
     def run_timers(self, until: datetime) -> None:
         for customer_id, state in list(self.customers.items()):
             self._settle(state, advance(state, until, self.policy), until)
+
+    def checkpoint(self, at: datetime) -> Checkpoint:
+        return Checkpoint(at, dict(self.customers), tuple(self.triggers))
+
+
+def replay(
+    events: Iterable[Envelope], policy: Policy, until: datetime, marks: Iterable[datetime] = ()
+) -> Iterator[Checkpoint]:
+    """The run in event-time order, seen at each of ``marks`` before ``until`` and finally at ``until``.
+
+    A mark's checkpoint follows every event strictly before it and changes nothing: timers still fire
+    when their customer is next touched, as without marks, so the triggers so far can miss some due
+    before the mark (timers never change the orders, views or facts a profile is derived from). The
+    last checkpoint is at ``until``, after every event and every timer due by then.
+    """
+    shop = _Shop(policy)
+    left = deque(sorted(m for m in marks if m < until))
+    for event in sorted(events, key=lambda e: e.occurred_at):
+        while left and left[0] <= event.occurred_at:
+            yield shop.checkpoint(left.popleft())
+        shop.apply(event)
+    while left:
+        yield shop.checkpoint(left.popleft())
+    shop.run_timers(until)
+    yield shop.checkpoint(until)
 
 
 def run_offline(
     events: Iterable[Envelope], policy: Policy, until: datetime
 ) -> tuple[dict[str, CustomerState], tuple[Trigger, ...]]:
     """Every customer's final state and every trigger, events applied in time order, timers run to ``until``."""
-    shop = _Shop(policy)
-    for event in sorted(events, key=lambda e: e.occurred_at):
-        if hasattr(event, "customer_id"):
-            shop.customer_event(event)  # type: ignore[arg-type]
-        else:
-            shop.catalog_event(event)  # type: ignore[arg-type]
-    shop.run_timers(until)
-    return shop.customers, tuple(shop.triggers)
+    (end,) = deque(replay(events, policy, until), maxlen=1)
+    return dict(end.customers), end.triggers

@@ -15,7 +15,15 @@ from pydantic import AwareDatetime, Field
 from schemas.base import Contract
 
 __all__ = [
-    "ArchivedOrders", "CustomerState", "Favorite", "OrderRecord", "PendingAdjustment", "Stamped", "Timer", "View", "initial_state"]
+    "Adjustment", "ArchivedOrders", "CustomerState", "Favorite", "OrderRecord", "PendingAdjustment", "Stamped", "Timer", "View", "initial_state"]
+
+
+class Adjustment(Contract):
+    """A refund (``refund`` > 0) or a cancellation of an order, at its event time."""
+
+    at: AwareDatetime
+    refund: float = 0
+    cancel: bool = False
 
 
 class OrderRecord(Contract):
@@ -31,6 +39,12 @@ class OrderRecord(Contract):
     brands: tuple[str, ...] = ()
     on_discount: bool = False
     discount_depth: float = Field(default=0, ge=0, le=1, description="1 - paid / undiscounted price.")
+    adjustments: tuple[Adjustment, ...] = Field(default=(), description="Refunds and cancellations, by time.")
+    voided_at: AwareDatetime | None = Field(default=None, description="When it was cancelled or refunded in full.")
+
+    def voided_by(self, moment: datetime | None = None) -> bool:
+        """Cancelled or refunded in full at ``moment`` (event time), or at all when ``moment`` is None."""
+        return self.voided_at is not None and (moment is None or self.voided_at <= moment)
 
     @property
     def net(self) -> float:
@@ -48,11 +62,10 @@ class ArchivedOrders(Contract):
 
 
 class PendingAdjustment(Contract):
-    """A refund or cancellation that arrived before its order: applied when the order arrives."""
+    """Refunds or cancellations that arrived before their order: applied when the order arrives."""
 
     order_id: str
-    refunded: float = 0
-    cancelled: bool = False
+    adjustments: tuple[Adjustment, ...] = ()
 
 
 class View(Contract):
@@ -131,6 +144,9 @@ class CustomerState(Contract):
     @property
     def next_due(self) -> datetime | None:
         return min((t.due_at for t in self.timers), default=None)
+
+    def find_order(self, order_id: str) -> OrderRecord | None:
+        return next((o for o in self.orders if o.order_id == order_id), None)
 
     def as_of(self, moment: datetime) -> CustomerState:
         """The customer as known at ``moment``: later orders, views and favorites left out."""

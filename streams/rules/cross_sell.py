@@ -13,20 +13,11 @@ from datetime import datetime, timedelta
 
 from schemas import events as ev
 from schemas.events import Channel
-from streams.core.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
+from streams.core.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule, timer_of
 from streams.core.state import CustomerState, OrderRecord, Timer
 from streams.policy import Policy
 
 NAME = "cross_sell"
-
-
-def _order(state: CustomerState, order_id: str) -> OrderRecord | None:
-    return next((o for o in state.orders if o.order_id == order_id), None)
-
-
-def _void(order: OrderRecord) -> bool:
-    """Cancelled, or refunded in full: the customer does not have the product."""
-    return order.cancelled or (order.total > 0 and order.refunded >= order.total)
 
 
 def related(order: OrderRecord, policy: Policy) -> tuple[str, ...]:
@@ -37,30 +28,33 @@ def related(order: OrderRecord, policy: Policy) -> tuple[str, ...]:
 
 def unbought(state: CustomerState, order: OrderRecord, by: datetime, policy: Policy) -> tuple[str, ...]:
     """Related categories with no purchase (not cancelled nor fully refunded) from the order's time to ``by``."""
-    bought = {c for o in state.orders if not _void(o) and order.at <= o.at <= by for c in o.categories}
+    bought = {c for o in state.orders if not o.voided_by(by) and order.at <= o.at <= by for c in o.categories}
     return tuple(r for r in related(order, policy) if r not in bought)
 
 
 def _on_order(state: CustomerState, order_id: str, policy: Policy) -> Decision:
     """Open the offer's timer; other orders' timers stay until due, where the check is made (a related purchase
     made in the meantime may yet be cancelled)."""
-    order = _order(state, order_id)  # the folded record: a cancellation that arrived first already applies
-    if order is None or _void(order) or not related(order, policy):
+    order = state.find_order(order_id)  # the folded record: a cancellation that arrived first already applies
+    if order is None or not related(order, policy):
         return Decision(state)
     due = order.at + timedelta(hours=policy.cross_sell.delay_hours)
+    if order.voided_by(due):
+        return Decision(state)
     return Decision(schedule(state, Timer(kind=NAME, key=order.order_id, due_at=due, since=order.at)))
 
 
 def _on_adjustment(state: CustomerState, order_id: str) -> Decision:
-    order = _order(state, order_id)
-    if order is not None and _void(order):
+    """Drop the timer of an order void by its due time (judged by event time: a later refund does not)."""
+    order, timer = state.find_order(order_id), timer_of(state, NAME, order_id)
+    if order is not None and timer is not None and order.voided_by(timer.due_at):
         return Decision(cancel(state, NAME, order_id))
     return Decision(state)
 
 
 def _fire(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> Decision:
-    order = _order(state, timer.key)
-    if order is None or _void(order):
+    order = state.find_order(timer.key)
+    if order is None or order.voided_by(timer.due_at):
         return Decision(state)
     offered = unbought(state, order, timer.due_at, policy)
     if not offered:

@@ -50,13 +50,8 @@ class Plan:
         return self.since + self.cycle
 
 
-def _void(order: OrderRecord) -> bool:
-    """Cancelled, or refunded in full: the customer does not have the product."""
-    return order.cancelled or (order.total > 0 and order.refunded >= order.total)
-
-
 def _kept(state: CustomerState, up_to: datetime | None = None) -> tuple[OrderRecord, ...]:
-    return tuple(o for o in state.orders if not _void(o) and (up_to is None or o.at <= up_to))
+    return tuple(o for o in state.orders if not o.voided_by() and (up_to is None or o.at <= up_to))
 
 
 def _times(state: CustomerState, category: str) -> list[datetime]:
@@ -126,7 +121,7 @@ def _reschedule(state: CustomerState, category: str, policy: Policy, after: date
 def _on_order(state: CustomerState, order_id: str, policy: Policy, refund: bool = False) -> Decision:
     """Set the order's categories' timers again from the facts; a partial refund changes no purchase."""
     order = next((o for o in state.orders if o.order_id == order_id), None)
-    if order is None or (refund and not _void(order)):
+    if order is None or (refund and not order.voided_by()):
         return Decision(state)
     for category in order.categories:
         state = _reschedule(state, category, policy)

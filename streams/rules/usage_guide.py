@@ -14,20 +14,11 @@ from datetime import datetime, timedelta
 from schemas import events as ev
 from schemas.events import Channel
 from schemas.triggers import Offer, ProductRef
-from streams.core.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
+from streams.core.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule, timer_of
 from streams.core.state import CustomerState, OrderRecord, Timer
 from streams.policy import Policy
 
 NAME = "usage_guide"
-
-
-def _order(state: CustomerState, order_id: str) -> OrderRecord | None:
-    return next((o for o in state.orders if o.order_id == order_id), None)
-
-
-def _void(order: OrderRecord) -> bool:
-    """Cancelled, or refunded in full: the customer does not have the product."""
-    return order.cancelled or (order.total > 0 and order.refunded >= order.total)
 
 
 def guides(order: OrderRecord, policy: Policy) -> tuple[tuple[str, str], ...]:
@@ -37,23 +28,26 @@ def guides(order: OrderRecord, policy: Policy) -> tuple[tuple[str, str], ...]:
 
 
 def _on_order(state: CustomerState, order_id: str, policy: Policy) -> Decision:
-    order = _order(state, order_id)  # the folded record: a cancellation that arrived first already applies
-    if order is None or _void(order) or not guides(order, policy):
+    order = state.find_order(order_id)  # the folded record: a cancellation that arrived first already applies
+    if order is None or not guides(order, policy):
         return Decision(state)
     due = order.at + timedelta(days=policy.usage_guide.delay_days)
+    if order.voided_by(due):
+        return Decision(state)
     return Decision(schedule(state, Timer(kind=NAME, key=order.order_id, due_at=due, since=order.at)))
 
 
 def _on_adjustment(state: CustomerState, order_id: str) -> Decision:
-    order = _order(state, order_id)
-    if order is not None and _void(order):
+    """Drop the timer of an order void by its due time (judged by event time: a later refund does not)."""
+    order, timer = state.find_order(order_id), timer_of(state, NAME, order_id)
+    if order is not None and timer is not None and order.voided_by(timer.due_at):
         return Decision(cancel(state, NAME, order_id))
     return Decision(state)
 
 
 def _fire(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> Decision:
-    order = _order(state, timer.key)
-    if order is None or _void(order):
+    order = state.find_order(timer.key)
+    if order is None or order.voided_by(timer.due_at):
         return Decision(state)
     days = policy.usage_guide.delay_days
     # Line categories are not kept per product: the products are named only when the order has one category.

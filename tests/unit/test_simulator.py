@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -37,7 +37,7 @@ def test_the_same_seed_gives_the_same_events_and_another_seed_others() -> None:
 
 def test_every_event_validates_and_every_kind_of_event_appears(year: list[Envelope]) -> None:
     assert all(EVENT_ADAPTER.validate_json(e.model_dump_json()) == e for e in year)
-    assert {e.type for e in year} == set(EVENT_TYPES) - {"customer_erasure_requested"}
+    assert {type(e) for e in year} == set(EVENT_TYPES.values()) - {ev.CustomerErasureRequested}
 
 
 def test_times_are_aware_non_decreasing_and_inside_the_period(year: list[Envelope]) -> None:
@@ -69,9 +69,9 @@ def test_the_catalog_precedes_every_event_about_its_products(year: list[Envelope
     for event in year:
         if isinstance(event, ev.ProductUpserted):
             known.add(event.product_id)
-        mentioned = {line.product_id for line in event.lines} if isinstance(event, ev.OrderPlaced) else set()
-        mentioned |= {getattr(event, "product_id", None)} - {None}
-        assert mentioned <= known, event
+        if isinstance(event, ev.OrderPlaced):
+            assert {line.product_id for line in event.lines} <= known, event
+        assert getattr(event, "product_id", None) in known | {None}, event
     assert 40 <= len(known) <= 80
 
 
@@ -97,7 +97,7 @@ def test_a_year_has_lost_customers_and_recent_buyers(year: list[Envelope]) -> No
 
 
 def test_a_fifth_of_the_buyers_bring_most_of_the_revenue(year: list[Envelope]) -> None:
-    revenue = Counter[str]()
+    revenue: defaultdict[str, float] = defaultdict(float)
     for order in _orders(year):
         revenue[order.customer_id] += order.total
     ranked = sorted(revenue.values(), reverse=True)
