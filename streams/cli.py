@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
+from typing import get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import redis
+from kafka.errors import KafkaError
 
+from streams.importer import Format, ImportFailed, parse_mapping, read_events
 from streams.policy import PolicyError, load_policy
 from streams.projection import TAGS, connect
 from streams.settings import Settings, masked
@@ -113,6 +118,48 @@ def _rebuild_profiles(args: argparse.Namespace) -> int:
     return 0
 
 
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(f"unknown time zone {name!r}") from exc
+
+
+def _mapping(text: str) -> dict[str, str]:
+    try:
+        return parse_mapping(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from streams.replay import replay
+
+    try:
+        result = read_events(args.file, args.format, args.map, args.timezone)
+    except ImportFailed as exc:
+        print(f"comeback: {exc}", file=sys.stderr)
+        return 2
+    replay(Settings(), result.events, sys.stderr, watermark=not args.no_watermark)
+    print(f"sent {len(result.events)} events; skipped {len(result.problems)} malformed rows")
+    for problem in result.problems:
+        print(f"  {problem}")
+    return 0
+
+
+def _produce(args: argparse.Namespace) -> int:
+    from streams.replay import produce
+
+    try:
+        with nullcontext(sys.stdin) if args.file == "-" else open(args.file, encoding="utf-8-sig") as lines:
+            sent, invalid = produce(Settings(), lines, lambda problem: print(f"comeback: {problem}", file=sys.stderr))
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"comeback: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    print(f"sent {sent} events; skipped {invalid} invalid lines")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="comeback", description="Customer-retention engine on Kafka.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +191,21 @@ def _parser() -> argparse.ArgumentParser:
         audience.add_argument(f"--{tag.replace('_', '-')}", dest=tag, action="append", metavar="VALUE",
                               help="repeat to match any of several values")
     audience.set_defaults(handler=_audience)
+    replay = commands.add_parser("replay", help="send a historical log through the pipeline in event time")
+    replay.add_argument("file", help="JSON Lines of events, or a CSV order log")
+    replay.add_argument("--format", choices=get_args(Format), help="default: csv for a .csv file, else jsonl")
+    replay.add_argument("--map", type=_mapping, default={}, metavar="FIELD=COLUMN,...",
+                        help="CSV columns of customer, at, amount, quantity, order, product, category, list_price, "
+                             "brand (default: a column named like the field, or customer_id, occurred_at, order_id, "
+                             "product_id)")
+    replay.add_argument("--timezone", type=_zone, default="Asia/Shanghai",
+                        help="zone of times without an offset (default: Asia/Shanghai)")
+    replay.add_argument("--no-watermark", action="store_true",
+                        help="do not advance the watermark to a day after the last event at the end")
+    replay.set_defaults(handler=_replay)
+    produce = commands.add_parser("produce", help="send JSON Lines events (invalid lines are reported and skipped)")
+    produce.add_argument("file", nargs="?", default="-", help="file to read, - for stdin (default: -)")
+    produce.set_defaults(handler=_produce)
     topics = commands.add_parser("topics", help="manage topics").add_subparsers(dest="topics_command", required=True)
     topics.add_parser("create", help="create every topic (idempotent)").set_defaults(handler=_topics_create)
     return parser
@@ -158,4 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except redis.RedisError as exc:
         print(f"comeback: redis: {exc}", file=sys.stderr)
+        return 1
+    except KafkaError as exc:
+        print(f"comeback: kafka: {exc}", file=sys.stderr)
         return 1

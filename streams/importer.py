@@ -55,6 +55,8 @@ class ImportFailed(Exception):
 
 @dataclass(frozen=True)
 class RowProblem:
+    """A skipped line or row, and why."""
+
     line: int
     reason: str
 
@@ -64,6 +66,8 @@ class RowProblem:
 
 @dataclass(frozen=True)
 class ImportResult:
+    """The events read, sorted by time, and the problems of the rows that were skipped."""
+
     events: list[Envelope]
     problems: list[RowProblem]
 
@@ -127,6 +131,8 @@ def parse_jsonl(lines: Iterable[str]) -> Iterator[Envelope | RowProblem]:
 
 @dataclass(frozen=True)
 class _Row:
+    """A valid CSV row: one line of an order."""
+
     line: int
     customer: str
     at: datetime
@@ -136,13 +142,14 @@ class _Row:
 
 
 def _number(cells: Mapping[str, str], name: str) -> float | None:
+    """A cell as a finite number >= 0, None when empty; raises ValueError with the reason."""
     text = cells.get(name, "")
     if not text:
         return None
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"{name} is not a number: {text!r}") from None
+        value = math.nan
     if not math.isfinite(value):
         raise ValueError(f"{name} is not a number: {text!r}")
     if value < 0:
@@ -177,6 +184,7 @@ def _row(line: int, cells: Mapping[str, str], zone: tzinfo) -> _Row:
 
 
 def _derived_id(source: str, key: str) -> str:
+    """The same id for the same file name and key, on every import."""
     return "imp-" + hashlib.sha256(f"{source}\0{key}".encode()).hexdigest()[:32]
 
 
