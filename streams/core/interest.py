@@ -22,28 +22,37 @@ class Interest(NamedTuple):
     category: str | None
 
 
-def _bought_between(state: CustomerState, product_id: str, since: datetime, until: datetime | None) -> bool:
-    return any(product_id in o.product_ids and since <= o.at and (until is None or o.at <= until)
-               for o in state.valid_orders)
-
-
 def interests(state: CustomerState, policy: ProductAlertsPolicy, as_of: datetime | None = None) -> dict[str, Interest]:
     """Products watched, from everything known (``as_of`` None) or only from what happened by ``as_of``."""
+    purchases: dict[str, list[datetime]] = {}
+    for order in state.valid_orders:
+        if as_of is None or order.at <= as_of:
+            for product_id in order.product_ids:
+                purchases.setdefault(product_id, []).append(order.at)
+
+    def bought_since(product_id: str, since: datetime) -> bool:
+        return any(at >= since for at in purchases.get(product_id, ()))
+
     found: dict[str, Interest] = {}
     for view in (v for v in state.views if as_of is None or v.at <= as_of):  # oldest first: the latest wins
-        if not _bought_between(state, view.product_id, view.at, as_of):
+        if not bought_since(view.product_id, view.at):
             found[view.product_id] = Interest("viewed", view.at + timedelta(days=policy.viewed_within_days), view.category)
         else:
             found.pop(view.product_id, None)
     favorites = {f.product_id: f for f in state.favorites if as_of is None or f.at <= as_of}
     for favorite in favorites.values():
-        if favorite.active and not _bought_between(state, favorite.product_id, favorite.at, as_of):
+        if favorite.active and not bought_since(favorite.product_id, favorite.at):
             found[favorite.product_id] = Interest("favorite", None, favorite.category)
     return found
 
 
 def watch_changes(before: CustomerState, after: CustomerState, policy: ProductAlertsPolicy, at: datetime) -> tuple[WatchChanged, ...]:
-    """The product-keyed messages that keep the product side's watchers in step with this customer."""
+    """The product-keyed messages that keep the product side's watchers in step with this customer.
+
+    Only views, favorites and orders change what a customer watches; anything else yields nothing.
+    """
+    if (before.views, before.favorites, before.orders) == (after.views, after.favorites, after.orders):
+        return ()
     old, new = interests(before, policy), interests(after, policy)
     changes = []
     for product_id in sorted(old.keys() | new.keys()):
