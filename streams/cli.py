@@ -160,6 +160,24 @@ def _produce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from schemas.events import EVENT_ADAPTER
+    from schemas.triggers import Trigger
+    from streams.report.figures import compute_report
+    from streams.report.files import read_jsonl, write_report
+
+    try:
+        events = read_jsonl(Path(args.events), EVENT_ADAPTER.validate_json)
+        triggers = None if args.triggers is None else read_jsonl(Path(args.triggers), Trigger.model_validate_json)
+        report = compute_report(events, load_policy(Settings().policy_file), triggers)
+    except (OSError, ValueError) as exc:
+        print(f"comeback: {exc}", file=sys.stderr)
+        return 2
+    for path in write_report(report, Path(args.out)):
+        print(path)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="comeback", description="Customer-retention engine on Kafka.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -206,6 +224,11 @@ def _parser() -> argparse.ArgumentParser:
     produce = commands.add_parser("produce", help="send JSON Lines events (invalid lines are reported and skipped)")
     produce.add_argument("file", nargs="?", default="-", help="file to read, - for stdin (default: -)")
     produce.set_defaults(handler=_produce)
+    report = commands.add_parser("report", help="weekly figures of an event log as report.html and report.json")
+    report.add_argument("events", help="JSON Lines of events")
+    report.add_argument("--triggers", help="JSON Lines of triggers (default: those of the offline run of the events)")
+    report.add_argument("--out", default="report-out", help="directory to write into (default: report-out)")
+    report.set_defaults(handler=_report)
     topics = commands.add_parser("topics", help="manage topics").add_subparsers(dest="topics_command", required=True)
     topics.add_parser("create", help="create every topic (idempotent)").set_defaults(handler=_topics_create)
     return parser

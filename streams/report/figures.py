@@ -21,13 +21,13 @@ from schemas.base import Envelope
 from schemas.profile import Lifecycle, Tier
 from schemas.triggers import Trigger, TriggerType
 from streams.core import segments
-from streams.core.offline import Checkpoint, replay
+from streams.core.offline import replay
 from streams.core.state import CustomerState
 from streams.policy import Policy
 
 __all__ = ["LIFECYCLES", "Report", "TIERS", "TRIGGER_TYPES", "Totals", "Week", "compute_report", "repurchase_rate"]
 
-WEEK = timedelta(days=7)
+_WEEK = timedelta(days=7)
 LIFECYCLES: tuple[Lifecycle, ...] = get_args(Lifecycle)
 TIERS: tuple[Tier, ...] = get_args(Tier)
 TRIGGER_TYPES: tuple[TriggerType, ...] = get_args(TriggerType)
@@ -53,7 +53,7 @@ class Week(_Figures):
 
 
 class Totals(_Figures):
-    """The whole period, at the end of the last week."""
+    """The whole period: the customers as they stand at the end of the last week, every trigger given."""
 
     customers: int = Field(ge=0)
     buyers: int = Field(ge=0)
@@ -69,7 +69,7 @@ class Report(_Figures):
     """Weekly series and totals of one event log under one policy."""
 
     policy_version: str
-    utc_offset: str = Field(description="Where the weeks start Monday 00:00, e.g. +08:00.")
+    zone: str = Field(description="The UTC offset at which weeks start on Monday 00:00, e.g. UTC+08:00.")
     start: AwareDatetime
     end: AwareDatetime
     events: int = Field(ge=0)
@@ -89,7 +89,7 @@ def _week_start(moment: datetime, zone: timezone) -> datetime:
 
 
 def _week(start: datetime, customers: Mapping[str, CustomerState], triggers: Counter[str], policy: Policy) -> Week:
-    end = start + WEEK
+    end = start + _WEEK
     stages: Counter[str] = Counter()
     tiers: Counter[str] = Counter()
     named: Counter[str] = Counter()
@@ -106,16 +106,6 @@ def _week(start: datetime, customers: Mapping[str, CustomerState], triggers: Cou
     )
 
 
-def _totals(end: Checkpoint, triggers: Sequence[Trigger], outside: int) -> Totals:
-    counts = [state.order_count for state in end.customers.values()]
-    return Totals(
-        customers=len(counts), buyers=sum(n >= 1 for n in counts), repeat_buyers=sum(n >= 2 for n in counts),
-        repurchase_rate=repurchase_rate(counts), orders=sum(counts),
-        revenue=round(sum(max(s.total_spent, 0.0) for s in end.customers.values()), 2),
-        triggers=len(triggers), triggers_outside=outside,
-    )
-
-
 def compute_report(events: Sequence[Envelope], policy: Policy, triggers: Sequence[Trigger] | None = None) -> Report:
     """The weekly figures of ``events``; ``triggers`` default to those of the replay itself."""
     if not events:
@@ -123,17 +113,22 @@ def compute_report(events: Sequence[Envelope], policy: Policy, triggers: Sequenc
     first = min(events, key=lambda e: e.occurred_at).occurred_at
     zone = timezone(first.utcoffset() or timedelta(0))
     start = _week_start(first, zone)
-    end = _week_start(max(e.occurred_at for e in events), zone) + WEEK
-    starts = [start + i * WEEK for i in range((end - start) // WEEK)]
-    checkpoints = list(replay(events, policy, end, marks=[s + WEEK for s in starts]))
+    end = _week_start(max(e.occurred_at for e in events), zone) + _WEEK
+    starts = [start + i * _WEEK for i in range((end - start) // _WEEK)]
+    checkpoints = list(replay(events, policy, end, marks=[s + _WEEK for s in starts]))
+    final = checkpoints[-1].customers.values()
     given = checkpoints[-1].triggers if triggers is None else tuple(triggers)
     due: list[Counter[str]] = [Counter() for _ in starts]
     for trigger in given:
         if start <= trigger.due_at < end:
-            due[(trigger.due_at - start) // WEEK][trigger.type] += 1
+            due[(trigger.due_at - start) // _WEEK][trigger.type] += 1
     weeks = tuple(_week(s, c.customers, d, policy) for s, c, d in zip(starts, checkpoints, due, strict=True))
-    outside = len(given) - sum(sum(d.values()) for d in due)
-    return Report(
-        policy_version=policy.fingerprint, utc_offset=first.strftime("%:z") if False else _offset(zone), start=start,
-        end=end, events=len(events), weeks=weeks, totals=_totals(checkpoints[-1], given, outside),
+    last = weeks[-1]
+    totals = Totals(
+        customers=last.customers, buyers=last.buyers, repeat_buyers=last.repeat_buyers,
+        repurchase_rate=last.repurchase_rate, orders=sum(state.order_count for state in final),
+        revenue=round(sum(max(state.total_spent, 0.0) for state in final), 2),
+        triggers=len(given), triggers_outside=len(given) - sum(sum(d.values()) for d in due),
     )
+    return Report(policy_version=policy.fingerprint, zone=str(zone), start=start, end=end, events=len(events),
+                  weeks=weeks, totals=totals)

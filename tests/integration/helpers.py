@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+from unittest import mock
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -17,7 +19,9 @@ __all__ = ["Workers", "read_topic", "settings_from"]
 
 
 def settings_from(env: dict[str, str]) -> Settings:
-    return Settings(**{key.removeprefix("COMEBACK_").lower(): value for key, value in env.items()})
+    """The settings a worker started with ``env`` reads (parsed exactly as from its environment)."""
+    with mock.patch.dict(os.environ, env):
+        return Settings()
 
 
 class Workers:

@@ -37,15 +37,16 @@ def _eventually(probe: Callable[[], T | None], timeout: float = 60.0) -> T:
     return result
 
 
-def _get(port: str, customer_id: str) -> tuple[int, dict[str, Any]] | None:
-    """Status and JSON body, None while the worker is not serving (starting, rebalancing)."""
+def _get(port: str, customer_id: str, status: int) -> dict[str, Any] | None:
+    """The JSON body once the worker answers with ``status``; None until then (starting, rebalancing)."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/customers/{customer_id}", timeout=5) as response:
-            return response.status, json.loads(response.read())
+            code, body = response.status, response.read()
     except urllib.error.HTTPError as error:
-        return (error.code, json.loads(error.read())) if error.code == 404 else None
+        code, body = error.code, error.read()
     except OSError:
         return None
+    return json.loads(body) if code == status else None
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -92,11 +93,11 @@ def test_profiles_reach_redis_the_routed_web_view_and_survive_a_rebuild(
 
     for port in ports:  # each worker answers for every customer, forwarding to the owner when needed
         for customer_id in BUYERS:
-            status, body = _eventually(lambda: _get(port, customer_id))
-            assert status == 200 and body["order_count"] == 1 and body["tier"] == profiles[customer_id].tier
-        status, body = _eventually(lambda: _get(port, "c-browser"))
+            body = _eventually(lambda: _get(port, customer_id, 200))
+            assert body["order_count"] == 1 and body["tier"] == profiles[customer_id].tier
+        body = _eventually(lambda: _get(port, "c-browser", 200))
         assert "browse_followup" in [timer["kind"] for timer in body["pending_timers"]]
-        assert _eventually(lambda: _get(port, "c-nobody"))[0] == 404
+        assert _eventually(lambda: _get(port, "c-nobody", 404)) == {"error": "unknown customer c-nobody"}
 
     client.flushdb()
     code, out = _cli(capsys, "rebuild-profiles")

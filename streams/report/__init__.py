@@ -1,0 +1,1 @@
+"""The report: weekly figures of an event log (pure) and their rendering as one offline HTML file."""
