@@ -47,7 +47,8 @@ async def _alert_watchers(before: ProductState, after: ProductState, event: Cata
     settings = POLICY.product_alerts
     kinds = alert_kinds(before, after, event, settings) if settings.enabled else ()
     if kinds:
-        watchers, alerts = fan_out(_watchers(after.product_id), after, kinds, event.occurred_at, before.price)
+        watchers, alerts = fan_out(_watchers(after.product_id), after, kinds, event.occurred_at, before.price,
+                                     POLICY.limits.remembered_product_alerts)
         await _send(alerts)
         product_to_watchers[after.product_id] = watchers.model_dump(mode="json")
 

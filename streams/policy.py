@@ -248,6 +248,8 @@ class LimitsPolicy(_Section):
     remembered_favorites: int = Field(default=50, ge=1)
     remembered_triggers: int = Field(default=64, ge=8, description="Recent trigger ids, so none fires twice.")
     watchers_per_product: int = Field(default=100_000, ge=1, description="Customers a product alerts at most.")
+    remembered_product_alerts: int = Field(
+        default=64, ge=1, description="Recent alerts per product, for watchers whose interest arrives late.")
 
 
 class Policy(_Section):

@@ -14,7 +14,7 @@ from faust.types import TP
 from pydantic import BaseModel
 
 from schemas.base import Envelope
-from schemas.control import ProductAlert, TimerTick, WatermarkAdvanced
+from schemas.control import ProductAlert, WatchChanged, TimerTick, WatermarkAdvanced
 from schemas.events import CustomerErasureRequested, CustomerEvent
 from schemas.profile import CustomerProfile
 from schemas.topics import INPUT_TOPICS
@@ -24,8 +24,7 @@ from streams.app import (
     timer_index, trigger_topics, watchers_topic,
 )
 from streams.core.decision import Decision
-from streams.core.engine import advance, handle_alert, handle_event
-from streams.core.interest import watch_changes
+from streams.core.engine import advance, handle_alert, handle_event, hold, release
 from streams.core.profile import derive_profile
 from streams.clock import WallClock
 from streams.core.state import CustomerState, initial_state
@@ -103,18 +102,23 @@ async def _project(message: CustomerMessage, state: CustomerState) -> None:
 
 
 def _decide(state: CustomerState, message: CustomerMessage, source: tuple[str, int]) -> Decision:
+    """Wall clock: act on each record as it comes. Event time: hold records until the watermark passes
+    them and apply them in event-time order, so a replay decides exactly as the offline reference run."""
+    if isinstance(message, Envelope):
+        clock.observe(message.occurred_at, source)
+    if SETTINGS.clock == "event":
+        held = state if isinstance(message, TimerTick) else hold(state, message)
+        return release(held, clock.now(), POLICY)
     if isinstance(message, TimerTick):
         return advance(state, clock.now(), POLICY)
     if isinstance(message, ProductAlert):
         return handle_alert(state, message, clock.now(), POLICY)
-    clock.observe(message.occurred_at, source)
     return handle_event(state, message, clock.now(), POLICY)
 
 
-async def _send_watch_changes(before: CustomerState, after: CustomerState, message: CustomerMessage) -> None:
+async def _send_watch_changes(changes: tuple[WatchChanged, ...]) -> None:
     """Keep the product side's watchers in step (repartitioned by product through the watchers topic)."""
-    at = message.occurred_at if isinstance(message, Envelope) else message.at
-    for change in watch_changes(before, after, POLICY.product_alerts, at):
+    for change in changes:
         await watchers_topic.send(key=change.product_id.encode(), value=change.model_dump_json().encode())
 
 
@@ -136,7 +140,7 @@ async def process_customer_record(record: faust.types.EventT) -> None:
         decision = _decide(state, decoded, source)  # type: ignore[arg-type]
         await _emit(decision.triggers)
         if decision.state != state:
-            await _send_watch_changes(state, decision.state, decoded)  # type: ignore[arg-type]
+            await _send_watch_changes(decision.watches)
             customer_to_state[customer_id] = decision.state.model_dump(mode="json")
             await _project(decoded, decision.state)  # type: ignore[arg-type]
         timer_index.set(customer_id, decision.state.next_due)

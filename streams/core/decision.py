@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from schemas import events as ev
-from schemas.control import ProductAlert
+from schemas.control import ProductAlert, WatchChanged
 from schemas.triggers import Offer, ProductRef, Trigger, TriggerType, trigger_id_for
 from schemas.events import Channel
 from streams.core.profile import derive_profile, snapshot
@@ -30,8 +30,11 @@ Stimulus = ev.CustomerEvent | TimerDue | ProductAlert
 
 @dataclass(frozen=True)
 class Decision:
+    """The new state, the triggers to publish, and the changes in what products the customer watches."""
+
     state: CustomerState
     triggers: tuple[Trigger, ...] = field(default=())
+    watches: tuple[WatchChanged, ...] = field(default=())
 
 
 class Rule(NamedTuple):

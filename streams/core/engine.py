@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from schemas import events as ev
-from schemas.control import ProductAlert
+from schemas.events import EVENT_ADAPTER
+from schemas.control import ProductAlert, WatchChanged
 from schemas.triggers import Trigger
 from streams.core.decision import Decision, Stimulus, TimerDue
 from streams.core.fold import evolve
-from streams.core.state import CustomerState
+from streams.core.interest import watch_changes
+from streams.core.state import CustomerState, HeldEvent, Timer
 from streams.policy import Policy
 from streams.rules import RULES, RULES_BY_NAME
 
-__all__ = ["advance", "handle_alert", "handle_event"]
+__all__ = ["advance", "handle_alert", "handle_event", "hold", "release"]
 
 
 def _once(decision: Decision, policy: Policy) -> Decision:
@@ -25,10 +27,15 @@ def _once(decision: Decision, policy: Policy) -> Decision:
     return Decision(decision.state.model_copy(update={"fired_trigger_ids": fired}), fresh)
 
 
-def advance(state: CustomerState, now: datetime, policy: Policy) -> Decision:
-    """Fire every timer due at or before ``now``, earliest first; each rule re-checks its conditions."""
+def advance(state: CustomerState, now: datetime, policy: Policy, *, before_only: bool = False) -> Decision:
+    """Fire every timer due at or before ``now`` (strictly before with ``before_only``), earliest first;
+    each rule re-checks its conditions."""
     triggers: list[Trigger] = []
-    while (due := sorted((t for t in state.timers if t.due_at <= now), key=lambda t: (t.due_at, t.kind, t.key))):
+
+    def is_due(timer: Timer) -> bool:
+        return timer.due_at < now if before_only else timer.due_at <= now
+
+    while (due := sorted((t for t in state.timers if is_due(t)), key=lambda t: (t.due_at, t.kind, t.key))):
         timer = due[0]
         remaining = tuple(t for t in state.timers if t is not timer)
         state = state.model_copy(update={"timers": remaining, "revision": state.revision + 1})
@@ -50,15 +57,50 @@ def _decide(state: CustomerState, stimulus: Stimulus, now: datetime, policy: Pol
 
 def handle_alert(state: CustomerState, alert: ProductAlert, now: datetime, policy: Policy) -> Decision:
     """A product the customer may watch moved (not a fact about the customer, so nothing is folded)."""
-    return _decide(state, alert, now, policy)
+    before = advance(state, min(alert.at, now), policy, before_only=True)
+    after = _decide(before.state, alert, now, policy)
+    return Decision(after.state, (*before.triggers, *after.triggers))
 
 
 def handle_event(state: CustomerState, event: ev.CustomerEvent, now: datetime, policy: Policy) -> Decision:
-    """Fold the event, let every rule see it, then fire what is due at ``now``.
+    """Fire what was due before the event, fold it, let every rule see it, then fire what is due at ``now``.
 
-    Rules judge by event time (a purchase counts if it happened before a timer was due), so the
-    outcome does not depend on the order in which a customer's records from different topics arrive.
+    Rules judge by event time where they can (a purchase counts if it happened before a timer was due),
+    so a customer's records from different topics arriving slightly out of order do little harm; event-time
+    mode removes even that by holding events until the watermark passes them (``hold`` and ``release``).
     """
-    if event.event_id in state.seen_event_ids:
-        return Decision(state)
-    return _decide(evolve(state, event, policy.limits), event, now, policy)
+    before = advance(state, min(event.occurred_at, now), policy, before_only=True)
+    if event.event_id in before.state.seen_event_ids:
+        return before
+    after = _decide(evolve(before.state, event, policy.limits), event, now, policy)
+    watches = watch_changes(before.state, after.state, policy.product_alerts, event.occurred_at)
+    return Decision(after.state, (*before.triggers, *after.triggers), watches)
+
+
+def hold(state: CustomerState, message: ev.CustomerEvent | ProductAlert) -> CustomerState:
+    """Keep a customer event or product alert until the watermark passes it (event-time mode)."""
+    if isinstance(message, ProductAlert):
+        item = HeldEvent(at=message.at, kind="alert", payload_json=message.model_dump_json(),
+                         event_id=f"alert|{message.kind}|{message.product_id}|{message.at.isoformat()}")
+    else:
+        item = HeldEvent(at=message.occurred_at, event_id=message.event_id, payload_json=message.model_dump_json())
+    if item.event_id in state.seen_event_ids or any(h.event_id == item.event_id for h in state.held):
+        return state
+    return state.model_copy(update={"held": tuple(sorted((*state.held, item), key=lambda h: (h.at, h.event_id)))})
+
+
+def release(state: CustomerState, now: datetime, policy: Policy) -> Decision:
+    """Apply what is held up to ``now`` in event-time order (timers firing in between), then advance."""
+    triggers: list[Trigger] = []
+    watches: list[WatchChanged] = []
+    while state.held and state.held[0].at <= now:
+        item, state = state.held[0], state.model_copy(update={"held": state.held[1:]})
+        if item.kind == "alert":
+            alert = ProductAlert.model_validate_json(item.payload_json)
+            decision = handle_alert(state, alert, item.at, policy)
+        else:
+            event = EVENT_ADAPTER.validate_json(item.payload_json)
+            decision = handle_event(state, event, item.at, policy)  # type: ignore[arg-type]
+        state, triggers, watches = decision.state, [*triggers, *decision.triggers], [*watches, *decision.watches]
+    after = advance(state, now, policy)
+    return Decision(after.state, (*triggers, *after.triggers), tuple(watches))

@@ -20,6 +20,7 @@ class Interest(NamedTuple):
     kind: Literal["favorite", "viewed"]
     until: datetime | None
     category: str | None
+    since: datetime
 
 
 def interests(state: CustomerState, policy: ProductAlertsPolicy, as_of: datetime | None = None) -> dict[str, Interest]:
@@ -36,20 +37,31 @@ def interests(state: CustomerState, policy: ProductAlertsPolicy, as_of: datetime
     found: dict[str, Interest] = {}
     for view in (v for v in state.views if as_of is None or v.at <= as_of):  # oldest first: the latest wins
         if not bought_since(view.product_id, view.at):
-            found[view.product_id] = Interest("viewed", view.at + timedelta(days=policy.viewed_within_days), view.category)
+            until = view.at + timedelta(days=policy.viewed_within_days)
+            found[view.product_id] = Interest("viewed", until, view.category, view.at)
         else:
             found.pop(view.product_id, None)
     favorites = {f.product_id: f for f in state.favorites if as_of is None or f.at <= as_of}
     for favorite in favorites.values():
         if favorite.active and not bought_since(favorite.product_id, favorite.at):
-            found[favorite.product_id] = Interest("favorite", None, favorite.category)
+            found[favorite.product_id] = Interest("favorite", None, favorite.category, favorite.at)
     return found
+
+
+def _last_touch(state: CustomerState, product_id: str) -> datetime | None:
+    """The latest event time at which the customer viewed, (un)favorited or bought the product."""
+    times = [v.at for v in state.views if v.product_id == product_id]
+    times += [f.at for f in state.favorites if f.product_id == product_id]
+    times += [o.at for o in state.orders if product_id in o.product_ids]
+    return max(times, default=None)
 
 
 def watch_changes(before: CustomerState, after: CustomerState, policy: ProductAlertsPolicy, at: datetime) -> tuple[WatchChanged, ...]:
     """The product-keyed messages that keep the product side's watchers in step with this customer.
 
-    Only views, favorites and orders change what a customer watches; anything else yields nothing.
+    Each is stamped with the event time the interest began (or ended), not the time it was noticed, so
+    the product side orders them and finds the alerts a watcher missed. Only views, favorites and
+    orders change what a customer watches; anything else yields nothing.
     """
     if (before.views, before.favorites, before.orders) == (after.views, after.favorites, after.orders):
         return ()
@@ -57,8 +69,9 @@ def watch_changes(before: CustomerState, after: CustomerState, policy: ProductAl
     changes = []
     for product_id in sorted(old.keys() | new.keys()):
         if old.get(product_id) != (current := new.get(product_id)):
+            stamp = current.since if current else (_last_touch(after, product_id) or at)
             changes.append(WatchChanged(
-                product_id=product_id, customer_id=after.customer_id, at=at,
+                product_id=product_id, customer_id=after.customer_id, at=stamp,
                 interest=current.kind if current else "none", until=current.until if current else None,
             ))
     return tuple(changes)

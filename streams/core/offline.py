@@ -18,7 +18,6 @@ from schemas.control import ProductAlert
 from schemas.triggers import Trigger
 from streams.core.decision import Decision
 from streams.core.engine import advance, handle_alert, handle_event
-from streams.core.interest import watch_changes
 from streams.core.products import ProductState, evolve_product
 from streams.core.state import CustomerState, initial_state
 from streams.core.watchers import Watchers, alert_kinds, fan_out, watch
@@ -50,7 +49,7 @@ class _Shop:
     def _settle(self, before: CustomerState, decision: Decision, at: datetime) -> None:
         self.customers[before.customer_id] = decision.state
         self.triggers.extend(decision.triggers)
-        for change in watch_changes(before, decision.state, self.policy.product_alerts, at):
+        for change in decision.watches:
             watchers = self.watchers.get(change.product_id) or Watchers(product_id=change.product_id)
             self.watchers[change.product_id], missed = watch(watchers, change, self.policy.limits.watchers_per_product)
             self._alert(missed, at)
@@ -70,7 +69,8 @@ class _Shop:
         kinds = alert_kinds(before, after, event, self.policy.product_alerts) if self.policy.product_alerts.enabled else ()
         if kinds:
             watchers = self.watchers.get(event.product_id) or Watchers(product_id=event.product_id)
-            self.watchers[event.product_id], alerts = fan_out(watchers, after, kinds, event.occurred_at, before.price)
+            self.watchers[event.product_id], alerts = fan_out(watchers, after, kinds, event.occurred_at, before.price,
+                self.policy.limits.remembered_product_alerts)
             self._alert(alerts, event.occurred_at)
 
     def apply(self, event: Envelope) -> None:

@@ -9,13 +9,14 @@ given time by ``streams.core.profile``.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
 from schemas.base import Contract
 
 __all__ = [
-    "Adjustment", "ArchivedOrders", "CustomerState", "Favorite", "OrderRecord", "PendingAdjustment", "Stamped", "Timer", "View", "initial_state"]
+    "Adjustment", "ArchivedOrders", "CustomerState", "HeldEvent", "Favorite", "OrderRecord", "PendingAdjustment", "Stamped", "Timer", "View", "initial_state"]
 
 
 class Adjustment(Contract):
@@ -91,6 +92,15 @@ class Stamped(Contract):
     at: AwareDatetime
 
 
+class HeldEvent(Contract):
+    """Event-time mode: a customer event or product alert held until the watermark passes it."""
+
+    at: AwareDatetime
+    event_id: str
+    kind: Literal["event", "alert"] = "event"
+    payload_json: str
+
+
 class Timer(Contract):
     """A durable wake-up owned by one rule: due at ``due_at``, about what happened since ``since``."""
 
@@ -110,6 +120,7 @@ class CustomerState(Contract):
     favorites: tuple[Favorite, ...] = Field(default=(), description="Latest action per product (bounded).")
     facts: dict[str, Stamped] = Field(default_factory=dict, description="Profile, consent and follow facts.")
     timers: tuple[Timer, ...] = ()
+    held: tuple[HeldEvent, ...] = Field(default=(), description="Event-time mode: events waiting for the watermark.")
     seen_event_ids: tuple[str, ...] = Field(default=(), description="Recent event ids, for dedupe (bounded).")
     fired_trigger_ids: tuple[str, ...] = Field(default=(), description="Recent trigger ids, never emitted twice.")
     last_event_at: AwareDatetime | None = None
@@ -143,7 +154,8 @@ class CustomerState(Contract):
 
     @property
     def next_due(self) -> datetime | None:
-        return min((t.due_at for t in self.timers), default=None)
+        """When the customer next needs waking: its earliest timer or held event."""
+        return min((*(t.due_at for t in self.timers), *(h.at for h in self.held)), default=None)
 
     def find_order(self, order_id: str) -> OrderRecord | None:
         return next((o for o in self.orders if o.order_id == order_id), None)

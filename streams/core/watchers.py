@@ -21,7 +21,6 @@ from streams.policy import ProductAlertsPolicy
 __all__ = ["AlertKind", "Watch", "Watchers", "alert_kinds", "fan_out", "watch"]
 
 AlertKind = Literal["low_stock", "back_in_stock", "price_drop"]
-_RECENT_ALERTS = 8
 
 
 class Watch(Contract):
@@ -77,10 +76,11 @@ def alert_kinds(before: ProductState, after: ProductState, event: ev.CatalogEven
 
 
 def fan_out(
-    watchers: Watchers, product: ProductState, kinds: tuple[AlertKind, ...], at: datetime, old_price: float | None
+    watchers: Watchers, product: ProductState, kinds: tuple[AlertKind, ...], at: datetime, old_price: float | None,
+    remembered: int,
 ) -> tuple[Watchers, tuple[ProductAlert, ...]]:
     """One alert per watching customer per kind (low stock: favoriters only; a view lapses after a while);
-    the alerts are remembered for watchers whose interest arrives late."""
+    the last ``remembered`` alerts are kept for watchers whose interest arrives late."""
     templates = tuple(
         ProductAlert(customer_id=product.product_id, product_id=product.product_id, category=product.category,
                      kind=kind, at=at, available=product.available, old_price=old_price, new_price=product.price,
@@ -91,5 +91,5 @@ def fan_out(
         t.model_copy(update={"customer_id": customer_id})
         for t in templates for customer_id, watch_ in sorted(watchers.by_customer.items()) if _alerted(watch_, t.kind, at)
     )
-    recent = (*watchers.recent_alerts, *templates)[-_RECENT_ALERTS:]
+    recent = (*watchers.recent_alerts, *templates)[-remembered:]
     return watchers.model_copy(update={"recent_alerts": recent}), alerts
