@@ -17,7 +17,7 @@ _customer_keyed = app.topic(SETTINGS.topic_name(by_role("customers")), key_seria
 @app.topic_route(topic=_customer_keyed, match_info="customer_id")
 async def customer_profile(web: View, request: Request, customer_id: str) -> Response:
     state = stored_state(customer_id)
-    if state is None:
+    if state is None or state.erased_at is not None:
         return web.json({"error": f"unknown customer {customer_id}"}, status=404)
     timers = [{"kind": t.kind, "due_at": t.due_at.isoformat()} for t in state.timers]
     return web.json(current_profile(state).model_dump(mode="json") | {"pending_timers": timers})

@@ -64,16 +64,16 @@ def latest_states(settings: Settings, *, idle_timeout: float = 30.0) -> dict[str
 
 
 def rebuild_profiles(settings: Settings) -> RebuildResult:
-    """Write the profile of every customer in the changelog; delete the entries of deleted ones."""
+    """Write the profile of every customer in the changelog; delete the entries of deleted or erased ones."""
     policy = load_policy(settings.policy_file)
     now = WallClock().now()
     written = erased = 0
     latest = latest_states(settings)
     with connect(settings.redis_url.get_secret_value()) as client:
         for customer_id, value in latest.items():
-            if value is None:
+            state = None if value is None else CustomerState.model_validate_json(value)
+            if state is None or state.erased_at is not None:
                 erased += erase_profile(client, settings.redis_prefix, customer_id)
             else:
-                state = CustomerState.model_validate_json(value)
                 written += write_profile(client, settings.redis_prefix, derive_profile(state, now, policy))
     return RebuildResult(len(latest), written, erased)

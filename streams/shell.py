@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from schemas.base import Envelope
 from schemas.control import ProductAlert, WatchChanged, TimerTick, WatermarkAdvanced
-from schemas.events import CustomerErasureRequested, CustomerEvent
+from schemas.events import CustomerEvent
 from schemas.profile import CustomerProfile
 from schemas.topics import INPUT_TOPICS
 from schemas.triggers import Trigger
@@ -93,9 +93,9 @@ def current_profile(state: CustomerState) -> CustomerProfile:
     return derive_profile(state, clock.now(), POLICY)
 
 
-async def _project(message: CustomerMessage, state: CustomerState) -> None:
-    """Mirror a stored change to the Redis view; an erasure deletes the customer's entries there."""
-    if isinstance(message, CustomerErasureRequested):
+async def _project(state: CustomerState) -> None:
+    """Mirror a stored change to the Redis view; an erased customer's entries are deleted there."""
+    if state.erased_at is not None:
         await projector.erase(state.customer_id)
     else:
         await projector.project(current_profile(state))
@@ -142,7 +142,7 @@ async def process_customer_record(record: faust.types.EventT) -> None:
         if decision.state != state:
             await _send_watch_changes(decision.watches)
             customer_to_state[customer_id] = decision.state.model_dump(mode="json")
-            await _project(decoded, decision.state)  # type: ignore[arg-type]
+            await _project(decision.state)
         timer_index.set(customer_id, decision.state.next_due)
 
 

@@ -36,7 +36,10 @@ def evolve(state: CustomerState, event: ev.CustomerEvent, limits: LimitsPolicy) 
     folded = _apply(event, state, limits)
     seen = (*folded.seen_event_ids, event.event_id)[-limits.remembered_event_ids:]
     latest = max(filter(None, (state.last_event_at, event.occurred_at)))
-    return folded.model_copy(update={"seen_event_ids": seen, "last_event_at": latest, "revision": state.revision + 1})
+    erased_at = event.occurred_at if isinstance(event, ev.CustomerErasureRequested) else None
+    return folded.model_copy(update={
+        "seen_event_ids": seen, "last_event_at": latest, "revision": state.revision + 1, "erased_at": erased_at,
+    })
 
 
 def replay(customer_id: str, events: Iterable[ev.CustomerEvent], limits: LimitsPolicy) -> CustomerState:

@@ -124,6 +124,7 @@ class CustomerState(Contract):
     seen_event_ids: tuple[str, ...] = Field(default=(), description="Recent event ids, for dedupe (bounded).")
     fired_trigger_ids: tuple[str, ...] = Field(default=(), description="Recent trigger ids, never emitted twice.")
     last_event_at: AwareDatetime | None = None
+    erased_at: AwareDatetime | None = Field(default=None, description="Forgotten at the customer's request then.")
 
     @property
     def valid_orders(self) -> tuple[OrderRecord, ...]:

@@ -98,11 +98,13 @@ def test_profiles_reach_redis_the_routed_web_view_and_survive_a_rebuild(
         body = _eventually(lambda: _get(port, "c-browser", 200))
         assert "browse_followup" in [timer["kind"] for timer in body["pending_timers"]]
         assert _eventually(lambda: _get(port, "c-nobody", 404)) == {"error": "unknown customer c-nobody"}
+        assert _eventually(lambda: _get(port, "c-gone", 404)) == {"error": "unknown customer c-gone"}  # erased
 
     client.flushdb()
     code, out = _cli(capsys, "rebuild-profiles")
     assert code == 0, out
     rebuilt = _eventually(stored, timeout=1)
+    assert read_profile(client, prefix, "c-gone") is None  # an erased customer is not brought back
     assert {c: (p.revision, p.order_count, p.tier) for c, p in rebuilt.items()} == {
         c: (p.revision, p.order_count, p.tier) for c, p in profiles.items()
     }

@@ -114,8 +114,14 @@ def test_erasure_forgets_everything_about_the_customer() -> None:
     after = evolve(before, request, LimitsPolicy())
     assert after.seen_event_ids == (*before.seen_event_ids, request.event_id)
     assert evolve(after, placed, LimitsPolicy()) == after
-    forgotten = after.model_copy(update={"seen_event_ids": (), "last_event_at": None, "revision": 0})
+    assert after.erased_at == request.occurred_at
+    forgotten = after.model_copy(update={"seen_event_ids": (), "last_event_at": None, "revision": 0, "erased_at": None})
     assert forgotten == initial_state("c1")
+
+
+def test_a_returning_customer_is_no_longer_marked_erased() -> None:
+    after = fold(order(total=50.0), erasure(at=T0 + days(1)), view(at=T0 + days(2)))
+    assert after.erased_at is None and after.order_count == 0 and len(after.views) == 1
 
 
 def test_the_last_event_time_is_the_latest_seen_not_the_last_arrived() -> None:
