@@ -82,8 +82,8 @@ def run_dev(*, demo: bool) -> int:
                 print("the worker's log ends with:", *tail, sep="\n", file=sys.stderr)
             return status
     with embedded_stack("wall"):
-        print("embedded stack running; Ctrl-C stops it", flush=True)
         try:
+            print("embedded stack running; Ctrl-C stops it", flush=True)
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,16 @@ from schemas.events import EVENT_ADAPTER
 from schemas.topics import INPUT_TOPICS, TopicSpec
 from streams.settings import Settings
 
-__all__ = ["EventProducer"]
+__all__ = ["EventProducer", "stable_event_id"]
+
+
+_EVENT_NAMESPACE = uuid.UUID("0b7f6a8e-2f0c-4d5e-9a61-5c3e8d2b1f47")
+
+
+def stable_event_id(event_type: str, *natural_key: object) -> str:
+    """An event id derived from what identifies the fact on the platform (e.g. the order id), so a
+    producer that retries or re-exports sends the same id and the engine drops the repeat."""
+    return str(uuid.uuid5(_EVENT_NAMESPACE, "|".join((event_type, *map(str, natural_key)))))
 
 
 def _topic_for(event_type: str) -> TopicSpec:
