@@ -6,19 +6,22 @@ Event and order ids come from counters, so each built event is unique unless an 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from schemas import events as ev
 from schemas.profile import CustomerProfile
+from schemas.triggers import Trigger
+from streams.core.engine import advance, handle_event
 from streams.core.fold import replay
-from streams.core.state import CustomerState
+from streams.core.state import CustomerState, Timer, initial_state
 from streams.policy import Policy
 
 __all__ = [
-    "T0", "cancel", "days", "erasure", "favorite", "fold", "follow", "hours", "line", "order", "policy",
-    "price_changed", "product_upserted", "profile_changed", "refund", "stock_changed", "unfavorite", "unfollow", "view",
+    "T0", "cancel", "days", "erasure", "favorite", "fold", "follow", "hours", "line", "order", "pending", "policy",
+    "price_changed", "product_upserted", "profile_changed", "refund", "run", "stock_changed", "unfavorite",
+    "unfollow", "view",
 ]
 
 T0 = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
@@ -150,6 +153,27 @@ def policy(**section_overrides: Mapping[str, Any] | str) -> Policy:
 def fold(*events: ev.CustomerEvent, customer_id: str = "c1", using: Policy | None = None) -> CustomerState:
     """The state after folding ``events`` in order from a fresh customer."""
     return replay(customer_id, events, (using or Policy()).limits)
+
+
+def run(
+    events: Sequence[ev.CustomerEvent], until: datetime | None = None, using: Policy | None = None,
+    state: CustomerState | None = None, only: str | None = None,
+) -> tuple[CustomerState, list[Trigger]]:
+    """Handle each event at its own event time, then advance the clock to ``until``; the state and the triggers
+    (only those of type ``only`` when given)."""
+    using, state, triggers = using or policy(), state or initial_state("c1"), []
+    for event in events:
+        decision = handle_event(state, event, event.occurred_at, using)
+        state, triggers = decision.state, [*triggers, *decision.triggers]
+    if until is not None:
+        decision = advance(state, until, using)
+        state, triggers = decision.state, [*triggers, *decision.triggers]
+    return state, [t for t in triggers if only is None or t.type == only]
+
+
+def pending(state: CustomerState, kind: str) -> list[Timer]:
+    """The timers of rule ``kind`` still set in ``state``."""
+    return [t for t in state.timers if t.kind == kind]
 
 
 def profile(customer_id: str = "c1", **fields: Any) -> CustomerProfile:

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 
 from schemas import events as ev
 from schemas.events import Channel
-from streams.core.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule, timer_of
+from streams.core.decision import Decision, Stimulus, TimerDue, make_trigger
 from streams.core.state import CustomerState, OrderRecord, Timer
 from streams.policy import Policy
+from streams.rules.order_timers import drop_if_voided, live_order, open_timer
 
 NAME = "cross_sell"
 
@@ -38,23 +39,12 @@ def _on_order(state: CustomerState, order_id: str, policy: Policy) -> Decision:
     order = state.find_order(order_id)  # the folded record: a cancellation that arrived first already applies
     if order is None or not related(order, policy):
         return Decision(state)
-    due = order.at + timedelta(hours=policy.cross_sell.delay_hours)
-    if order.voided_by(due):
-        return Decision(state)
-    return Decision(schedule(state, Timer(kind=NAME, key=order.order_id, due_at=due, since=order.at)))
-
-
-def _on_adjustment(state: CustomerState, order_id: str) -> Decision:
-    """Drop the timer of an order void by its due time (judged by event time: a later refund does not)."""
-    order, timer = state.find_order(order_id), timer_of(state, NAME, order_id)
-    if order is not None and timer is not None and order.voided_by(timer.due_at):
-        return Decision(cancel(state, NAME, order_id))
-    return Decision(state)
+    return open_timer(state, NAME, order, timedelta(hours=policy.cross_sell.delay_hours))
 
 
 def _fire(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> Decision:
-    order = state.find_order(timer.key)
-    if order is None or order.voided_by(timer.due_at):
+    order = live_order(state, timer)
+    if order is None:
         return Decision(state)
     offered = unbought(state, order, timer.due_at, policy)
     if not offered:
@@ -77,7 +67,7 @@ def decide(state: CustomerState, stimulus: Stimulus, now: datetime, policy: Poli
         case ev.OrderPlaced() if policy.cross_sell.enabled:
             return _on_order(state, stimulus.order_id, policy)
         case ev.OrderCancelled() | ev.OrderRefunded():
-            return _on_adjustment(state, stimulus.order_id)
+            return drop_if_voided(state, NAME, stimulus.order_id)
         case TimerDue(timer=timer) if timer.kind == NAME and policy.cross_sell.enabled:
             return _fire(state, timer, now, policy)
     return Decision(state)

@@ -3,40 +3,20 @@ category, one same-category offer listing what was viewed (domain: "browse witho
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
+from functools import partial
 
 import pytest
-from factories import T0, days, fold, hours, order, policy, view
+from factories import T0, days, fold, hours, order, pending, policy, run as run_all, view
 
-from schemas import events as ev
-from schemas.triggers import Trigger
 from streams.core.engine import advance, handle_event
-from streams.core.state import CustomerState, initial_state
-from streams.policy import Policy
 from streams.rules.browse_followup import NAME
 
 DELAY = hours(2)
 SECOND = timedelta(seconds=1)
 
 
-def run(
-    events: Sequence[ev.CustomerEvent], until: datetime | None = None, using: Policy | None = None,
-    state: CustomerState | None = None,
-) -> tuple[CustomerState, list[Trigger]]:
-    """Handle each event at its own event time, then advance the clock to ``until``; the browse follow-ups."""
-    using, state, triggers = using or policy(), state or initial_state("c1"), []
-    for event in events:
-        decision = handle_event(state, event, event.occurred_at, using)
-        state, triggers = decision.state, [*triggers, *decision.triggers]
-    if until is not None:
-        decision = advance(state, until, using)
-        state, triggers = decision.state, [*triggers, *decision.triggers]
-    return state, [t for t in triggers if t.type == "browse_followup"]
-
-
-def _pending(state: CustomerState) -> list:
-    return [t for t in state.timers if t.kind == NAME]
+run = partial(run_all, only=NAME)  # this rule's triggers only
 
 
 def test_the_followup_fires_exactly_two_hours_after_the_view() -> None:
@@ -61,7 +41,7 @@ def test_the_followup_lists_each_viewed_product_once() -> None:
 
 def test_several_views_collapse_into_one_followup_due_two_hours_after_the_last() -> None:
     state, _ = run([view(at=T0), view(product_id="p2", at=T0 + hours(1))])
-    assert [t.due_at for t in _pending(state)] == [T0 + hours(1) + DELAY]
+    assert [t.due_at for t in pending(state, NAME)] == [T0 + hours(1) + DELAY]
     assert advance(state, T0 + DELAY, policy()).triggers == ()
     [trigger] = advance(state, T0 + hours(1) + DELAY, policy()).triggers
     assert {p.product_id for p in trigger.products} == {"p1", "p2"}
@@ -74,7 +54,7 @@ def test_an_order_in_the_viewed_category_before_the_due_time_cancels_the_followu
 ) -> None:
     bought = order(product_id=product_id, category=category, at=T0 + hours(1))
     state, triggers = run([view(at=T0), bought], until=T0 + days(1))
-    assert (triggers, _pending(state)) == ([], [])
+    assert (triggers, pending(state, NAME)) == ([], [])
 
 
 def test_an_order_placed_before_the_due_time_cancels_even_if_it_arrives_after() -> None:
@@ -120,7 +100,7 @@ def test_a_different_browsing_window_gets_a_different_trigger_id() -> None:
 def test_a_disabled_followup_schedules_nothing() -> None:
     off = policy(browse_followup={"enabled": False})
     state, triggers = run([view(at=T0)], until=T0 + days(1), using=off)
-    assert (_pending(state), triggers) == ([], [])
+    assert (pending(state, NAME), triggers) == ([], [])
 
 
 def test_the_delay_comes_from_the_policy() -> None:

@@ -4,37 +4,21 @@ unfollowing the shop, bring a retention coupon (domain: "not happy with somethin
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from factories import T0, days, follow, hours, order, policy, unfollow, view
+from factories import T0, days, follow, hours, order, policy, run, unfollow, view
 
 from schemas import events as ev
 from schemas.events import Channel
 from schemas.triggers import Trigger
-from streams.core.engine import advance, handle_event
 from streams.core.offline import run_offline
-from streams.core.state import CustomerState, initial_state
+from streams.core.state import CustomerState
 from streams.policy import Policy
 from streams.rules.churn_warning import NAME
 
 GAP = timedelta(minutes=30)
 SECOND = timedelta(seconds=1)
 BOUGHT = T0 - days(20)
-
-
-def run(
-    events: Sequence[ev.CustomerEvent], until: datetime | None = None, using: Policy | None = None,
-    state: CustomerState | None = None,
-) -> tuple[CustomerState, list[Trigger]]:
-    """Handle each event at its own event time, then advance the clock to ``until``."""
-    using, state, triggers = using or policy(), state or initial_state("c1"), []
-    for event in events:
-        decision = handle_event(state, event, event.occurred_at, using)
-        state, triggers = decision.state, [*triggers, *decision.triggers]
-    if until is not None:
-        decision = advance(state, until, using)
-        state, triggers = decision.state, [*triggers, *decision.triggers]
-    return state, triggers
 
 
 def warnings(triggers: Sequence[Trigger]) -> list[Trigger]:

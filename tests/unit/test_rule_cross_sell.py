@@ -6,42 +6,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
-from factories import T0, cancel, days, fold, hours, line, order, policy, refund
+from factories import T0, cancel, days, fold, hours, line, order, pending, policy, refund, run as run_all
 
 from schemas import events as ev
 from schemas.triggers import Trigger
 from streams.core.engine import advance, handle_event
 from streams.core.offline import run_offline
-from streams.core.state import CustomerState, initial_state
-from streams.policy import Policy
+from streams.core.state import initial_state
 from streams.rules.cross_sell import NAME
 
 DELAY = hours(24)
 SECOND = timedelta(seconds=1)
 
 
-def run(
-    events: Sequence[ev.CustomerEvent], until: datetime | None = None, using: Policy | None = None,
-    state: CustomerState | None = None,
-) -> tuple[CustomerState, list[Trigger]]:
-    """Handle each event at its own event time, then advance the clock to ``until``; only this rule's triggers."""
-    using, state, triggers = using or policy(), state or initial_state("c1"), []
-    for event in events:
-        decision = handle_event(state, event, event.occurred_at, using)
-        state, triggers = decision.state, [*triggers, *decision.triggers]
-    if until is not None:
-        decision = advance(state, until, using)
-        state, triggers = decision.state, [*triggers, *decision.triggers]
-    return state, [t for t in triggers if t.type == NAME]
+run = partial(run_all, only=NAME)  # this rule's triggers only
 
 
 def offers(triggers: Sequence[Trigger]) -> list[Trigger]:
     return [t for t in triggers if t.type == NAME]
-
-
-def _pending(state: CustomerState) -> list:
-    return [t for t in state.timers if t.kind == NAME]
 
 
 def yoga_mat(order_id: str = "o-mat", at: datetime = T0, **kwargs) -> ev.OrderPlaced:
@@ -70,12 +54,12 @@ def test_the_offer_names_the_related_categories_and_explains_itself() -> None:
 
 def test_a_purchase_in_a_category_without_related_categories_schedules_nothing() -> None:
     state, triggers = run([order(category="shoes", at=T0)], until=T0 + days(3))
-    assert (_pending(state), triggers) == ([], [])
+    assert (pending(state, NAME), triggers) == ([], [])
 
 
 def test_buying_the_related_category_in_time_cancels_the_offer() -> None:
     state, triggers = run([yoga_mat(at=T0), sportswear(T0 + hours(5))], until=T0 + days(3))
-    assert (_pending(state), triggers) == ([], [])
+    assert (pending(state, NAME), triggers) == ([], [])
 
 
 def test_buying_the_related_category_exactly_at_the_due_time_still_counts() -> None:
@@ -113,7 +97,7 @@ def test_the_offer_lists_only_the_related_categories_not_bought() -> None:
 def test_an_order_that_already_holds_every_related_category_gets_no_offer() -> None:
     kit = order(lines=[line("printer", "printers"), line("cartridge", "ink"), line("a4", "paper")], at=T0)
     state, triggers = run([kit], until=T0 + days(3))
-    assert (_pending(state), triggers) == ([], [])
+    assert (pending(state, NAME), triggers) == ([], [])
 
 
 def test_a_cancelled_related_purchase_does_not_count_as_bought() -> None:
@@ -124,13 +108,13 @@ def test_a_cancelled_related_purchase_does_not_count_as_bought() -> None:
 
 def test_a_cancelled_order_gets_no_offer() -> None:
     state, triggers = run([yoga_mat("o1", at=T0), cancel("o1", at=T0 + hours(1))], until=T0 + days(3))
-    assert (_pending(state), triggers) == ([], [])
+    assert (pending(state, NAME), triggers) == ([], [])
 
 
 def test_a_fully_refunded_order_gets_no_offer() -> None:
     state, triggers = run([yoga_mat("o1", at=T0, total=120.0), refund("o1", 120.0, at=T0 + hours(1))],
                           until=T0 + days(3))
-    assert (_pending(state), triggers) == ([], [])
+    assert (pending(state, NAME), triggers) == ([], [])
 
 
 def test_the_order_is_checked_again_when_the_offer_is_due() -> None:
@@ -177,7 +161,7 @@ def test_the_offer_is_never_sent_twice() -> None:
 def test_a_disabled_offer_schedules_nothing() -> None:
     off = policy(cross_sell={"enabled": False})
     state, triggers = run([yoga_mat(at=T0)], until=T0 + days(3), using=off)
-    assert (_pending(state), triggers) == ([], [])
+    assert (pending(state, NAME), triggers) == ([], [])
 
 
 def test_the_offline_run_offers_each_customer_what_they_did_not_buy() -> None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
-from factories import T0, cancel, days, fold, hours, line, order, policy, refund
+from factories import T0, cancel, days, fold, hours, line, order, policy, refund, run as run_all
 
 from schemas import events as ev
 from schemas.triggers import Trigger
@@ -15,25 +16,12 @@ from streams.core.decision import schedule
 from streams.core.engine import advance, handle_event
 from streams.core.offline import run_offline
 from streams.core.state import CustomerState, Timer, initial_state
-from streams.policy import Policy
 from streams.rules.replenishment import NAME
 
 SECOND = timedelta(seconds=1)
 
 
-def run(
-    events: Sequence[ev.CustomerEvent], until: datetime | None = None, using: Policy | None = None,
-    state: CustomerState | None = None,
-) -> tuple[CustomerState, list[Trigger]]:
-    """Handle each event at its own event time, then advance the clock to ``until``; only this rule's triggers."""
-    using, state, triggers = using or policy(), state or initial_state("c1"), []
-    for event in events:
-        decision = handle_event(state, event, event.occurred_at, using)
-        state, triggers = decision.state, [*triggers, *decision.triggers]
-    if until is not None:
-        decision = advance(state, until, using)
-        state, triggers = decision.state, [*triggers, *decision.triggers]
-    return state, [t for t in triggers if t.type == NAME]
+run = partial(run_all, only=NAME)  # this rule's triggers only
 
 
 def reminders(triggers: Sequence[Trigger]) -> list[Trigger]:

@@ -5,42 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
-from factories import T0, cancel, days, fold, hours, line, order, policy, refund
+from factories import T0, cancel, days, fold, hours, line, order, pending, policy, refund, run as run_all
 
 from schemas import events as ev
 from schemas.triggers import Trigger
 from streams.core.engine import advance, handle_event
 from streams.core.offline import run_offline
-from streams.core.state import CustomerState, initial_state
-from streams.policy import Policy
+from streams.core.state import initial_state
 from streams.rules.usage_guide import NAME
 
 DELAY = days(3)
 SECOND = timedelta(seconds=1)
 
 
-def run(
-    events: Sequence[ev.CustomerEvent], until: datetime | None = None, using: Policy | None = None,
-    state: CustomerState | None = None,
-) -> tuple[CustomerState, list[Trigger]]:
-    """Handle each event at its own event time, then advance the clock to ``until``; only this rule's triggers."""
-    using, state, triggers = using or policy(), state or initial_state("c1"), []
-    for event in events:
-        decision = handle_event(state, event, event.occurred_at, using)
-        state, triggers = decision.state, [*triggers, *decision.triggers]
-    if until is not None:
-        decision = advance(state, until, using)
-        state, triggers = decision.state, [*triggers, *decision.triggers]
-    return state, [t for t in triggers if t.type == NAME]
+run = partial(run_all, only=NAME)  # this rule's triggers only
 
 
 def guides(decision_triggers: Sequence[Trigger]) -> list[Trigger]:
     return [t for t in decision_triggers if t.type == NAME]
-
-
-def _pending(state: CustomerState) -> list:
-    return [t for t in state.timers if t.kind == NAME]
 
 
 def appliance(order_id: str = "o-app", at: datetime = T0, **kwargs) -> ev.OrderPlaced:
@@ -65,7 +49,7 @@ def test_the_guide_is_content_named_by_the_policy_and_explains_itself() -> None:
 
 def test_a_purchase_in_a_category_without_a_guide_schedules_nothing() -> None:
     state, triggers = run([order(category="shoes", at=T0)], until=T0 + days(30))
-    assert (_pending(state), triggers) == ([], [])
+    assert (pending(state, NAME), triggers) == ([], [])
 
 
 def test_each_order_gets_its_own_guide() -> None:
@@ -84,18 +68,18 @@ def test_an_order_with_two_guided_categories_gets_both_guides_at_once() -> None:
 
 def test_a_cancelled_order_gets_no_guide() -> None:
     state, triggers = run([appliance("o1", at=T0), cancel("o1", at=T0 + days(1))], until=T0 + days(10))
-    assert (_pending(state), triggers) == ([], [])
+    assert (pending(state, NAME), triggers) == ([], [])
 
 
 def test_a_cancellation_that_arrives_before_its_order_still_stops_the_guide() -> None:
     state, triggers = run([cancel("o1", at=T0 + days(1)), appliance("o1", at=T0)], until=T0 + days(10))
-    assert (_pending(state), triggers) == ([], [])
+    assert (pending(state, NAME), triggers) == ([], [])
 
 
 def test_a_fully_refunded_order_gets_no_guide() -> None:
     state, triggers = run([appliance("o1", at=T0, total=300.0), refund("o1", 300.0, at=T0 + days(2))],
                           until=T0 + days(10))
-    assert (_pending(state), triggers) == ([], [])
+    assert (pending(state, NAME), triggers) == ([], [])
 
 
 def test_a_partly_refunded_order_still_gets_its_guide() -> None:
@@ -143,7 +127,7 @@ def test_the_delay_and_the_guides_come_from_the_policy() -> None:
 def test_a_disabled_guide_schedules_nothing() -> None:
     off = policy(usage_guide={"enabled": False})
     state, triggers = run([appliance(at=T0)], until=T0 + days(10), using=off)
-    assert (_pending(state), triggers) == ([], [])
+    assert (pending(state, NAME), triggers) == ([], [])
 
 
 def test_the_offline_run_sends_each_customer_their_guide() -> None:
