@@ -7,8 +7,6 @@ the customer's own agent checks its state again before any trigger goes out.
 
 from __future__ import annotations
 
-import asyncio
-
 import faust
 
 from schemas.control import ProductAlert, WatchChanged
@@ -16,7 +14,7 @@ from schemas.events import CatalogEvent
 from streams.app import POLICY, product_to_state, product_to_watchers, ticks_topic
 from streams.core.products import ProductState, evolve_product
 from streams.core.watchers import Watchers, alert_kinds, fan_out, watch
-from streams.shell import decode_or_reject
+from streams.shell import decode_or_reject, send_acked
 
 __all__ = ["process_catalog_record"]
 
@@ -27,12 +25,7 @@ def _watchers(product_id: str) -> Watchers:
 
 
 async def _send(alerts: tuple[ProductAlert, ...]) -> None:
-    """Send to the customers' partitions and wait for the broker's acks (before the cause is stored)."""
-    deliveries = [
-        await ticks_topic.send(key=alert.customer_id.encode(), value=alert.model_dump_json().encode())
-        for alert in alerts
-    ]
-    await asyncio.gather(*deliveries)
+    await send_acked((ticks_topic, alert.customer_id, alert) for alert in alerts)
 
 
 async def _apply_watch(change: WatchChanged) -> None:

@@ -6,6 +6,7 @@ record's own partition. Rejected input goes to the dead-letter topic and process
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
@@ -32,8 +33,8 @@ from streams.intake import Rejection, dead_letter, decode
 from streams.projection import ProfileProjector, connect_async
 
 __all__ = [
-    "current_profile", "guarded", "process_catalog_record", "process_customer_record", "projector",
-    "rebuild_timer_index", "stored_state", "track_assigned", "wake_due_customers",
+    "current_profile", "decode_or_reject", "guarded", "process_customer_record", "projector",
+    "rebuild_timer_index", "send_acked", "stored_state", "track_assigned", "wake_due_customers",
 ]
 
 log = logging.getLogger(__name__)
@@ -70,12 +71,17 @@ async def guarded(record: faust.types.EventT, handler: Callable[[faust.types.Eve
         await _reject(record, Rejection("processing_error", f"{type(exc).__name__}: {exc}"))
 
 
+async def send_acked(messages: Iterable[tuple[faust.TopicT, str, BaseModel]]) -> None:
+    """Send (topic, key, message) and wait for the broker's acks: what caused them is stored only after."""
+    deliveries = [
+        await topic.send(key=key.encode(), value=message.model_dump_json().encode()) for topic, key, message in messages
+    ]
+    await asyncio.gather(*deliveries)
+
+
 async def _emit(triggers: tuple[Trigger, ...]) -> None:
-    """Publish and wait for the broker's ack, so state that forgets a fired timer is never stored first."""
-    for trigger in triggers:
-        topic = trigger_topics[SETTINGS.trigger_topic_for(trigger.type)]
-        delivery = await topic.send(key=trigger.customer_id.encode(), value=trigger.model_dump_json().encode())
-        await delivery
+    """Publish triggers before the state that forgets their timers is stored (a crash repeats, never loses)."""
+    await send_acked((trigger_topics[SETTINGS.trigger_topic_for(t.type)], t.customer_id, t) for t in triggers)
 
 
 def stored_state(customer_id: str) -> CustomerState | None:
@@ -118,8 +124,7 @@ def _decide(state: CustomerState, message: CustomerMessage, source: tuple[str, i
 
 async def _send_watch_changes(changes: tuple[WatchChanged, ...]) -> None:
     """Keep the product side's watchers in step (repartitioned by product through the watchers topic)."""
-    for change in changes:
-        await watchers_topic.send(key=change.product_id.encode(), value=change.model_dump_json().encode())
+    await send_acked((watchers_topic, change.product_id, change) for change in changes)
 
 
 def track_assigned(assigned: Iterable[TP]) -> None:
