@@ -10,10 +10,9 @@ from __future__ import annotations
 import faust
 
 from schemas.control import ProductAlert, WatchChanged
-from schemas.events import CatalogEvent
 from streams.app import POLICY, product_to_state, product_to_watchers, ticks_topic
-from streams.core.products import ProductState, evolve_product
-from streams.core.watchers import Watchers, alert_kinds, fan_out, watch
+from streams.core.products import ProductState
+from streams.core.watchers import Watchers, product_moved, watch
 from streams.shell import decode_or_reject, send_acked
 
 __all__ = ["process_catalog_record"]
@@ -36,16 +35,6 @@ async def _apply_watch(change: WatchChanged) -> None:
         product_to_watchers[change.product_id] = updated.model_dump(mode="json")
 
 
-async def _alert_watchers(before: ProductState, after: ProductState, event: CatalogEvent) -> None:
-    settings = POLICY.product_alerts
-    kinds = alert_kinds(before, after, event, settings) if settings.enabled else ()
-    if kinds:
-        watchers, alerts = fan_out(_watchers(after.product_id), after, kinds, event.occurred_at, before.price,
-                                     POLICY.limits.remembered_product_alerts)
-        await _send(alerts)
-        product_to_watchers[after.product_id] = watchers.model_dump(mode="json")
-
-
 async def process_catalog_record(record: faust.types.EventT) -> None:
     decoded = await decode_or_reject(record)
     if isinstance(decoded, WatchChanged):
@@ -54,7 +43,10 @@ async def process_catalog_record(record: faust.types.EventT) -> None:
         product_id: str = decoded.product_id  # type: ignore[attr-defined]
         stored = product_to_state.get(product_id)
         state = ProductState(product_id=product_id) if stored is None else ProductState.model_validate(stored)
-        updated = evolve_product(state, decoded)  # type: ignore[arg-type]
+        watchers = _watchers(product_id)
+        updated, alerted, alerts = product_moved(state, watchers, decoded, POLICY)  # type: ignore[arg-type]
+        await _send(alerts)
+        if alerted != watchers:
+            product_to_watchers[product_id] = alerted.model_dump(mode="json")
         if updated != state:
-            await _alert_watchers(state, updated, decoded)  # type: ignore[arg-type]
             product_to_state[product_id] = updated.model_dump(mode="json")

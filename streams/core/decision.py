@@ -66,5 +66,6 @@ def make_trigger(
     return Trigger(
         trigger_id=trigger_id_for(type_, state.customer_id, occasion), type=type_, customer_id=state.customer_id,
         products=products, due_at=due_at, emitted_at=now, channel=channel, offer=offer, reason=reason,
-        facts=facts or {}, policy_version=policy.fingerprint, customer=snapshot(derive_profile(state.as_of(due_at), due_at, policy)),
+        facts=facts or {}, policy_version=policy.fingerprint,
+        customer=snapshot(derive_profile(state.as_of(due_at), due_at, policy)),
     )

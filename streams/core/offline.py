@@ -18,9 +18,9 @@ from schemas.control import ProductAlert
 from schemas.triggers import Trigger
 from streams.core.decision import Decision
 from streams.core.engine import advance, handle_alert, handle_event
-from streams.core.products import ProductState, evolve_product
+from streams.core.products import ProductState
 from streams.core.state import CustomerState, initial_state
-from streams.core.watchers import Watchers, alert_kinds, fan_out, watch
+from streams.core.watchers import Watchers, product_moved, watch
 from streams.policy import Policy
 
 __all__ = ["Checkpoint", "replay", "run_offline"]
@@ -46,8 +46,8 @@ class _Shop:
     def _customer(self, customer_id: str) -> CustomerState:
         return self.customers.get(customer_id) or initial_state(customer_id)
 
-    def _settle(self, before: CustomerState, decision: Decision, at: datetime) -> None:
-        self.customers[before.customer_id] = decision.state
+    def _settle(self, decision: Decision, at: datetime) -> None:
+        self.customers[decision.state.customer_id] = decision.state
         self.triggers.extend(decision.triggers)
         for change in decision.watches:
             watchers = self.watchers.get(change.product_id) or Watchers(product_id=change.product_id)
@@ -57,21 +57,18 @@ class _Shop:
     def _alert(self, alerts: Iterable[ProductAlert], now: datetime) -> None:
         for alert in alerts:
             before = self._customer(alert.customer_id)
-            self._settle(before, handle_alert(before, alert, now, self.policy), now)
+            self._settle(handle_alert(before, alert, now, self.policy), now)
 
     def customer_event(self, event: ev.CustomerEvent) -> None:
         before = self._customer(event.customer_id)
-        self._settle(before, handle_event(before, event, event.occurred_at, self.policy), event.occurred_at)
+        self._settle(handle_event(before, event, event.occurred_at, self.policy), event.occurred_at)
 
     def catalog_event(self, event: ev.StockLevelChanged | ev.PriceChanged | ev.ProductUpserted) -> None:
-        before = self.products.get(event.product_id) or ProductState(product_id=event.product_id)
-        after = self.products[event.product_id] = evolve_product(before, event)
-        kinds = alert_kinds(before, after, event, self.policy.product_alerts) if self.policy.product_alerts.enabled else ()
-        if kinds:
-            watchers = self.watchers.get(event.product_id) or Watchers(product_id=event.product_id)
-            self.watchers[event.product_id], alerts = fan_out(watchers, after, kinds, event.occurred_at, before.price,
-                self.policy.limits.remembered_product_alerts)
-            self._alert(alerts, event.occurred_at)
+        product = self.products.get(event.product_id) or ProductState(product_id=event.product_id)
+        watchers = self.watchers.get(event.product_id) or Watchers(product_id=event.product_id)
+        self.products[event.product_id], self.watchers[event.product_id], alerts = product_moved(
+            product, watchers, event, self.policy)
+        self._alert(alerts, event.occurred_at)
 
     def apply(self, event: Envelope) -> None:
         if hasattr(event, "customer_id"):
@@ -80,8 +77,8 @@ class _Shop:
             self.catalog_event(event)  # type: ignore[arg-type]
 
     def run_timers(self, until: datetime) -> None:
-        for customer_id, state in list(self.customers.items()):
-            self._settle(state, advance(state, until, self.policy), until)
+        for state in list(self.customers.values()):
+            self._settle(advance(state, until, self.policy), until)
 
     def checkpoint(self, at: datetime) -> Checkpoint:
         return Checkpoint(at, dict(self.customers), tuple(self.triggers))

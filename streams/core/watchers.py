@@ -15,10 +15,10 @@ from pydantic import AwareDatetime
 from schemas import events as ev
 from schemas.base import Contract
 from schemas.control import ProductAlert, WatchChanged
-from streams.core.products import ProductState
-from streams.policy import ProductAlertsPolicy
+from streams.core.products import ProductState, evolve_product
+from streams.policy import Policy, ProductAlertsPolicy
 
-__all__ = ["AlertKind", "Watch", "Watchers", "alert_kinds", "fan_out", "watch"]
+__all__ = ["AlertKind", "Watch", "Watchers", "alert_kinds", "fan_out", "product_moved", "watch"]
 
 AlertKind = Literal["low_stock", "back_in_stock", "price_drop"]
 
@@ -93,3 +93,18 @@ def fan_out(
     )
     recent = (*watchers.recent_alerts, *templates)[-remembered:]
     return watchers.model_copy(update={"recent_alerts": recent}), alerts
+
+
+def product_moved(
+    product: ProductState, watchers: Watchers, event: ev.CatalogEvent, policy: Policy
+) -> tuple[ProductState, Watchers, tuple[ProductAlert, ...]]:
+    """Apply a catalog event to the product; the alerts it gives its watchers (none while alerts are off)."""
+    after = evolve_product(product, event)  # type: ignore[arg-type]
+    settings = policy.product_alerts
+    kinds = alert_kinds(product, after, event, settings) if settings.enabled else ()
+    if not kinds:
+        return after, watchers, ()
+    watchers, alerts = fan_out(watchers, after, kinds, event.occurred_at, product.price,
+                               policy.limits.remembered_product_alerts)
+    return after, watchers, alerts
+
