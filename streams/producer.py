@@ -47,8 +47,8 @@ class EventProducer:
         )
 
     def send(self, event: Envelope | dict[str, Any]) -> Envelope:
-        """Validate (a dict or a model) and send; returns the validated event. Raises on invalid input."""
-        model = EVENT_ADAPTER.validate_python(event.model_dump() if isinstance(event, Envelope) else event)
+        """Validate (a dict; a model is valid already) and send; returns the event. Raises on invalid input."""
+        model = event if isinstance(event, Envelope) else EVENT_ADAPTER.validate_python(event)
         spec = _topic_for(model.type)
         key = getattr(model, spec.key)
         self.send_raw(spec, key.encode(), model.model_dump_json().encode())
