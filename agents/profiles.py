@@ -2,13 +2,13 @@
 
 from schemas.profile import CustomerProfile
 from streams.app import app
-from streams.shell import current_profile, projector, stored_state
+from streams.shell import current_profile, known_state, projector
 
 CATCH_UP_INTERVAL_SECONDS = 5.0
 
 
 def _held_profile(customer_id: str) -> CustomerProfile | None:
-    state = stored_state(customer_id)
+    state = known_state(customer_id)  # an erased customer's erasure is pending on its own
     return None if state is None else current_profile(state)
 
 

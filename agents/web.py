@@ -8,7 +8,7 @@ from faust.web import Request, Response, View
 
 from schemas.topics import by_role
 from streams.app import SETTINGS, app
-from streams.shell import current_profile, stored_state
+from streams.shell import current_profile, known_state
 
 _customer_keyed = app.topic(SETTINGS.topic_name(by_role("customers")), key_serializer="raw", value_serializer="raw")
 
@@ -16,8 +16,8 @@ _customer_keyed = app.topic(SETTINGS.topic_name(by_role("customers")), key_seria
 @app.page("/customers/{customer_id}")
 @app.topic_route(topic=_customer_keyed, match_info="customer_id")
 async def customer_profile(web: View, request: Request, customer_id: str) -> Response:
-    state = stored_state(customer_id)
-    if state is None or state.erased_at is not None:
+    state = known_state(customer_id)
+    if state is None:
         return web.json({"error": f"unknown customer {customer_id}"}, status=404)
     timers = [{"kind": t.kind, "due_at": t.due_at.isoformat()} for t in state.timers]
     return web.json(current_profile(state).model_dump(mode="json") | {"pending_timers": timers})

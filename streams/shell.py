@@ -34,7 +34,7 @@ from streams.projection import ProfileProjector, connect_async
 
 __all__ = [
     "current_profile", "decode_or_reject", "guarded", "process_customer_record", "projector",
-    "rebuild_timer_index", "send_acked", "stored_state", "track_assigned", "wake_due_customers",
+    "known_state", "rebuild_timer_index", "send_acked", "track_assigned", "wake_due_customers",
 ]
 
 log = logging.getLogger(__name__)
@@ -84,15 +84,20 @@ async def _emit(triggers: tuple[Trigger, ...]) -> None:
     await send_acked((trigger_topics[SETTINGS.trigger_topic_for(t.type)], t.customer_id, t) for t in triggers)
 
 
-def stored_state(customer_id: str) -> CustomerState | None:
-    """The customer's state in this worker's table; None for a customer it has never stored."""
+def _stored(customer_id: str) -> CustomerState | None:
     stored = customer_to_state.get(customer_id)
     return None if stored is None else CustomerState.model_validate(stored)
 
 
 def _load_customer(customer_id: str) -> CustomerState:
-    state = stored_state(customer_id)
-    return initial_state(customer_id) if state is None else state
+    """The stored state (an erased customer's too: its event ids keep redeliveries out), or a fresh one."""
+    return _stored(customer_id) or initial_state(customer_id)
+
+
+def known_state(customer_id: str) -> CustomerState | None:
+    """The state of a customer this worker holds and has not erased; None otherwise."""
+    state = _stored(customer_id)
+    return None if state is None or state.erased_at is not None else state
 
 
 def current_profile(state: CustomerState) -> CustomerProfile:
