@@ -8,7 +8,10 @@ from pydantic import AwareDatetime, Field
 
 from schemas.base import Contract, Identifier
 
-__all__ = ["CONTROL_TYPES", "ProductAlert", "TimerTick", "WatchChanged", "WatermarkAdvanced"]
+__all__ = [
+    "CONTROL_TYPES", "CycleLookup", "ProductAlert", "ProductCycle", "ProductTick", "TimerTick", "WatchChanged",
+    "WatermarkAdvanced",
+]
 
 
 class TimerTick(Contract):
@@ -21,7 +24,7 @@ class TimerTick(Contract):
 
 class WatermarkAdvanced(Contract):
     """Event-time mode: no event older than ``at`` will follow on this partition (sent to every partition
-    of every customer-keyed input topic at the end of a replay). Any key; workers in wall-clock mode ignore it."""
+    of every input topic at the end of a replay). Any key; workers in wall-clock mode ignore it."""
 
     type: Literal["watermark_advanced"] = "watermark_advanced"
     at: AwareDatetime
@@ -56,7 +59,40 @@ class ProductAlert(Contract):
     cycle: int = Field(ge=0, description="The product's restock cycle: one low-stock alert per cycle.")
 
 
+class CycleLookup(Contract):
+    """A customer bought the product at ``at``: what was its catalog replenishment cycle just before?
+    Keyed by product_id; the product side answers with a ProductCycle."""
+
+    type: Literal["cycle_lookup"] = "cycle_lookup"
+    product_id: Identifier
+    customer_id: Identifier
+    order_id: Identifier
+    category: Identifier = Field(description="The order line's category, returned in the answer.")
+    at: AwareDatetime = Field(description="When the order was placed.")
+
+
+class ProductCycle(Contract):
+    """The answer to a CycleLookup; keyed by customer_id. ``days`` none: the catalog has no cycle."""
+
+    type: Literal["product_cycle"] = "product_cycle"
+    customer_id: Identifier
+    product_id: Identifier
+    order_id: Identifier
+    category: Identifier
+    at: AwareDatetime
+    days: int | None = Field(default=None, ge=1)
+
+
+class ProductTick(Contract):
+    """Event-time mode: wake one product, whose held lookups the catalog watermark has passed. Keyed by product_id."""
+
+    type: Literal["product_tick"] = "product_tick"
+    product_id: Identifier
+    at: AwareDatetime
+
+
 CONTROL_TYPES: dict[str, type[Contract]] = {
     "timer_tick": TimerTick, "watermark_advanced": WatermarkAdvanced, "watch_changed": WatchChanged,
-    "product_alert": ProductAlert,
+    "product_alert": ProductAlert, "cycle_lookup": CycleLookup, "product_cycle": ProductCycle,
+    "product_tick": ProductTick,
 }

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from schemas import events as ev
-from schemas.control import ProductAlert, TimerTick, WatchChanged, WatermarkAdvanced
+from schemas.control import (
+    CycleLookup, ProductAlert, ProductCycle, ProductTick, TimerTick, WatchChanged, WatermarkAdvanced,
+)
 from schemas.dead_letter import DeadLetter
 from schemas.triggers import Trigger
 
@@ -39,12 +41,13 @@ TOPICS: tuple[TopicSpec, ...] = (
               (ev.CustomerProfileChanged, ev.CustomerErasureRequested, WatermarkAdvanced),
               "Profile, consent and erasure requests.", "in"),
     TopicSpec("catalog", "comeback.catalog", "product_id",
-              (ev.StockLevelChanged, ev.PriceChanged, ev.ProductUpserted),
+              (ev.StockLevelChanged, ev.PriceChanged, ev.ProductUpserted, WatermarkAdvanced),
               "Stock levels, prices and catalog facts.", "in"),
-    TopicSpec("ticks", "comeback.ticks", "customer_id", (TimerTick, ProductAlert),
-              "Internal: wakes customers whose timers are due; product alerts fanned out to watchers.", "internal"),
-    TopicSpec("watchers", "comeback.product-watchers", "product_id", (WatchChanged,),
-              "Internal: customers' interest in products, repartitioned by product.", "internal"),
+    TopicSpec("ticks", "comeback.ticks", "customer_id", (TimerTick, ProductAlert, ProductCycle),
+              "Internal: wakes customers whose timers are due; product alerts and cycle answers for customers.",
+              "internal"),
+    TopicSpec("watchers", "comeback.product-watchers", "product_id", (WatchChanged, CycleLookup, ProductTick),
+              "Internal: customers' interest in products and cycle lookups, repartitioned by product.", "internal"),
     TopicSpec("triggers", "comeback.triggers", "customer_id", (Trigger,),
               "Decisions to reach out, for the notification services.", "out"),
     TopicSpec("dead_letters", "comeback.dead-letters", "original key", (DeadLetter,),

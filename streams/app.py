@@ -19,8 +19,8 @@ from streams.timer_index import TimerIndex
 
 __all__ = [
     "POLICY", "SETTINGS", "app", "catalog_topics", "clock", "customer_topics", "customer_to_state",
-    "dead_letter_topic", "product_to_state", "product_to_watchers", "spec_for_topic", "ticks_topic", "timer_index",
-    "trigger_topics", "watchers_topic",
+    "dead_letter_topic", "product_clock", "product_index", "product_to_state", "product_to_watchers",
+    "spec_for_topic", "ticks_topic", "timer_index", "trigger_topics", "watchers_topic",
 ]
 
 
@@ -61,8 +61,10 @@ def create_app(settings: Settings) -> faust.App:
 SETTINGS = Settings()
 POLICY = load_policy(SETTINGS.policy_file)
 app = create_app(SETTINGS)
-clock = make_clock(SETTINGS.clock)
+clock = make_clock(SETTINGS.clock)  # the customers' watermark (event time)
 timer_index = TimerIndex()
+product_clock = make_clock(SETTINGS.clock)  # the catalog's watermark (event time)
+product_index = TimerIndex()  # products with lookups waiting for the catalog watermark
 
 
 def _topic(*specs: TopicSpec) -> faust.TopicT:

@@ -182,7 +182,9 @@ class ReplenishmentPolicy(_Section):
     lead_days: float = Field(default=5, ge=0, description="Remind this many days before the predicted date.")
     category_cycles_days: dict[str, float] = Field(
         default_factory=lambda: {"haircare": 30, "ink": 60, "paper": 14, "coffee": 21},
-        description="Known cycles per category; a customer's own learned cycle takes precedence.")
+        description="Known cycles per category; the catalog's and the customer's own learned cycle take precedence.")
+    catalog_cycles: bool = Field(
+        default=True, description="Ask the catalog for each bought product's replenishment_days (a lookup per line).")
     offer: Offer = Offer(kind="percent_off", level=1, value=20, valid_days=7, description="stock-up offer")
 
 

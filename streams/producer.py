@@ -62,7 +62,7 @@ class EventProducer:
         self._producer.send(self._settings.topic_name(spec), key=key, value=value).get(timeout=30)
 
     def advance_watermark(self, at: datetime) -> None:
-        """Event-time mode: no event before ``at`` is still to come, on any partition of any customer topic."""
+        """Event-time mode: no event before ``at`` is still to come, on any partition of any input topic."""
         value = WatermarkAdvanced(at=at).model_dump_json().encode()
         for spec in INPUT_TOPICS:
             if spec.accepts("watermark_advanced"):

@@ -15,17 +15,17 @@ from faust.types import TP
 from pydantic import BaseModel
 
 from schemas.base import Envelope
-from schemas.control import ProductAlert, WatchChanged, TimerTick, WatermarkAdvanced
+from schemas.control import ProductAlert, ProductCycle, TimerTick, WatermarkAdvanced
 from schemas.events import CustomerEvent
 from schemas.profile import CustomerProfile
-from schemas.topics import INPUT_TOPICS
+from schemas.topics import INPUT_TOPICS, by_role
 from schemas.triggers import Trigger
 from streams.app import (
-    POLICY, SETTINGS, clock, customer_to_state, dead_letter_topic, spec_for_topic, ticks_topic,
+    POLICY, SETTINGS, clock, customer_to_state, dead_letter_topic, product_clock, spec_for_topic, ticks_topic,
     timer_index, trigger_topics, watchers_topic,
 )
-from streams.core.decision import Decision
-from streams.core.engine import advance, handle_alert, handle_event, hold, release
+from streams.core.decision import Decision, ToProduct
+from streams.core.engine import advance, handle_alert, handle_cycle, handle_event, hold, release
 from streams.core.profile import derive_profile
 from streams.clock import WallClock
 from streams.core.state import CustomerState, initial_state
@@ -38,8 +38,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-CustomerMessage = TimerTick | ProductAlert | CustomerEvent
+CustomerMessage = TimerTick | ProductAlert | ProductCycle | CustomerEvent
 EVENT_TIME_SOURCES = frozenset(SETTINGS.topic_name(spec) for spec in INPUT_TOPICS if spec.key == "customer_id")
+CATALOG_TOPIC = SETTINGS.topic_name(by_role("catalog"))
 projector = ProfileProjector(connect_async(SETTINGS.redis_url.get_secret_value()), SETTINGS.redis_prefix)
 
 
@@ -117,6 +118,11 @@ def _decide(state: CustomerState, message: CustomerMessage, source: tuple[str, i
     them and apply them in event-time order, so a replay decides exactly as the offline reference run."""
     if isinstance(message, Envelope):
         clock.observe(message.occurred_at, source)
+    if isinstance(message, ProductCycle):  # an answer is never held: what is held waits for it
+        if SETTINGS.clock == "wall":
+            return handle_cycle(state, message, clock.now(), POLICY)
+        answered = handle_cycle(state, message, message.at, POLICY)
+        return answered.then(release(answered.state, clock.now(), POLICY))
     if SETTINGS.clock == "event":
         held = state if isinstance(message, TimerTick) else hold(state, message)
         return release(held, clock.now(), POLICY)
@@ -127,16 +133,18 @@ def _decide(state: CustomerState, message: CustomerMessage, source: tuple[str, i
     return handle_event(state, message, clock.now(), POLICY)
 
 
-async def _send_watch_changes(changes: tuple[WatchChanged, ...]) -> None:
-    """Keep the product side's watchers in step (repartitioned by product through the watchers topic)."""
-    await send_acked((watchers_topic, change.product_id, change) for change in changes)
+async def _send_to_products(messages: tuple[ToProduct, ...]) -> None:
+    """Watch changes and cycle lookups, repartitioned by product through the watchers topic."""
+    await send_acked((watchers_topic, message.product_id, message) for message in messages)
 
 
 def track_assigned(assigned: Iterable[TP]) -> None:
-    """Event-time mode: the watermark waits for every input partition this worker reads."""
+    """Event-time mode: the watermarks wait for every input partition this worker reads (customers, catalog)."""
     sources = [(tp.topic, tp.partition) for tp in assigned if tp.topic in EVENT_TIME_SOURCES]
     clock.assign(sources)
-    log.info("reading %d event-time sources", len(sources))
+    catalog = [(tp.topic, tp.partition) for tp in assigned if tp.topic == CATALOG_TOPIC]
+    product_clock.assign(catalog)
+    log.info("reading %d customer and %d catalog event-time sources", len(sources), len(catalog))
 
 
 async def process_customer_record(record: faust.types.EventT) -> None:
@@ -150,7 +158,7 @@ async def process_customer_record(record: faust.types.EventT) -> None:
         decision = _decide(state, decoded, source)  # type: ignore[arg-type]
         await _emit(decision.triggers)
         if decision.state != state:
-            await _send_watch_changes(decision.watches)
+            await _send_to_products(decision.to_products)
             customer_to_state[customer_id] = decision.state.model_dump(mode="json")
             await _project(decision.state)
         timer_index.set(customer_id, decision.state.next_due)

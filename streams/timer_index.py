@@ -1,6 +1,6 @@
-"""In-memory index of when each customer's next timer is due, rebuilt from the state table.
+"""In-memory index of when each customer (or product) next needs waking, rebuilt from the state table.
 
-The timers themselves live in the customer state (durable); this only tells the ticker whom to wake.
+The timers and held messages themselves live in the state (durable); this only tells the ticker whom to wake.
 """
 
 from __future__ import annotations

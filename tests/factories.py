@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from schemas import events as ev
+from schemas.control import CycleLookup, ProductCycle
 from schemas.profile import CustomerProfile
 from schemas.triggers import Trigger
-from streams.core.engine import advance, handle_event
+from streams.core.engine import advance, handle_cycle, handle_event
 from streams.core.fold import replay
 from streams.core.state import CustomerState, Timer, initial_state
 from streams.policy import Policy
@@ -157,13 +158,19 @@ def fold(*events: ev.CustomerEvent, customer_id: str = "c1", using: Policy | Non
 
 def run(
     events: Sequence[ev.CustomerEvent], until: datetime | None = None, using: Policy | None = None,
-    state: CustomerState | None = None, only: str | None = None,
+    state: CustomerState | None = None, only: str | None = None, catalog_cycles: Mapping[str, int] | None = None,
 ) -> tuple[CustomerState, list[Trigger]]:
     """Handle each event at its own event time, then advance the clock to ``until``; the state and the triggers
-    (only those of type ``only`` when given)."""
+    (only those of type ``only`` when given). Cycle lookups are answered at once from ``catalog_cycles``
+    (product id: replenishment days; none by default), as the product side would."""
     using, state, triggers = using or policy(), state or initial_state("c1"), []
     for event in events:
         decision = handle_event(state, event, event.occurred_at, using)
+        for lookup in (m for m in decision.to_products if isinstance(m, CycleLookup)):
+            reply = ProductCycle(customer_id=lookup.customer_id, product_id=lookup.product_id,
+                                 order_id=lookup.order_id, category=lookup.category, at=lookup.at,
+                                 days=(catalog_cycles or {}).get(lookup.product_id))
+            decision = decision.then(handle_cycle(decision.state, reply, event.occurred_at, using))
         state, triggers = decision.state, [*triggers, *decision.triggers]
     if until is not None:
         decision = advance(state, until, using)

@@ -8,14 +8,14 @@ from datetime import datetime
 from typing import NamedTuple
 
 from schemas import events as ev
-from schemas.control import ProductAlert, WatchChanged
+from schemas.control import CycleLookup, ProductAlert, ProductCycle, WatchChanged
 from schemas.triggers import Offer, ProductRef, Trigger, TriggerType, trigger_id_for
 from schemas.events import Channel
 from streams.core.profile import derive_profile, snapshot
 from streams.core.state import CustomerState, Timer
 from streams.policy import Policy
 
-__all__ = ["Decision", "Rule", "Stimulus", "TimerDue", "cancel", "make_trigger", "schedule", "timer_of"]
+__all__ = ["Decision", "Rule", "Stimulus", "TimerDue", "ToProduct", "cancel", "make_trigger", "schedule", "timer_of"]
 
 
 @dataclass(frozen=True)
@@ -25,16 +25,22 @@ class TimerDue:
     timer: Timer
 
 
-Stimulus = ev.CustomerEvent | TimerDue | ProductAlert
+Stimulus = ev.CustomerEvent | TimerDue | ProductAlert | ProductCycle
+ToProduct = WatchChanged | CycleLookup
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The new state, the triggers to publish, and the changes in what products the customer watches."""
+    """The new state, the triggers to publish, and the messages for the product side (changes in what
+    products the customer watches, cycle lookups)."""
 
     state: CustomerState
     triggers: tuple[Trigger, ...] = field(default=())
-    watches: tuple[WatchChanged, ...] = field(default=())
+    to_products: tuple[ToProduct, ...] = field(default=())
+
+    def then(self, later: Decision) -> Decision:
+        """This decision followed by ``later`` (taken from this one's state): the later state, everything sent."""
+        return Decision(later.state, (*self.triggers, *later.triggers), (*self.to_products, *later.to_products))
 
 
 class Rule(NamedTuple):

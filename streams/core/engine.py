@@ -6,8 +6,9 @@ from datetime import datetime
 
 from schemas import events as ev
 from schemas.events import EVENT_ADAPTER
-from schemas.control import ProductAlert, WatchChanged
+from schemas.control import CycleLookup, ProductAlert, ProductCycle
 from schemas.triggers import Trigger
+from streams.core.cycles import apply_cycle, ask
 from streams.core.decision import Decision, Stimulus, TimerDue
 from streams.core.fold import evolve
 from streams.core.interest import watch_changes
@@ -15,7 +16,7 @@ from streams.core.state import CustomerState, HeldEvent, Timer
 from streams.policy import Policy
 from streams.rules import RULES, RULES_BY_NAME
 
-__all__ = ["advance", "handle_alert", "handle_event", "hold", "release"]
+__all__ = ["advance", "handle_alert", "handle_cycle", "handle_event", "hold", "release"]
 
 
 def _once(decision: Decision, policy: Policy) -> Decision:
@@ -51,15 +52,18 @@ def _decide(state: CustomerState, stimulus: Stimulus, now: datetime, policy: Pol
         decision = rule.decide(state, stimulus, now, policy)
         state, triggers = decision.state, [*triggers, *decision.triggers]
     decided = _once(Decision(state, tuple(triggers)), policy)
-    after = advance(decided.state, now, policy)
-    return Decision(after.state, (*decided.triggers, *after.triggers))
+    return decided.then(advance(decided.state, now, policy))
 
 
 def handle_alert(state: CustomerState, alert: ProductAlert, now: datetime, policy: Policy) -> Decision:
     """A product the customer may watch moved (not a fact about the customer, so nothing is folded)."""
     before = advance(state, min(alert.at, now), policy, before_only=True)
-    after = _decide(before.state, alert, now, policy)
-    return Decision(after.state, (*before.triggers, *after.triggers))
+    return before.then(_decide(before.state, alert, now, policy))
+
+
+def handle_cycle(state: CustomerState, reply: ProductCycle, now: datetime, policy: Policy) -> Decision:
+    """The catalog's cycle for a product of an order: kept on the order, then every rule sees it."""
+    return _decide(apply_cycle(state, reply), reply, now, policy)
 
 
 def handle_event(state: CustomerState, event: ev.CustomerEvent, now: datetime, policy: Policy) -> Decision:
@@ -72,9 +76,13 @@ def handle_event(state: CustomerState, event: ev.CustomerEvent, now: datetime, p
     before = advance(state, min(event.occurred_at, now), policy, before_only=True)
     if event.event_id in before.state.seen_event_ids:
         return before
-    after = _decide(evolve(before.state, event, policy.limits), event, now, policy)
+    folded = evolve(before.state, event, policy.limits)
+    lookups: tuple[CycleLookup, ...] = ()
+    if isinstance(event, ev.OrderPlaced) and folded.find_order(event.order_id) != before.state.find_order(event.order_id):
+        folded, lookups = ask(folded, event, policy)
+    after = _decide(folded, event, now, policy)
     watches = watch_changes(before.state, after.state, policy.product_alerts, event.occurred_at)
-    return Decision(after.state, (*before.triggers, *after.triggers), watches)
+    return before.then(Decision(after.state, after.triggers, (*watches, *lookups)))
 
 
 def hold(state: CustomerState, message: ev.CustomerEvent | ProductAlert) -> CustomerState:
@@ -90,17 +98,19 @@ def hold(state: CustomerState, message: ev.CustomerEvent | ProductAlert) -> Cust
 
 
 def release(state: CustomerState, now: datetime, policy: Policy) -> Decision:
-    """Apply what is held up to ``now`` in event-time order (timers firing in between), then advance."""
-    triggers: list[Trigger] = []
-    watches: list[WatchChanged] = []
-    while state.held and state.held[0].at <= now:
-        item, state = state.held[0], state.model_copy(update={"held": state.held[1:]})
+    """Apply what is held up to ``now`` in event-time order (timers firing in between), then advance.
+
+    While an order's cycle lookups are unanswered nothing newer is applied and no timer fires: the answers
+    (``handle_cycle``) come first, as in the one-process run, and the release goes on after them."""
+    decision = Decision(state)
+    while decision.state.held and decision.state.held[0].at <= now and not decision.state.awaiting:
+        item, state = decision.state.held[0], decision.state.model_copy(update={"held": decision.state.held[1:]})
         if item.kind == "alert":
             alert = ProductAlert.model_validate_json(item.payload_json)
-            decision = handle_alert(state, alert, item.at, policy)
+            decision = decision.then(handle_alert(state, alert, item.at, policy))
         else:
             event = EVENT_ADAPTER.validate_json(item.payload_json)
-            decision = handle_event(state, event, item.at, policy)  # type: ignore[arg-type]
-        state, triggers, watches = decision.state, [*triggers, *decision.triggers], [*watches, *decision.watches]
-    after = advance(state, now, policy)
-    return Decision(after.state, (*triggers, *after.triggers), tuple(watches))
+            decision = decision.then(handle_event(state, event, item.at, policy))  # type: ignore[arg-type]
+    if decision.state.awaiting:
+        return decision
+    return decision.then(advance(decision.state, now, policy))

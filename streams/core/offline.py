@@ -1,7 +1,7 @@
 """The reference run: the whole engine over an event log in one process, with no broker.
 
-Customers and products are folded in event-time order, watch changes and product alerts are passed
-between them directly. Used to predict what the streaming pipeline must emit (the demo checks it)
+Customers and products are folded in event-time order, watch changes, product alerts, cycle lookups and
+their answers are passed between them directly. Used to predict what the streaming pipeline must emit (the demo checks it)
 and, through ``replay``'s checkpoints, to look at the shop as it was at given times (the report).
 """
 
@@ -14,10 +14,11 @@ from datetime import datetime
 
 from schemas import events as ev
 from schemas.base import Envelope
-from schemas.control import ProductAlert
+from schemas.control import CycleLookup, ProductAlert
 from schemas.triggers import Trigger
+from streams.core.cycles import answer
 from streams.core.decision import Decision
-from streams.core.engine import advance, handle_alert, handle_event
+from streams.core.engine import advance, handle_alert, handle_cycle, handle_event
 from streams.core.products import ProductState
 from streams.core.state import CustomerState, initial_state
 from streams.core.watchers import Watchers, product_moved, watch
@@ -49,9 +50,14 @@ class _Shop:
     def _settle(self, decision: Decision, at: datetime) -> None:
         self.customers[decision.state.customer_id] = decision.state
         self.triggers.extend(decision.triggers)
-        for change in decision.watches:
-            watchers = self.watchers.get(change.product_id) or Watchers(product_id=change.product_id)
-            self.watchers[change.product_id], missed = watch(watchers, change, self.policy.limits.watchers_per_product)
+        for message in decision.to_products:
+            if isinstance(message, CycleLookup):
+                product = self.products.get(message.product_id) or ProductState(product_id=message.product_id)
+                reply = answer(product, message)
+                self._settle(handle_cycle(self._customer(reply.customer_id), reply, at, self.policy), at)
+                continue
+            watchers = self.watchers.get(message.product_id) or Watchers(product_id=message.product_id)
+            self.watchers[message.product_id], missed = watch(watchers, message, self.policy.limits.watchers_per_product)
             self._alert(missed, at)
 
     def _alert(self, alerts: Iterable[ProductAlert], now: datetime) -> None:

@@ -1,7 +1,8 @@
 """Per-product catalog state, folded from catalog events (keyed by product_id).
 
 Stock, price and catalog facts each keep the event time that last set them, so a late event of one
-kind still applies after a newer event of another kind (the latest wins per kind).
+kind still applies after a newer event of another kind (the latest wins per kind). The replenishment
+cycle also keeps its last few changes, so a customer's lookup is answered as of the purchase.
 """
 
 from __future__ import annotations
@@ -13,8 +14,18 @@ from pydantic import AwareDatetime, Field
 
 from schemas import events as ev
 from schemas.base import Contract, Envelope
+from schemas.control import CycleLookup
 
-__all__ = ["ProductState", "evolve_product"]
+__all__ = ["CycleChange", "ProductState", "cycle_before", "evolve_product"]
+
+REMEMBERED_CYCLE_CHANGES = 8
+
+
+class CycleChange(Contract):
+    """From ``at`` on, the catalog said a unit lasts ``days`` (none: no cycle)."""
+
+    at: AwareDatetime
+    days: int | None
 
 
 class ProductState(Contract):
@@ -29,6 +40,8 @@ class ProductState(Contract):
     stock_at: AwareDatetime | None = None
     price_at: AwareDatetime | None = None
     catalog_at: AwareDatetime | None = None
+    cycle_changes: tuple[CycleChange, ...] = Field(default=(), description="Oldest first, bounded.")
+    held_lookups: tuple[CycleLookup, ...] = Field(default=(), description="Event-time mode: waiting for the catalog.")
 
 
 def _newer(event: Envelope, stamp: datetime | None) -> bool:
@@ -63,8 +76,22 @@ def _(event: ev.PriceChanged, state: ProductState) -> ProductState:
     return state.model_copy(update={"price": event.new_price, "price_at": event.occurred_at})
 
 
+def _with_cycle(changes: tuple[CycleChange, ...], at: datetime, days: int | None) -> tuple[CycleChange, ...]:
+    """Insert a catalog statement of the cycle by time, keeping only changes of the value (the earliest of a run)."""
+    merged = sorted((*(c for c in changes if c.at != at), CycleChange(at=at, days=days)), key=lambda c: c.at)
+    kept = [c for i, c in enumerate(merged) if i == 0 or merged[i - 1].days != c.days]
+    return tuple(kept[-REMEMBERED_CYCLE_CHANGES:])
+
+
+def cycle_before(state: ProductState, moment: datetime) -> int | None:
+    """The catalog's cycle as last stated strictly before ``moment`` (none if unknown then)."""
+    return next((c.days for c in reversed(state.cycle_changes) if c.at < moment), None)
+
+
 @_apply.register
 def _(event: ev.ProductUpserted, state: ProductState) -> ProductState:
+    state = state.model_copy(update={
+        "cycle_changes": _with_cycle(state.cycle_changes, event.occurred_at, event.replenishment_days)})
     if not _newer(event, state.catalog_at):
         return state
     prices = {"price": event.price, "price_at": event.occurred_at} if _newer(event, state.price_at) else {}

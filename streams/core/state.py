@@ -42,6 +42,8 @@ class OrderRecord(Contract):
     discount_depth: float = Field(default=0, ge=0, le=1, description="1 - paid / undiscounted price.")
     adjustments: tuple[Adjustment, ...] = Field(default=(), description="Refunds and cancellations, by time.")
     voided_at: AwareDatetime | None = Field(default=None, description="When it was cancelled or refunded in full.")
+    catalog_cycles: dict[str, int] = Field(
+        default_factory=dict, description="Per category, the catalog's replenishment days of the products bought.")
 
     def voided_by(self, moment: datetime | None = None) -> bool:
         """Cancelled or refunded in full at ``moment`` (event time), or at all when ``moment`` is None."""
@@ -121,6 +123,8 @@ class CustomerState(Contract):
     facts: dict[str, Stamped] = Field(default_factory=dict, description="Profile, consent and follow facts.")
     timers: tuple[Timer, ...] = ()
     held: tuple[HeldEvent, ...] = Field(default=(), description="Event-time mode: events waiting for the watermark.")
+    awaiting: tuple[str, ...] = Field(
+        default=(), description="Cycle lookups (order|product) not answered yet; event time holds newer events.")
     seen_event_ids: tuple[str, ...] = Field(default=(), description="Recent event ids, for dedupe (bounded).")
     fired_trigger_ids: tuple[str, ...] = Field(default=(), description="Recent trigger ids, never emitted twice.")
     last_event_at: AwareDatetime | None = None
@@ -155,8 +159,10 @@ class CustomerState(Contract):
 
     @property
     def next_due(self) -> datetime | None:
-        """When the customer next needs waking: its earliest timer or held event."""
-        return min((*(t.due_at for t in self.timers), *(h.at for h in self.held)), default=None)
+        """When the customer next needs waking: its earliest timer or held event (held events wait for
+        the awaited answers, whose arrival wakes the customer)."""
+        held = () if self.awaiting else tuple(h.at for h in self.held)
+        return min((*(t.due_at for t in self.timers), *held), default=None)
 
     def find_order(self, order_id: str) -> OrderRecord | None:
         return next((o for o in self.orders if o.order_id == order_id), None)

@@ -3,8 +3,9 @@
 Per category the customer bought that has a cycle, one timer (key = the category) at the last purchase there
 plus the cycle minus ``lead_days`` (day 25 of a 30-day cycle). The cycle is the customer's own, learned from
 their purchases in the category (``habits.next_purchases``: the median gap, from two purchases on), else the
-shop's known cycle in ``policy.replenishment.category_cycles_days``; a cycle no longer than the lead time gets
-no reminder. Every order, cancellation or full refund in the category sets the timer again from the facts, so
+catalog's ``replenishment_days`` of the product last bought there (``streams.core.cycles``: the answer arrives
+after the order and sets the timer again), else the shop's known cycle in
+``policy.replenishment.category_cycles_days``; a cycle no longer than the lead time gets no reminder. Every order, cancellation or full refund in the category sets the timer again from the facts, so
 a repurchase cancels the old reminder and sets the next one, with a cycle that now includes the latest gap, and
 cancelling the repurchase brings the previous reminder back.
 
@@ -13,17 +14,16 @@ the latest purchase happened and was never sent (the engine was behind, or the o
 between), is still sent, and the next one is set when it fires. At fire time the rule checks again that no
 purchase in the category happened between the one the timer was set from and the due time. Cancelled and fully
 refunded orders are not purchases here; "never sent" relies on the engine's remembered trigger ids.
-
-Catalog cycles (``replenishment_days`` of a product) are not used yet: catalog facts are keyed by product and
-live on the product side, so a customer's rule cannot read them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from schemas import events as ev
+from schemas.control import ProductCycle
 from schemas.events import Channel
 from schemas.triggers import ProductRef, trigger_id_for
 from streams.core.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
@@ -41,7 +41,7 @@ class Plan:
     category: str
     since: datetime
     cycle: timedelta
-    learned: bool
+    source: Literal["learned", "catalog", "policy"]
     purchases: int
     due_at: datetime
 
@@ -62,23 +62,28 @@ def _times(state: CustomerState, category: str) -> list[datetime]:
 def plan(state: CustomerState, category: str, policy: Policy, up_to: datetime | None = None) -> Plan | None:
     """The reminder for the last purchase in the category up to ``up_to`` (default: all), if it has a cycle."""
     orders = _kept(state, up_to)
-    bought = [o.at for o in orders if category in o.categories]
+    bought = [o for o in orders if category in o.categories]
     if not bought:
         return None
+    since = max(o.at for o in bought)
     learned = next((p for p in next_purchases(state.model_copy(update={"orders": orders}), policy.repurchase)
                     if p.category == category), None)
+    catalog = min((o.catalog_cycles[category] for o in bought if o.at == since and category in o.catalog_cycles),
+                  default=None)
     known = policy.replenishment.category_cycles_days.get(category)
+    source: Literal["learned", "catalog", "policy"]
     if learned is not None:
-        cycle = learned.due_at - learned.last_purchase_at
+        cycle, source = learned.due_at - learned.last_purchase_at, "learned"
+    elif catalog is not None:
+        cycle, source = timedelta(days=catalog), "catalog"
     elif known is not None:
-        cycle = timedelta(days=known)
+        cycle, source = timedelta(days=known), "policy"
     else:
         return None
     lead = timedelta(days=policy.replenishment.lead_days)
     if cycle <= lead:
         return None
-    since = max(bought)
-    return Plan(category=category, since=since, cycle=cycle, learned=learned is not None, purchases=len(bought),
+    return Plan(category=category, since=since, cycle=cycle, source=source, purchases=len(bought),
                 due_at=since + cycle - lead)
 
 
@@ -136,8 +141,8 @@ def _fire(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> 
     if then.due_at > timer.due_at:  # the cycle grew since the timer was set (a policy change): wait for it
         return Decision(schedule(state, _timer(then)))
     lead = policy.replenishment.lead_days
-    rhythm = (f"their own rhythm over {then.purchases} purchases" if then.learned
-              else f"the usual cycle for {category}")
+    rhythm = {"learned": f"their own rhythm over {then.purchases} purchases",
+              "catalog": "the catalog's cycle for the product", "policy": f"the usual cycle for {category}"}[then.source]
     # Line categories are not kept per product: products are named from the orders with this category only.
     products = sorted({p for o in _kept(state) if o.at == timer.since and o.categories == (category,)
                        for p in o.product_ids})
@@ -149,7 +154,7 @@ def _fire(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> 
         products=tuple(ProductRef(product_id=p, category=category) for p in products),
         offer=policy.replenishment.offer, channel=Channel.PUSH,
         facts={"category": category, "cycle_days": round(then.cycle / timedelta(days=1), 2),
-               "cycle_source": "learned" if then.learned else "policy", "purchases_in_category": then.purchases,
+               "cycle_source": then.source, "purchases_in_category": then.purchases,
                "last_purchase_at": timer.since.isoformat(), "expected_purchase_at": then.expected_at.isoformat(),
                "lead_days": lead},
     )
@@ -160,6 +165,8 @@ def decide(state: CustomerState, stimulus: Stimulus, now: datetime, policy: Poli
     match stimulus:
         case ev.OrderPlaced() | ev.OrderCancelled() | ev.OrderRefunded() if policy.replenishment.enabled:
             return _on_order(state, stimulus.order_id, policy, refund=isinstance(stimulus, ev.OrderRefunded))
+        case ProductCycle(category=category) if policy.replenishment.enabled:
+            return Decision(_reschedule(state, category, policy))
         case TimerDue(timer=timer) if timer.kind == NAME and policy.replenishment.enabled:
             return _fire(state, timer, now, policy)
     return Decision(state)

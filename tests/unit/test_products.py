@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from factories import T0, hours, order, price_changed, product_upserted, stock_changed
 
-from streams.core.products import ProductState, evolve_product
+from streams.core.products import ProductState, cycle_before, evolve_product
 
 
 def _fresh() -> ProductState:
@@ -45,8 +45,29 @@ def test_an_upsert_replaces_facts_it_leaves_out() -> None:
     (product_upserted(price=60.0, at=T0 + hours(1)), product_upserted(price=99.0, at=T0)),
 ], ids=["stock", "price", "upsert"])
 def test_an_event_older_than_the_last_applied_one_is_ignored(newer, older) -> None:
+    """Except in the cycle's history, which answers lookups as of a purchase."""
     state = evolve_product(_fresh(), newer)
-    assert evolve_product(state, older) == state
+    history = {"cycle_changes": ()}
+    assert evolve_product(state, older).model_copy(update=history) == state.model_copy(update=history)
+
+
+def test_the_cycle_before_a_moment_is_the_last_one_stated_strictly_before_it_even_when_stated_late() -> None:
+    state = _fresh()
+    for upsert in (product_upserted(replenishment_days=60, at=T0 + hours(4)),
+                   product_upserted(replenishment_days=30, at=T0),
+                   product_upserted(at=T0 + hours(2))):
+        state = evolve_product(state, upsert)
+    assert state.replenishment_days == 60
+    assert [cycle_before(state, T0 + hours(h)) for h in (0, 1, 2, 3, 5)] == [None, 30, 30, None, 60]
+
+
+def test_the_cycle_history_keeps_only_changes_and_the_latest_few() -> None:
+    state = _fresh()
+    for h, days in enumerate([30, 30, 40, 40, 50, 60, 70, 80, 90, 100, 110]):
+        state = evolve_product(state, product_upserted(replenishment_days=days, at=T0 + hours(h)))
+    assert [c.days for c in state.cycle_changes] == [40, 50, 60, 70, 80, 90, 100, 110]
+    assert cycle_before(state, T0 + hours(1)) is None  # older than anything remembered
+    assert cycle_before(state, T0 + hours(4)) == 40  # stated at hour 2, again at hour 3
 
 
 def test_an_event_at_the_same_time_as_the_last_applied_one_is_applied() -> None:
