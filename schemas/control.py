@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field
 from schemas.base import Contract, Identifier
 
 __all__ = [
-    "CONTROL_TYPES", "CycleLookup", "ProductAlert", "ProductCycle", "ProductTick", "TimerTick", "WatchChanged",
+    "CONTROL_TYPES", "CustomersProgress", "CycleLookup", "ProductAlert", "ProductCycle", "ProductTick", "TimerTick", "WatchChanged",
     "WatermarkAdvanced",
 ]
 
@@ -57,6 +57,19 @@ class ProductAlert(Contract):
     old_price: float | None = None
     new_price: float | None = None
     cycle: int = Field(ge=0, description="The product's restock cycle: one low-stock alert per cycle.")
+    interest: Literal["favorite", "viewed"] | None = Field(
+        default=None, description="The customer's interest as the product side knew it at ``at``.")
+    watched_since: AwareDatetime | None = Field(default=None, description="When that interest began.")
+
+
+class CustomersProgress(Contract):
+    """Event-time mode: every customer event of these customer-topic partitions that happened before ``before``
+    is applied and its watch changes are sent. Sent by the owning worker to every partition of the watchers
+    topic (any key), so the product side applies a catalog event only once the customers have caught up."""
+
+    type: Literal["customers_progress"] = "customers_progress"
+    partitions: tuple[int, ...] = Field(min_length=1)
+    before: AwareDatetime
 
 
 class CycleLookup(Contract):
@@ -94,5 +107,5 @@ class ProductTick(Contract):
 CONTROL_TYPES: dict[str, type[Contract]] = {
     "timer_tick": TimerTick, "watermark_advanced": WatermarkAdvanced, "watch_changed": WatchChanged,
     "product_alert": ProductAlert, "cycle_lookup": CycleLookup, "product_cycle": ProductCycle,
-    "product_tick": ProductTick,
+    "product_tick": ProductTick, "customers_progress": CustomersProgress,
 }

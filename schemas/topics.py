@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from schemas import events as ev
 from schemas.control import (
-    CycleLookup, ProductAlert, ProductCycle, ProductTick, TimerTick, WatchChanged, WatermarkAdvanced,
+    CustomersProgress, CycleLookup, ProductAlert, ProductCycle, ProductTick, TimerTick, WatchChanged, WatermarkAdvanced,
 )
 from schemas.dead_letter import DeadLetter
 from schemas.triggers import Trigger
@@ -46,8 +46,9 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("ticks", "comeback.ticks", "customer_id", (TimerTick, ProductAlert, ProductCycle),
               "Internal: wakes customers whose timers are due; product alerts and cycle answers for customers.",
               "internal"),
-    TopicSpec("watchers", "comeback.product-watchers", "product_id", (WatchChanged, CycleLookup, ProductTick),
-              "Internal: customers' interest in products and cycle lookups, repartitioned by product.", "internal"),
+    TopicSpec("watchers", "comeback.product-watchers", "product_id", (WatchChanged, CycleLookup, ProductTick, CustomersProgress),
+              "Internal: customers' interest in products and cycle lookups, repartitioned by product; "
+              "the customers' event-time progress.", "internal"),
     TopicSpec("triggers", "comeback.triggers", "customer_id", (Trigger,),
               "Decisions to reach out, for the notification services.", "out"),
     TopicSpec("dead_letters", "comeback.dead-letters", "original key", (DeadLetter,),

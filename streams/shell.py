@@ -160,7 +160,8 @@ async def process_customer_record(record: faust.types.EventT) -> None:
         if decision.state != state:
             await _send_to_products(decision.to_products)
             customer_to_state[customer_id] = decision.state.model_dump(mode="json")
-            await _project(decision.state)
+            if decision.state.revision != state.revision:  # only facts and fired timers change the profile
+                await _project(decision.state)
         timer_index.set(customer_id, decision.state.next_due)
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal, NamedTuple
 
-from schemas.control import WatchChanged
+from schemas.control import ProductAlert, WatchChanged
 from streams.core.state import CustomerState
-from streams.policy import ProductAlertsPolicy
+from streams.policy import LimitsPolicy, Policy, ProductAlertsPolicy
 
-__all__ = ["Interest", "interests", "watch_changes"]
+__all__ = ["Interest", "alerted_interest", "interests", "watch_changes"]
 
 
 class Interest(NamedTuple):
@@ -75,3 +75,32 @@ def watch_changes(before: CustomerState, after: CustomerState, policy: ProductAl
                 interest=current.kind if current else "none", until=current.until if current else None,
             ))
     return tuple(changes)
+
+
+def _forgotten(state: CustomerState, kind: str, since: datetime, limits: LimitsPolicy) -> bool:
+    """The bounded record of views (or favorites) is full and no longer reaches back to ``since``."""
+    records = state.views if kind == "viewed" else state.favorites
+    bound = limits.remembered_views if kind == "viewed" else limits.remembered_favorites
+    return len(records) >= bound and min(r.at for r in records) > since
+
+
+def alerted_interest(state: CustomerState, alert: ProductAlert, policy: Policy) -> Interest | None:
+    """The customer's interest in the alert's product as of the alert.
+
+    From the customer's own history; where that bounded history no longer reaches back to when the product
+    side says the interest began (the alert came late, e.g. in a fast replay), the product side's word,
+    unless a purchase of the product or an unfavorite by the alert's time says otherwise.
+    """
+    found = interests(state, policy.product_alerts, as_of=alert.at).get(alert.product_id)
+    since = alert.watched_since
+    if found is not None or alert.interest is None or since is None or state.erased_at is not None:
+        return found
+    if not _forgotten(state, alert.interest, since, policy.limits):
+        return None
+    if any(alert.product_id in o.product_ids and since <= o.at <= alert.at for o in state.valid_orders):
+        return None
+    favorite = next((f for f in state.favorites if f.product_id == alert.product_id), None)
+    if favorite is not None and favorite.at <= alert.at and not favorite.active:
+        return None
+    until = since + timedelta(days=policy.product_alerts.viewed_within_days) if alert.interest == "viewed" else None
+    return Interest(alert.interest, until, alert.category, since)

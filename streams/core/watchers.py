@@ -42,6 +42,10 @@ def _alerted(watch_: Watch, kind: str, at: datetime) -> bool:
     return kind != "low_stock" or watch_.interest == "favorite"
 
 
+def _addressed(template: ProductAlert, customer_id: str, watch_: Watch) -> ProductAlert:
+    return template.model_copy(update={"customer_id": customer_id, "interest": watch_.interest, "watched_since": watch_.at})
+
+
 def watch(watchers: Watchers, change: WatchChanged, limit: int) -> tuple[Watchers, tuple[ProductAlert, ...]]:
     """Apply one interest change (the latest by event time wins per customer), with the alerts it missed."""
     current = watchers.by_customer.get(change.customer_id)
@@ -56,8 +60,7 @@ def watch(watchers: Watchers, change: WatchChanged, limit: int) -> tuple[Watcher
     elif len(by_customer) < limit:
         new = Watch(interest=change.interest, until=change.until, at=change.at)
         by_customer[change.customer_id] = new
-        missed = tuple(a.model_copy(update={"customer_id": change.customer_id})
-                       for a in watchers.recent_alerts if _alerted(new, a.kind, a.at))
+        missed = tuple(_addressed(a, change.customer_id, new) for a in watchers.recent_alerts if _alerted(new, a.kind, a.at))
     return watchers.model_copy(update={"by_customer": by_customer, "stopped": stops}), missed
 
 
@@ -88,7 +91,7 @@ def fan_out(
         for kind in kinds
     )
     alerts = tuple(
-        t.model_copy(update={"customer_id": customer_id})
+        _addressed(t, customer_id, watch_)
         for t in templates for customer_id, watch_ in sorted(watchers.by_customer.items()) if _alerted(watch_, t.kind, at)
     )
     recent = (*watchers.recent_alerts, *templates)[-remembered:]

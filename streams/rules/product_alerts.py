@@ -2,7 +2,9 @@
 
 The product side fans a ProductAlert out to every watcher; here the customer's own state is checked
 again as of the alert's event time (favorited or recently viewed, not bought since) before a trigger
-goes out, so the answer does not depend on which topic's records arrived first. One low-stock
+goes out, so the answer does not depend on which topic's records arrived first
+(``interest.alerted_interest``, which trusts the product side's watch only where the customer's
+bounded history no longer reaches back to it). One low-stock
 alert per product per restock cycle; one back-in-stock per cycle; one price drop per price change.
 """
 
@@ -14,7 +16,7 @@ from schemas.control import ProductAlert
 from schemas.events import Channel
 from schemas.triggers import ProductRef, TriggerType
 from streams.core.decision import Decision, Stimulus, make_trigger
-from streams.core.interest import interests
+from streams.core.interest import alerted_interest
 from streams.core.state import CustomerState
 from streams.policy import Policy
 
@@ -35,7 +37,7 @@ def _reason(alert: ProductAlert, interest: str) -> str:
 
 def _on_alert(state: CustomerState, alert: ProductAlert, now: datetime, policy: Policy) -> Decision:
     settings = policy.product_alerts
-    interest = interests(state, settings, as_of=alert.at).get(alert.product_id)
+    interest = alerted_interest(state, alert, policy)
     if not settings.enabled or interest is None or (interest.until is not None and alert.at > interest.until):
         return Decision(state)
     if alert.kind == "low_stock" and interest.kind != "favorite":

@@ -7,7 +7,9 @@ from datetime import date, datetime, timedelta, timezone
 from pydantic import BaseModel
 
 from schemas import events as ev
-from schemas.control import CycleLookup, ProductAlert, ProductCycle, ProductTick, TimerTick, WatchChanged, WatermarkAdvanced
+from schemas.control import (
+    CustomersProgress, CycleLookup, ProductAlert, ProductCycle, ProductTick, TimerTick, WatchChanged, WatermarkAdvanced,
+)
 from schemas.dead_letter import DeadLetter
 from schemas.triggers import CustomerSnapshot, Offer, ProductRef, Trigger, trigger_id_for
 
@@ -62,11 +64,11 @@ def _engine_messages() -> list[BaseModel]:
                              rejected_at=AT)
     watch = WatchChanged(product_id="p-1", customer_id="c-1", interest="viewed", until=AT, at=AT)
     alert = ProductAlert(customer_id="c-1", product_id="p-1", category="candles", kind="price_drop", at=AT,
-                         available=3, old_price=100.0, new_price=80.0, cycle=1)
+                         available=3, old_price=100.0, new_price=80.0, cycle=1, interest="viewed", watched_since=AT)
     lookup = CycleLookup(product_id="p-1", customer_id="c-1", order_id="o-1", category="candles", at=AT)
     cycle = ProductCycle(customer_id="c-1", product_id="p-1", order_id="o-1", category="candles", at=AT, days=30)
     return [TimerTick(customer_id="c-1", at=AT), WatermarkAdvanced(at=AT), watch, alert, lookup, cycle,
-            ProductTick(product_id="p-1", at=AT), trigger, dead_letter]
+            ProductTick(product_id="p-1", at=AT), CustomersProgress(partitions=(0, 1), before=AT), trigger, dead_letter]
 
 
 def examples() -> list[BaseModel]:
