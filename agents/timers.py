@@ -3,7 +3,7 @@
 
 from streams.app import SETTINGS, app, customer_to_state, product_to_state
 from streams.catalog_shell import rebuild_product_index, wake_waiting_products
-from streams.shell import rebuild_timer_index, track_assigned, wake_due_customers
+from streams.shell import announce_progress, rebuild_timer_index, track_assigned, wake_due_customers
 
 customer_to_state.on_recover(rebuild_timer_index)
 product_to_state.on_recover(rebuild_product_index)
@@ -12,6 +12,8 @@ product_to_state.on_recover(rebuild_product_index)
 @app.timer(interval=SETTINGS.timer_interval_seconds)
 async def wake_customers_with_due_timers() -> None:
     await wake_due_customers()
+    if SETTINGS.clock == "event":
+        await announce_progress()
 
 
 @app.timer(interval=SETTINGS.timer_interval_seconds)

@@ -14,12 +14,13 @@ from schemas.topics import TOPICS, TopicSpec, by_role
 from schemas.triggers import TriggerType
 from streams.clock import make_clock
 from streams.policy import load_policy
+from streams.progress import CatalogGates, CustomerProgress
 from streams.settings import Settings
 from streams.timer_index import TimerIndex
 
 __all__ = [
     "POLICY", "SETTINGS", "app", "catalog_topics", "clock", "customer_topics", "customer_to_state",
-    "dead_letter_topic", "product_clock", "product_index", "product_to_state", "product_to_watchers",
+    "dead_letter_topic", "gates", "product_clock", "progress", "product_index", "product_to_state", "product_to_watchers",
     "spec_for_topic", "ticks_topic", "timer_index", "trigger_topics", "watchers_topic",
 ]
 
@@ -65,6 +66,8 @@ clock = make_clock(SETTINGS.clock)  # the customers' watermark (event time)
 timer_index = TimerIndex()
 product_clock = make_clock(SETTINGS.clock)  # the catalog's watermark (event time)
 product_index = TimerIndex()  # products with lookups waiting for the catalog watermark
+progress = CustomerProgress()  # event time: what this worker's customers have applied, for the product side
+gates = CatalogGates(SETTINGS.partitions)  # event time: catalog events waiting for the customers
 
 
 def _topic(*specs: TopicSpec) -> faust.TopicT:

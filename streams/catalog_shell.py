@@ -1,9 +1,11 @@
-"""The product side of the shell: catalog facts, who watches each product, and the alert fan-out.
+"""The product side of the shell: catalog facts, who watches each product, the alert fan-out, cycle lookups.
 
 Catalog events, watch changes and cycle lookups are all keyed by product_id and read by one agent, so the
 product tables are written on the record's own partition. Alerts and cycle answers go to the ticks topic
 keyed by customer, where the customer's own agent checks its state again before any trigger goes out.
-In event time a lookup waits in the product's state until the catalog watermark passes the purchase.
+In event time a catalog event waits in the product's state until the customers have passed it
+(``streams.progress``), and a lookup until the catalog watermark has passed the purchase; a ProductTick
+from the ticker lets them go.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import faust
 from pydantic import BaseModel
 
-from schemas.control import CycleLookup, ProductTick, WatchChanged, WatermarkAdvanced
+from schemas import events as ev
+from schemas.control import CustomersProgress, CycleLookup, ProductTick, WatchChanged, WatermarkAdvanced
 from streams.app import (
-    POLICY, SETTINGS, product_clock, product_index, product_to_state, product_to_watchers, ticks_topic,
+    POLICY, SETTINGS, gates, product_clock, product_index, product_to_state, product_to_watchers, ticks_topic,
     watchers_topic,
 )
+from streams.core.catalog_hold import hold_catalog, release_catalog
 from streams.core.cycles import release_lookups, take_lookup
 from streams.core.products import ProductState
 from streams.core.watchers import Watchers, product_moved, watch
@@ -34,10 +38,10 @@ def _product(product_id: str) -> ProductState:
     return ProductState(product_id=product_id) if stored is None else ProductState.model_validate(stored)
 
 
-def _store(before: ProductState, after: ProductState) -> None:
-    if after != before:
-        product_to_state[after.product_id] = after.model_dump(mode="json")
-    product_index.set(after.product_id, after.held_lookups[0].at if after.held_lookups else None)
+def _index(product: ProductState, partition: int) -> None:
+    """Tell the ticker when the product's held lookups and catalog events can go."""
+    product_index.set(product.product_id, product.held_lookups[0].at if product.held_lookups else None)
+    gates.wait(partition, product.product_id, product.held_events[0].at if product.held_events else None)
 
 
 async def _send(messages: tuple[BaseModel, ...]) -> None:
@@ -45,15 +49,32 @@ async def _send(messages: tuple[BaseModel, ...]) -> None:
     await send_acked((ticks_topic, message.customer_id, message) for message in messages)  # type: ignore[attr-defined]
 
 
-async def _answer(message: CycleLookup | ProductTick) -> None:
-    """Answer a lookup (or, on a tick, the held ones) once the catalog watermark allows (event time)."""
-    product = _product(message.product_id)
-    if isinstance(message, ProductTick):
-        updated, answers = release_lookups(product, product_clock.now())
+async def _settle(product_id: str, partition: int, catalog: ev.CatalogEvent | None = None) -> None:
+    """Apply a catalog event (held first in event time) and whatever held messages can go now; send, store."""
+    product, watchers = _product(product_id), _watchers(product_id)
+    if SETTINGS.clock == "wall":
+        updated, alerted, messages = product_moved(product, watchers, catalog, POLICY)  # type: ignore[arg-type]
     else:
-        updated, answers = take_lookup(product, message, product_clock.now() if SETTINGS.clock == "event" else None)
+        held = product if catalog is None else hold_catalog(product, catalog)
+        updated, alerted, alerts = release_catalog(held, watchers, gates.before(partition), POLICY)
+        updated, answers = release_lookups(updated, product_clock.now())
+        messages = (*alerts, *answers)
+    await _send(messages)
+    if alerted != watchers:
+        product_to_watchers[product_id] = alerted.model_dump(mode="json")
+    if updated != product:
+        product_to_state[product_id] = updated.model_dump(mode="json")
+    _index(updated, partition)
+
+
+async def _take_lookup(lookup: CycleLookup, partition: int) -> None:
+    """Answer at once (wall clock, or the catalog watermark has passed the purchase), else hold it."""
+    product = _product(lookup.product_id)
+    updated, answers = take_lookup(product, lookup, product_clock.now() if SETTINGS.clock == "event" else None)
     await _send(answers)
-    _store(product, updated)
+    if updated != product:
+        product_to_state[lookup.product_id] = updated.model_dump(mode="json")
+    _index(updated, partition)
 
 
 async def _apply_watch(change: WatchChanged) -> None:
@@ -67,28 +88,26 @@ async def _apply_watch(change: WatchChanged) -> None:
 async def process_catalog_record(record: faust.types.EventT) -> None:
     decoded = await decode_or_reject(record)
     source = (record.message.topic, record.message.partition)
+    partition = record.message.partition
     if isinstance(decoded, WatermarkAdvanced):
         product_clock.observe(decoded.at, source)
+    elif isinstance(decoded, CustomersProgress):
+        gates.observe(partition, decoded)
     elif isinstance(decoded, WatchChanged):
         await _apply_watch(decoded)
-    elif isinstance(decoded, CycleLookup | ProductTick):
-        await _answer(decoded)
+    elif isinstance(decoded, CycleLookup):
+        await _take_lookup(decoded, partition)
+    elif isinstance(decoded, ProductTick):
+        await _settle(decoded.product_id, partition)
     elif decoded is not None:
         product_clock.observe(decoded.occurred_at, source)  # type: ignore[attr-defined]
-        product_id: str = decoded.product_id  # type: ignore[attr-defined]
-        state = _product(product_id)
-        watchers = _watchers(product_id)
-        updated, alerted, alerts = product_moved(state, watchers, decoded, POLICY)  # type: ignore[arg-type]
-        await _send(alerts)
-        if alerted != watchers:
-            product_to_watchers[product_id] = alerted.model_dump(mode="json")
-        _store(state, updated)
+        await _settle(decoded.product_id, partition, decoded)  # type: ignore[attr-defined, arg-type]
 
 
 async def wake_waiting_products() -> int:
-    """Event time: send a ProductTick to every product whose held lookups the catalog watermark has passed."""
+    """Event time: a ProductTick to every product whose held lookups or catalog events can go now."""
     now = product_clock.now()
-    woken = product_index.pop_due(now)
+    woken = sorted({*product_index.pop_due(now), *gates.due()})
     for product_id in woken:
         tick = ProductTick(product_id=product_id, at=now)
         await watchers_topic.send(key=product_id.encode(), value=tick.model_dump_json().encode())
@@ -96,7 +115,8 @@ async def wake_waiting_products() -> int:
 
 
 async def rebuild_product_index() -> None:
-    """After table recovery: index the products this worker holds that have lookups waiting."""
+    """After table recovery: index the products this worker holds that have lookups waiting (catalog events
+    waiting are indexed again as their partition's next record or tick touches them)."""
     for product_id, stored in product_to_state.items():
         if stored is not None:
             held = ProductState.model_validate(stored).held_lookups

@@ -20,6 +20,9 @@ class Clock(Protocol):
     def assign(self, sources: Iterable[Hashable]) -> None:
         """The sources this worker now reads (after a rebalance)."""
 
+    def frontier(self) -> datetime:
+        """The honest bound on what is still to come (may go back after a rebalance)."""
+
 
 class WallClock:
     """Production: now is the machine's UTC time; events do not move it."""
@@ -32,6 +35,9 @@ class WallClock:
 
     def assign(self, sources: Iterable[Hashable]) -> None:
         return None
+
+    def frontier(self) -> datetime:
+        return self.now()
 
 
 class EventClock:
@@ -51,6 +57,11 @@ class EventClock:
         """Never goes back, even when a rebalance hands this worker a partition that lags."""
         self._watermark = max(self._watermark, min(self._latest.values(), default=self._floor))
         return self._watermark
+
+    def frontier(self) -> datetime:
+        """The slowest assigned source's latest event time, without the watermark's never-go-back: after a
+        rebalance it is the honest bound on what is still to come (a lagging partition pulls it back)."""
+        return min(self._latest.values(), default=self._floor)
 
     def observe(self, at: datetime, source: Hashable | None = None) -> None:
         if source is None:

@@ -21,8 +21,8 @@ from schemas.profile import CustomerProfile
 from schemas.topics import INPUT_TOPICS, by_role
 from schemas.triggers import Trigger
 from streams.app import (
-    POLICY, SETTINGS, clock, customer_to_state, dead_letter_topic, product_clock, spec_for_topic, ticks_topic,
-    timer_index, trigger_topics, watchers_topic,
+    POLICY, SETTINGS, clock, customer_to_state, dead_letter_topic, product_clock, progress, spec_for_topic,
+    ticks_topic, timer_index, trigger_topics, watchers_topic,
 )
 from streams.core.decision import Decision, ToProduct
 from streams.core.engine import advance, handle_alert, handle_cycle, handle_event, hold, release
@@ -33,7 +33,7 @@ from streams.intake import Rejection, dead_letter, decode
 from streams.projection import ProfileProjector, connect_async
 
 __all__ = [
-    "current_profile", "decode_or_reject", "guarded", "process_customer_record", "projector",
+    "announce_progress", "current_profile", "decode_or_reject", "guarded", "process_customer_record", "projector",
     "known_state", "rebuild_timer_index", "send_acked", "track_assigned", "wake_due_customers",
 ]
 
@@ -144,10 +144,16 @@ def track_assigned(assigned: Iterable[TP]) -> None:
     clock.assign(sources)
     catalog = [(tp.topic, tp.partition) for tp in assigned if tp.topic == CATALOG_TOPIC]
     product_clock.assign(catalog)
+    progress.assign(partition for _, partition in sources)
     log.info("reading %d customer and %d catalog event-time sources", len(sources), len(catalog))
 
 
 async def process_customer_record(record: faust.types.EventT) -> None:
+    async with progress.lock:
+        await _process_customer_record(record)
+
+
+async def _process_customer_record(record: faust.types.EventT) -> None:
     decoded = await decode_or_reject(record)
     if isinstance(decoded, WatermarkAdvanced):
         clock.observe(decoded.at, (record.message.topic, record.message.partition))
@@ -163,6 +169,19 @@ async def process_customer_record(record: faust.types.EventT) -> None:
             if decision.state.revision != state.revision:  # only facts and fired timers change the profile
                 await _project(decision.state)
         timer_index.set(customer_id, decision.state.next_due)
+        progress.note(decision.state)
+
+
+async def announce_progress() -> None:
+    """Event time: tell every watchers partition how far this worker's customers have got (when it moved)."""
+    async with progress.lock:
+        announcement = progress.announcement(clock.frontier())
+        if announcement is None:
+            return
+        value = announcement.model_dump_json().encode()
+        deliveries = [await watchers_topic.send(key=b"progress", value=value, partition=partition)
+                      for partition in range(SETTINGS.partitions)]
+        await asyncio.gather(*deliveries)
 
 
 async def wake_due_customers() -> int:
@@ -176,8 +195,9 @@ async def wake_due_customers() -> int:
 
 
 async def rebuild_timer_index() -> None:
-    """After table recovery: index the next due time of every customer this worker holds."""
-    for customer_id, stored in customer_to_state.items():
-        if stored is not None:
-            timer_index.set(customer_id, CustomerState.model_validate(stored).next_due)
+    """After table recovery: index the next due time (and held events) of every customer this worker holds."""
+    states = [CustomerState.model_validate(stored) for stored in customer_to_state.values() if stored is not None]
+    for state in states:
+        timer_index.set(state.customer_id, state.next_due)
+    progress.rebuild(states)
     log.info("timer index rebuilt: %d customers with pending timers", len(timer_index))

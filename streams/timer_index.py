@@ -27,6 +27,16 @@ class TimerIndex:
             self._due[customer_id] = due
             heapq.heappush(self._heap, (due, customer_id))
 
+    def clear(self) -> None:
+        self._due.clear()
+        self._heap.clear()
+
+    def earliest(self) -> datetime | None:
+        """The earliest time recorded (stale heap entries are dropped on the way)."""
+        while self._heap and self._due.get(self._heap[0][1]) != self._heap[0][0]:
+            heapq.heappop(self._heap)
+        return self._heap[0][0] if self._heap else None
+
     def pop_due(self, now: datetime) -> list[str]:
         """Customers with a timer due at or before ``now``; they leave the index until set again."""
         woken: list[str] = []

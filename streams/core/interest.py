@@ -48,20 +48,13 @@ def interests(state: CustomerState, policy: ProductAlertsPolicy, as_of: datetime
     return found
 
 
-def _last_touch(state: CustomerState, product_id: str) -> datetime | None:
-    """The latest event time at which the customer viewed, (un)favorited or bought the product."""
-    times = [v.at for v in state.views if v.product_id == product_id]
-    times += [f.at for f in state.favorites if f.product_id == product_id]
-    times += [o.at for o in state.orders if product_id in o.product_ids]
-    return max(times, default=None)
-
-
 def watch_changes(before: CustomerState, after: CustomerState, policy: ProductAlertsPolicy, at: datetime) -> tuple[WatchChanged, ...]:
     """The product-keyed messages that keep the product side's watchers in step with this customer.
 
-    Each is stamped with the event time the interest began (or ended), not the time it was noticed, so
-    the product side orders them and finds the alerts a watcher missed. Only views, favorites and
-    orders change what a customer watches; anything else yields nothing.
+    Each is stamped with the event time of the event that changed the interest (``at``), not the time it
+    was noticed, so the product side knows who watched at any moment and finds the alerts a watcher
+    missed (an unfavorite that leaves an earlier view is a change at the unfavorite's time). Only views,
+    favorites and orders change what a customer watches; anything else yields nothing.
     """
     if (before.views, before.favorites, before.orders) == (after.views, after.favorites, after.orders):
         return ()
@@ -69,34 +62,37 @@ def watch_changes(before: CustomerState, after: CustomerState, policy: ProductAl
     changes = []
     for product_id in sorted(old.keys() | new.keys()):
         if old.get(product_id) != (current := new.get(product_id)):
-            stamp = current.since if current else (_last_touch(after, product_id) or at)
             changes.append(WatchChanged(
-                product_id=product_id, customer_id=after.customer_id, at=stamp,
+                product_id=product_id, customer_id=after.customer_id, at=at,
                 interest=current.kind if current else "none", until=current.until if current else None,
             ))
     return tuple(changes)
 
 
-def _forgotten(state: CustomerState, kind: str, since: datetime, limits: LimitsPolicy) -> bool:
-    """The bounded record of views (or favorites) is full and no longer reaches back to ``since``."""
-    records = state.views if kind == "viewed" else state.favorites
-    bound = limits.remembered_views if kind == "viewed" else limits.remembered_favorites
+def _unknown_then(state: CustomerState, alert: ProductAlert, since: datetime, limits: LimitsPolicy) -> bool:
+    """The customer's records no longer show its interest at the alert's time: the favorite record was
+    replaced by a later action on the product, or the bounded record no longer reaches back to ``since``."""
+    if alert.interest == "favorite":
+        record = next((f for f in state.favorites if f.product_id == alert.product_id), None)
+        if record is not None and record.at > alert.at:
+            return True
+    records = state.views if alert.interest == "viewed" else state.favorites
+    bound = limits.remembered_views if alert.interest == "viewed" else limits.remembered_favorites
     return len(records) >= bound and min(r.at for r in records) > since
 
 
 def alerted_interest(state: CustomerState, alert: ProductAlert, policy: Policy) -> Interest | None:
     """The customer's interest in the alert's product as of the alert.
 
-    From the customer's own history; where that bounded history no longer reaches back to when the product
-    side says the interest began (the alert came late, e.g. in a fast replay), the product side's word,
-    unless a purchase of the product or an unfavorite by the alert's time says otherwise.
+    From the customer's own history; where that history no longer shows the interest at the alert's time
+    (the alert came late, e.g. in a fast replay, after a later action on the product or after the bounded
+    record moved on), the product side's word, unless a purchase of the product or an unfavorite by the
+    alert's time says otherwise.
     """
-    found = interests(state, policy.product_alerts, as_of=alert.at).get(alert.product_id)
     since = alert.watched_since
-    if found is not None or alert.interest is None or since is None or state.erased_at is not None:
-        return found
-    if not _forgotten(state, alert.interest, since, policy.limits):
-        return None
+    if alert.interest is None or since is None or state.erased_at is not None or not _unknown_then(
+            state, alert, since, policy.limits):
+        return interests(state, policy.product_alerts, as_of=alert.at).get(alert.product_id)
     if any(alert.product_id in o.product_ids and since <= o.at <= alert.at for o in state.valid_orders):
         return None
     favorite = next((f for f in state.favorites if f.product_id == alert.product_id), None)

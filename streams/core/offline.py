@@ -93,7 +93,8 @@ class _Shop:
 def replay(
     events: Iterable[Envelope], policy: Policy, until: datetime, marks: Iterable[datetime] = ()
 ) -> Iterator[Checkpoint]:
-    """The run in event-time order, seen at each of ``marks`` before ``until`` and finally at ``until``.
+    """The run in event-time order (at one instant customer events before catalog events, as the streaming
+    product side waits for the customers), seen at each of ``marks`` before ``until`` and finally at ``until``.
 
     A mark's checkpoint follows every event strictly before it and changes nothing: timers still fire
     when their customer is next touched, as without marks, so the triggers so far can miss some due
@@ -102,7 +103,7 @@ def replay(
     """
     shop = _Shop(policy)
     left = deque(sorted(m for m in marks if m < until))
-    for event in sorted(events, key=lambda e: e.occurred_at):
+    for event in sorted(events, key=lambda e: (e.occurred_at, not hasattr(e, "customer_id"))):
         while left and left[0] <= event.occurred_at:
             yield shop.checkpoint(left.popleft())
         shop.apply(event)

@@ -15,14 +15,15 @@ from pydantic import AwareDatetime, Field
 from schemas import events as ev
 from schemas.base import Contract, Envelope
 from schemas.control import CycleLookup
+from streams.core.state import HeldEvent
 
-__all__ = ["CycleChange", "ProductState", "cycle_before", "evolve_product"]
+__all__ = ["CycleChange", "ProductState", "cycle_before", "evolve_product", "note_cycle"]
 
-REMEMBERED_CYCLE_CHANGES = 8
+REMEMBERED_CYCLE_CHANGES = 16
 
 
 class CycleChange(Contract):
-    """From ``at`` on, the catalog said a unit lasts ``days`` (none: no cycle)."""
+    """At ``at`` the catalog said a unit lasts ``days`` (none: no cycle)."""
 
     at: AwareDatetime
     days: int | None
@@ -42,6 +43,7 @@ class ProductState(Contract):
     catalog_at: AwareDatetime | None = None
     cycle_changes: tuple[CycleChange, ...] = Field(default=(), description="Oldest first, bounded.")
     held_lookups: tuple[CycleLookup, ...] = Field(default=(), description="Event-time mode: waiting for the catalog.")
+    held_events: tuple[HeldEvent, ...] = Field(default=(), description="Event-time mode: waiting for the customers.")
 
 
 def _newer(event: Envelope, stamp: datetime | None) -> bool:
@@ -77,10 +79,9 @@ def _(event: ev.PriceChanged, state: ProductState) -> ProductState:
 
 
 def _with_cycle(changes: tuple[CycleChange, ...], at: datetime, days: int | None) -> tuple[CycleChange, ...]:
-    """Insert a catalog statement of the cycle by time, keeping only changes of the value (the earliest of a run)."""
+    """Insert a catalog statement of the cycle by time (one per instant), keeping the latest few statements."""
     merged = sorted((*(c for c in changes if c.at != at), CycleChange(at=at, days=days)), key=lambda c: c.at)
-    kept = [c for i, c in enumerate(merged) if i == 0 or merged[i - 1].days != c.days]
-    return tuple(kept[-REMEMBERED_CYCLE_CHANGES:])
+    return tuple(merged[-REMEMBERED_CYCLE_CHANGES:])
 
 
 def cycle_before(state: ProductState, moment: datetime) -> int | None:
@@ -88,10 +89,15 @@ def cycle_before(state: ProductState, moment: datetime) -> int | None:
     return next((c.days for c in reversed(state.cycle_changes) if c.at < moment), None)
 
 
+def note_cycle(state: ProductState, event: ev.ProductUpserted) -> ProductState:
+    """Keep the cycle the upsert states in the history (in any order; lookups read it as of a purchase)."""
+    return state.model_copy(update={
+        "cycle_changes": _with_cycle(state.cycle_changes, event.occurred_at, event.replenishment_days)})
+
+
 @_apply.register
 def _(event: ev.ProductUpserted, state: ProductState) -> ProductState:
-    state = state.model_copy(update={
-        "cycle_changes": _with_cycle(state.cycle_changes, event.occurred_at, event.replenishment_days)})
+    state = note_cycle(state, event)
     if not _newer(event, state.catalog_at):
         return state
     prices = {"price": event.price, "price_at": event.occurred_at} if _newer(event, state.price_at) else {}

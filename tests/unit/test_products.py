@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from factories import T0, hours, order, price_changed, product_upserted, stock_changed
 
-from streams.core.products import ProductState, cycle_before, evolve_product
+from streams.core.products import REMEMBERED_CYCLE_CHANGES, ProductState, cycle_before, evolve_product
 
 
 def _fresh() -> ProductState:
@@ -61,27 +61,14 @@ def test_the_cycle_before_a_moment_is_the_last_one_stated_strictly_before_it_eve
     assert [cycle_before(state, T0 + hours(h)) for h in (0, 1, 2, 3, 5)] == [None, 30, 30, None, 60]
 
 
-def test_the_cycle_history_keeps_only_changes_and_the_latest_few() -> None:
-    state = _fresh()
-    for h, days in enumerate([30, 30, 40, 40, 50, 60, 70, 80, 90, 100, 110]):
-        state = evolve_product(state, product_upserted(replenishment_days=days, at=T0 + hours(h)))
-    assert [c.days for c in state.cycle_changes] == [40, 50, 60, 70, 80, 90, 100, 110]
-    assert cycle_before(state, T0 + hours(1)) is None  # older than anything remembered
-    assert cycle_before(state, T0 + hours(4)) == 40  # stated at hour 2, again at hour 3
-
-
-def test_an_event_at_the_same_time_as_the_last_applied_one_is_applied() -> None:
-    """Ties go to the record read last, i.e. the later in the partition."""
-    first = evolve_product(_fresh(), stock_changed(available=5, at=T0))
-    state = evolve_product(first, stock_changed(available=2, at=T0))
-    assert state.available == 2
-
-
-def test_a_late_price_change_still_applies_after_a_newer_stock_change() -> None:
-    state = evolve_product(_fresh(), stock_changed(available=4, at=T0 + hours(1)))
-    assert evolve_product(state, price_changed(new_price=59.0, at=T0)).price == 59.0
-
-
-def test_a_customer_event_is_not_a_catalog_event() -> None:
-    with pytest.raises(TypeError):
-        evolve_product(_fresh(), order())  # type: ignore[arg-type]
+def test_the_cycle_history_keeps_the_latest_statements_in_time_order_whatever_their_arrival() -> None:
+    statements = [(T0 + hours(h), days) for h, days in enumerate([30, 30, 40, 30, *range(50, 200, 10)])]
+    in_order, shuffled = _fresh(), _fresh()
+    for at, days in statements:
+        in_order = evolve_product(in_order, product_upserted(replenishment_days=days, at=at))
+    for at, days in [*statements[2::2], *statements[1::2], statements[0]]:
+        shuffled = evolve_product(shuffled, product_upserted(replenishment_days=days, at=at))
+    assert shuffled.cycle_changes == in_order.cycle_changes
+    assert len(in_order.cycle_changes) == REMEMBERED_CYCLE_CHANGES
+    assert cycle_before(in_order, statements[-1][0]) == statements[-2][1]
+    assert cycle_before(in_order, T0 + hours(1)) is None  # older than anything remembered
