@@ -10,6 +10,8 @@ from the ticker lets them go.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import faust
 from pydantic import BaseModel
 
@@ -52,8 +54,8 @@ async def _send(messages: tuple[BaseModel, ...]) -> None:
 async def _settle(product_id: str, partition: int, catalog: ev.CatalogEvent | None = None) -> None:
     """Apply a catalog event (held first in event time) and whatever held messages can go now; send, store."""
     product, watchers = _product(product_id), _watchers(product_id)
-    if SETTINGS.clock == "wall":
-        updated, alerted, messages = product_moved(product, watchers, catalog, POLICY)  # type: ignore[arg-type]
+    if SETTINGS.clock == "wall" and catalog is not None:
+        updated, alerted, messages = product_moved(product, watchers, catalog, POLICY)
     else:
         held = product if catalog is None else hold_catalog(product, catalog)
         updated, alerted, alerts = release_catalog(held, watchers, gates.before(partition), POLICY)
@@ -104,20 +106,26 @@ async def process_catalog_record(record: faust.types.EventT) -> None:
         await _settle(decoded.product_id, partition, decoded)  # type: ignore[attr-defined, arg-type]
 
 
+async def _tick(product_id: str, at: datetime) -> None:
+    tick = ProductTick(product_id=product_id, at=at)
+    await watchers_topic.send(key=product_id.encode(), value=tick.model_dump_json().encode())
+
+
 async def wake_waiting_products() -> int:
     """Event time: a ProductTick to every product whose held lookups or catalog events can go now."""
     now = product_clock.now()
     woken = sorted({*product_index.pop_due(now), *gates.due()})
     for product_id in woken:
-        tick = ProductTick(product_id=product_id, at=now)
-        await watchers_topic.send(key=product_id.encode(), value=tick.model_dump_json().encode())
+        await _tick(product_id, now)
     return len(woken)
 
 
 async def rebuild_product_index() -> None:
-    """After table recovery: index the products this worker holds that have lookups waiting (catalog events
-    waiting are indexed again as their partition's next record or tick touches them)."""
+    """After table recovery: index the products this worker holds that have lookups waiting, and tick those
+    with catalog events waiting (the tick, read on the product's partition, puts them under its gate)."""
     for product_id, stored in product_to_state.items():
         if stored is not None:
-            held = ProductState.model_validate(stored).held_lookups
-            product_index.set(product_id, held[0].at if held else None)
+            product = ProductState.model_validate(stored)
+            product_index.set(product_id, product.held_lookups[0].at if product.held_lookups else None)
+            if product.held_events:
+                await _tick(product_id, product_clock.now())
