@@ -14,7 +14,7 @@ from schemas.triggers import Trigger
 from streams.core.offline import run_offline
 from streams.policy import Policy
 from streams.producer import EventProducer
-from tests.factories import order, view
+from tests.factories import order, product_upserted, view
 from tests.integration.helpers import Workers, read_topic
 
 pytestmark = pytest.mark.integration
@@ -102,3 +102,22 @@ def test_a_pending_timer_survives_a_worker_restart(workers: Workers, tmp_path: P
     values = read_topic(settings, settings.topic_name(by_role("triggers")), lambda v: len(v) >= 1, timeout=60)
     assert [Trigger.model_validate_json(v).customer_id for v in values] == ["c-restart"]
     assert read_topic(settings, settings.topic_name(by_role("triggers")), lambda v: False, timeout=3) == values
+
+
+def test_on_the_wall_clock_a_replenishment_reminder_uses_the_catalogs_cycle(workers: Workers, tmp_path: Path) -> None:
+    """The order's lookup crosses to the product side and back: a 1-day catalog cycle with a lead of all but
+    6 seconds reminds 6 seconds after the purchase, in a category the policy knows no cycle for."""
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(f"version: cycle-test\nreplenishment:\n  lead_days: {1 - 6 / 86400}\n")
+    settings = workers.start(clock="wall", policy_file=policy_file)
+    topic = settings.topic_name(by_role("triggers"))
+    read_topic(settings, topic, lambda v: False, timeout=8)  # let the worker join its group first
+    now = datetime.now(UTC)
+    with EventProducer(settings) as producer:
+        producer.send(product_upserted(product_id="p-vit", category="vitamins", replenishment_days=1, at=now))
+        producer.send(order(customer_id="c-vit", product_id="p-vit", category="vitamins", at=now + timedelta(seconds=1)))
+    values = read_topic(settings, topic, lambda v: any(b'"replenishment"' in x for x in v), timeout=40)
+    [reminder] = [t for t in map(Trigger.model_validate_json, values) if t.type == "replenishment"]
+    assert (reminder.customer_id, reminder.facts["cycle_source"], reminder.facts["cycle_days"]) == ("c-vit", "catalog", 1)
+    assert abs(reminder.due_at - (now + timedelta(seconds=7))) < timedelta(milliseconds=1)  # lead in float days
+    assert timedelta(0) <= reminder.emitted_at - reminder.due_at < timedelta(seconds=1)
