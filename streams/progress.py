@@ -52,11 +52,13 @@ class CustomerProgress:
         self._held.set(state.customer_id, state.held[0].at if state.held else None)
 
     def announcement(self, frontier: datetime) -> CustomersProgress | None:
-        """What to announce given the slowest input partition's latest event time, if new or due again."""
+        """What to announce given the slowest input partition's latest event time, if new or due again.
+
+        Strictly before that time: the partition's next record may carry the same time."""
         if not (self._ready and self._partitions):
             return None
         held = self._held.earliest()
-        before = frontier + TICK if held is None else min(frontier + TICK, held)
+        before = frontier if held is None else min(frontier, held)
         repeat = time.monotonic() - self._last_sent >= REPEAT_SECONDS
         if self._last == (self._partitions, before) and not repeat:
             return None

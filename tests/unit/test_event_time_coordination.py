@@ -74,7 +74,7 @@ def test_nothing_is_announced_after_assign_until_the_state_is_rebuilt(monotonic:
     progress.assign([0, 1])
     assert progress.announcement(T0) is None
     progress.rebuild([])
-    assert progress.announcement(T0) == _progress(T0 + TICK, 0, 1)
+    assert progress.announcement(T0) == _progress(T0, 0, 1)
 
 
 def test_nothing_is_announced_without_partitions(monotonic: _Monotonic) -> None:
@@ -88,9 +88,9 @@ def test_the_partitions_are_announced_once_each_in_order(monotonic: _Monotonic) 
     assert announced.partitions == (0, 2)
 
 
-def test_with_nothing_held_the_announcement_is_one_tick_past_the_frontier(monotonic: _Monotonic) -> None:
+def test_with_nothing_held_the_announcement_is_the_frontier(monotonic: _Monotonic) -> None:
     announced = _ready((0,), CustomerState(customer_id="c1")).announcement(T0 + hours(3))
-    assert announced == _progress(T0 + hours(3) + TICK, 0)
+    assert announced == _progress(T0 + hours(3), 0)
 
 
 def test_an_event_held_before_the_frontier_holds_the_announcement_at_its_time(monotonic: _Monotonic) -> None:
@@ -113,7 +113,7 @@ def test_an_event_held_after_the_frontier_does_not_push_the_announcement_past_it
     progress = _ready((0,), _holding("c1", T0 + hours(5)))
     announced = progress.announcement(T0)
     assert announced is not None
-    assert announced.before == T0 + TICK
+    assert announced.before == T0
 
 
 def test_when_the_held_events_are_applied_the_announcement_moves_forward(monotonic: _Monotonic) -> None:
@@ -123,13 +123,13 @@ def test_when_the_held_events_are_applied_the_announcement_moves_forward(monoton
     progress.note(holding.model_copy(update={"held": ()}))
     assert progress.announcement(T0) == _progress(T0 - hours(1), 0)
     progress.note(CustomerState(customer_id="c2"))
-    assert progress.announcement(T0) == _progress(T0 + TICK, 0)
+    assert progress.announcement(T0) == _progress(T0, 0)
 
 
 def test_the_same_announcement_is_repeated_only_after_repeat_seconds(monotonic: _Monotonic) -> None:
     progress = _ready((0, 1))
     first = progress.announcement(T0)
-    assert first == _progress(T0 + TICK, 0, 1)
+    assert first == _progress(T0, 0, 1)
     assert progress.announcement(T0) is None
     monotonic.now += REPEAT_SECONDS - 0.01
     assert progress.announcement(T0) is None
@@ -141,15 +141,15 @@ def test_the_same_announcement_is_repeated_only_after_repeat_seconds(monotonic: 
 def test_a_new_before_is_announced_at_once(monotonic: _Monotonic) -> None:
     progress = _ready((0,))
     assert progress.announcement(T0) is not None
-    assert progress.announcement(T0 + hours(1)) == _progress(T0 + hours(1) + TICK, 0)
+    assert progress.announcement(T0 + hours(1)) == _progress(T0 + hours(1), 0)
 
 
 def test_a_changed_partition_set_is_announced_again_at_once(monotonic: _Monotonic) -> None:
     progress = _ready((0, 1))
-    assert progress.announcement(T0) == _progress(T0 + TICK, 0, 1)
+    assert progress.announcement(T0) == _progress(T0, 0, 1)
     progress.assign([0])
     progress.rebuild([])
-    assert progress.announcement(T0) == _progress(T0 + TICK, 0)
+    assert progress.announcement(T0) == _progress(T0, 0)
 
 
 def test_assign_forgets_what_the_customers_held(monotonic: _Monotonic) -> None:
@@ -157,7 +157,7 @@ def test_assign_forgets_what_the_customers_held(monotonic: _Monotonic) -> None:
     assert progress.announcement(T0) == _progress(T0 - hours(1), 0, 1)
     progress.assign([1])
     progress.rebuild([])
-    assert progress.announcement(T0) == _progress(T0 + TICK, 1)
+    assert progress.announcement(T0) == _progress(T0, 1)
 
 
 # CatalogGates: per watchers partition, how far every customer partition has got

@@ -116,7 +116,7 @@ def test_fan_out_remembers_only_the_last_few_alerts() -> None:
 
 
 def test_a_watch_change_arriving_after_an_alert_it_should_have_had_returns_that_alert() -> None:
-    watchers, _, sent = moved(Watchers(product_id="p1"), stock_changed(available=5, at=T0 + days(1)))
+    _, watchers, sent = moved(Watchers(product_id="p1"), stock_changed(available=5, at=T0 + days(1)))
     assert sent == () and len(watchers.recent_alerts) == 1
     watchers, missed = watch(watchers, change("c1", "favorite", T0), LIMIT)
     assert addressed(missed) == [("low_stock", "c1", "favorite", T0, T0 + days(1))]
@@ -126,29 +126,31 @@ def test_a_watch_change_arriving_after_an_alert_it_should_have_had_returns_that_
 def test_a_late_change_gets_only_the_alerts_of_its_own_time_span() -> None:
     """Alerts on days 1 and 3; c1 stopped on day 2 (already in), then its day-0 favorite arrives: only day 1."""
     watchers = watched(change("c1", "none", T0 + days(2)))
-    watchers, _, _ = moved(watchers, price_changed(new_price=90.0, at=T0 + days(1)))
-    watchers, _, _ = moved(watchers, price_changed(new_price=80.0, at=T0 + days(3)),
-                           STOCKED.model_copy(update={"price": 90.0}))
+    product, watchers, _ = moved(watchers, price_changed(new_price=90.0, at=T0 + days(1)))
+    _, watchers, _ = moved(watchers, price_changed(new_price=80.0, at=T0 + days(3)), product)
+    assert [a.at for a in watchers.recent_alerts] == [T0 + days(1), T0 + days(3)]
     _, missed = watch(watchers, change("c1", "favorite", T0), LIMIT)
     assert addressed(missed) == [("price_drop", "c1", "favorite", T0, T0 + days(1))]
 
 
 def test_a_change_after_an_alert_does_not_get_it() -> None:
-    watchers, _, _ = moved(Watchers(product_id="p1"), price_changed(new_price=90.0, at=T0 + days(1)))
+    _, watchers, _ = moved(Watchers(product_id="p1"), price_changed(new_price=90.0, at=T0 + days(1)))
     watchers, missed = watch(watchers, change("c1", "favorite", T0 + days(2)), LIMIT)
     assert missed == ()
     assert watchers.by_customer["c1"] == (Watch(interest="favorite", at=T0 + days(2)),)
 
 
 def test_a_late_viewed_change_gets_no_low_stock_and_nothing_past_its_until() -> None:
-    watchers, _, _ = moved(Watchers(product_id="p1"), stock_changed(available=5, at=T0 + days(1)))
-    watchers, _, _ = moved(watchers, price_changed(new_price=90.0, at=T0 + days(40)))
+    product, watchers, _ = moved(Watchers(product_id="p1"), stock_changed(available=5, at=T0 + days(1)))
+    product, watchers, _ = moved(watchers, price_changed(new_price=90.0, at=T0 + days(10)), product)
+    _, watchers, _ = moved(watchers, price_changed(new_price=80.0, at=T0 + days(40)), product)
+    assert [a.kind for a in watchers.recent_alerts] == ["low_stock", "price_drop", "price_drop"]
     _, missed = watch(watchers, change("c2", "viewed", T0, until=T0 + days(30)), LIMIT)
-    assert missed == ()
+    assert addressed(missed) == [("price_drop", "c2", "viewed", T0, T0 + days(10))]
 
 
 def test_a_duplicate_change_is_ignored() -> None:
-    watchers, _, _ = moved(Watchers(product_id="p1"), price_changed(new_price=90.0, at=T0 + days(1)))
+    _, watchers, _ = moved(Watchers(product_id="p1"), price_changed(new_price=90.0, at=T0 + days(1)))
     watchers, first = watch(watchers, change("c1", "favorite", T0), LIMIT)
     again, missed = watch(watchers, change("c1", "favorite", T0), LIMIT)
     assert len(first) == 1
