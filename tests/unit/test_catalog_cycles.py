@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from factories import T0, days, fold, hours, line, order, policy, product_upserted, run, view
 
 from schemas.control import CycleLookup, ProductCycle
@@ -112,31 +113,27 @@ def test_an_answered_order_redelivered_with_a_new_event_id_asks_nothing_and_keep
 # 2. apply_cycle ----------------------------------------------------------------------------------------------
 
 
-def test_apply_cycle_keeps_the_cycle_on_the_order_per_category_and_stops_awaiting() -> None:
-    placed = order(lines=[line("shampoo", "haircare"), line("vit", "vitamins")], order_id="o1")
+def _answered(products: dict[str, str], days: dict[str, int], *, reverse: bool = False) -> CustomerState:
+    """An order of ``products`` (id: category) whose lookups get ``days`` (id: cycle), in order or reversed."""
+    placed = order(lines=[line(p, c) for p, c in products.items()], order_id="o1")
     state, lookups = ask(fold(placed), placed, policy())
-    answered = {"shampoo": 20, "vit": 12}
-    for lookup in lookups:
-        state = apply_cycle(state, _reply(lookup, answered[lookup.product_id]))
+    for lookup in (reversed(lookups) if reverse else lookups):
+        state = apply_cycle(state, _reply(lookup, days[lookup.product_id]))
+    return state
+
+
+def test_apply_cycle_keeps_the_cycle_on_the_order_per_category_and_stops_awaiting() -> None:
+    state = _answered({"shampoo": "haircare", "vit": "vitamins"}, {"shampoo": 20, "vit": 12})
     assert state.find_order("o1").catalog_cycles == {"haircare": 20, "vitamins": 12}
     assert state.awaiting == ()
 
 
-def test_apply_cycle_keeps_the_shortest_cycle_of_two_products_in_one_category() -> None:
-    placed = order(lines=[line("shampoo", "haircare"), line("conditioner", "haircare")], order_id="o1")
-    state, lookups = ask(fold(placed), placed, policy())
-    answered = {"shampoo": 40, "conditioner": 25}
-    for lookup in lookups:
-        state = apply_cycle(state, _reply(lookup, answered[lookup.product_id]))
-    assert state.find_order("o1").catalog_cycles == {"haircare": min(answered.values())}
-
-
-def test_apply_cycle_keeps_the_shortest_whichever_answer_comes_first() -> None:
-    placed = order(lines=[line("shampoo", "haircare"), line("conditioner", "haircare")], order_id="o1")
-    state, lookups = ask(fold(placed), placed, policy())
-    answered = {"shampoo": 40, "conditioner": 25}
-    for lookup in reversed(lookups):
-        state = apply_cycle(state, _reply(lookup, answered[lookup.product_id]))
+@pytest.mark.parametrize("reverse", [False, True], ids=["in-order", "reversed"])
+def test_apply_cycle_keeps_the_shortest_cycle_of_two_products_in_one_category_whichever_comes_first(
+    reverse: bool,
+) -> None:
+    state = _answered({"shampoo": "haircare", "conditioner": "haircare"}, {"shampoo": 40, "conditioner": 25},
+                      reverse=reverse)
     assert state.find_order("o1").catalog_cycles == {"haircare": 25}
 
 
