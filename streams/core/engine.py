@@ -85,6 +85,11 @@ def handle_event(state: CustomerState, event: ev.CustomerEvent, now: datetime, p
     return before.then(Decision(after.state, after.triggers, (*watches, *lookups)))
 
 
+def _held_order(item: HeldEvent) -> tuple[datetime, bool, str]:
+    """Event time; at one instant the customer's own events before product alerts (as in the reference run)."""
+    return item.at, item.kind == "alert", item.event_id
+
+
 def hold(state: CustomerState, message: ev.CustomerEvent | ProductAlert) -> CustomerState:
     """Keep a customer event or product alert until the watermark passes it (event-time mode)."""
     if isinstance(message, ProductAlert):
@@ -94,7 +99,7 @@ def hold(state: CustomerState, message: ev.CustomerEvent | ProductAlert) -> Cust
         item = HeldEvent(at=message.occurred_at, event_id=message.event_id, payload_json=message.model_dump_json())
     if item.event_id in state.seen_event_ids or any(h.event_id == item.event_id for h in state.held):
         return state
-    return state.model_copy(update={"held": tuple(sorted((*state.held, item), key=lambda h: (h.at, h.event_id)))})
+    return state.model_copy(update={"held": tuple(sorted((*state.held, item), key=_held_order))})
 
 
 def release(state: CustomerState, now: datetime, policy: Policy) -> Decision:
