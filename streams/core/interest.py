@@ -6,14 +6,17 @@ Favorited and not bought since: "favorite". Viewed and not bought since the last
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, TypeVar
 
 from schemas.control import ProductAlert, WatchChanged
 from streams.core.state import CustomerState
 from streams.policy import LimitsPolicy, Policy, ProductAlertsPolicy
 
 __all__ = ["Interest", "alerted_interest", "interests", "watch_changes"]
+
+T = TypeVar("T")
 
 
 class Interest(NamedTuple):
@@ -23,29 +26,52 @@ class Interest(NamedTuple):
     since: datetime
 
 
-def interests(state: CustomerState, policy: ProductAlertsPolicy, as_of: datetime | None = None) -> dict[str, Interest]:
-    """Products watched, from everything known (``as_of`` None) or only from what happened by ``as_of``."""
+def interests(
+    state: CustomerState, policy: ProductAlertsPolicy, as_of: datetime | None = None,
+    products: Collection[str] | None = None,
+) -> dict[str, Interest]:
+    """Products watched (among ``products`` if given), from everything known (``as_of`` None) or only from
+    what happened by ``as_of``."""
+    def counted(product_id: str, at: datetime) -> bool:
+        return (as_of is None or at <= as_of) and (products is None or product_id in products)
+
     purchases: dict[str, list[datetime]] = {}
     for order in state.valid_orders:
-        if as_of is None or order.at <= as_of:
-            for product_id in order.product_ids:
+        for product_id in order.product_ids:
+            if counted(product_id, order.at):
                 purchases.setdefault(product_id, []).append(order.at)
 
     def bought_since(product_id: str, since: datetime) -> bool:
         return any(at >= since for at in purchases.get(product_id, ()))
 
     found: dict[str, Interest] = {}
-    for view in (v for v in state.views if as_of is None or v.at <= as_of):  # oldest first: the latest wins
+    for view in (v for v in state.views if counted(v.product_id, v.at)):  # oldest first: the latest wins
         if not bought_since(view.product_id, view.at):
             until = view.at + timedelta(days=policy.viewed_within_days)
             found[view.product_id] = Interest("viewed", until, view.category, view.at)
         else:
             found.pop(view.product_id, None)
-    favorites = {f.product_id: f for f in state.favorites if as_of is None or f.at <= as_of}
+    favorites = {f.product_id: f for f in state.favorites if counted(f.product_id, f.at)}
     for favorite in favorites.values():
         if favorite.active and not bought_since(favorite.product_id, favorite.at):
             found[favorite.product_id] = Interest("favorite", None, favorite.category, favorite.at)
     return found
+
+
+def _replaced(old: tuple[T, ...], new: tuple[T, ...]) -> list[T]:
+    """Records in one tuple and not the other, by identity: the fold keeps the records it does not change,
+    so this is cheap and, were a record rebuilt equal, errs only towards looking at more products."""
+    if old is new:
+        return []
+    kept_old, kept_new = {id(r) for r in old}, {id(r) for r in new}
+    return [r for r in old if id(r) not in kept_new] + [r for r in new if id(r) not in kept_old]
+
+
+def _touched(before: CustomerState, after: CustomerState) -> set[str]:
+    """The products whose views, favorites or orders differ: only their interest can have changed."""
+    views, favorites = _replaced(before.views, after.views), _replaced(before.favorites, after.favorites)
+    return {r.product_id for r in (*views, *favorites)} | {
+        p for o in _replaced(before.orders, after.orders) for p in o.product_ids}
 
 
 def watch_changes(before: CustomerState, after: CustomerState, policy: ProductAlertsPolicy, at: datetime) -> tuple[WatchChanged, ...]:
@@ -56,9 +82,8 @@ def watch_changes(before: CustomerState, after: CustomerState, policy: ProductAl
     missed (an unfavorite that leaves an earlier view is a change at the unfavorite's time). Only views,
     favorites and orders change what a customer watches; anything else yields nothing.
     """
-    if (before.views, before.favorites, before.orders) == (after.views, after.favorites, after.orders):
-        return ()
-    old, new = interests(before, policy), interests(after, policy)
+    touched = _touched(before, after)
+    old, new = interests(before, policy, products=touched), interests(after, policy, products=touched)
     changes = []
     for product_id in sorted(old.keys() | new.keys()):
         if old.get(product_id) != (current := new.get(product_id)):
