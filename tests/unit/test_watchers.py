@@ -12,9 +12,11 @@ from factories import T0, days, favorite, fold, hours, order, policy, price_chan
 
 from schemas.control import ProductAlert, WatchChanged
 from streams.core.engine import handle_event
-from streams.core.interest import watch_changes
+from streams.core.interest import interests, watch_changes
 from streams.core.products import ProductState
+from streams.core.state import initial_state
 from streams.core.watchers import Watch, Watchers, alert_kinds, fan_out, product_moved, watch
+from streams.simulator import simulate_shop
 
 LIMIT = 100
 P = policy()
@@ -229,3 +231,23 @@ def test_events_that_do_not_change_what_is_watched_send_no_change() -> None:
     state = fold(favorite(at=T0))
     assert watch_changes(state, fold(favorite(at=T0), view(at=T0 + hours(1))), P.product_alerts, T0 + hours(1)) == ()
     assert watch_changes(state, state, P.product_alerts, T0 + hours(1)) == ()
+
+
+def test_watch_changes_over_a_simulated_history_are_exactly_the_differences_of_all_interests() -> None:
+    """Looking only at the products an event touched misses nothing (bounded records dropping old views
+    included), and finds nothing that did not change."""
+    using = policy(limits={"remembered_views": 8, "remembered_favorites": 4})
+    settings = using.product_alerts
+    shop = [e for e in simulate_shop(seed=7, customers=8, days=120, start=T0) if hasattr(e, "customer_id")]
+    compared = 0
+    for customer_id in sorted({e.customer_id for e in shop}):  # type: ignore[attr-defined]
+        state = initial_state(customer_id)
+        for event in (e for e in shop if e.customer_id == customer_id):  # type: ignore[attr-defined]
+            after = handle_event(state, event, event.occurred_at, using).state
+            old, new = interests(state, settings), interests(after, settings)
+            expected = {p: new.get(p) for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
+            changes = watch_changes(state, after, settings, event.occurred_at)
+            assert {c.product_id: c.interest for c in changes} == {
+                p: (i.kind if i else "none") for p, i in expected.items()}
+            compared, state = compared + len(changes), after
+    assert compared > 50
