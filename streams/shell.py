@@ -168,7 +168,7 @@ async def _process_customer_record(record: faust.types.EventT) -> None:
             customer_to_state[customer_id] = decision.state.model_dump(mode="json")
             if decision.state.revision != state.revision:  # only facts and fired timers change the profile
                 await _project(decision.state)
-        timer_index.set(customer_id, decision.state.next_due)
+        timer_index.set(customer_id, decision.state.wake_at(SETTINGS.clock == "event"))
         progress.note(decision.state)
 
 
@@ -198,6 +198,6 @@ async def rebuild_timer_index() -> None:
     """After table recovery: index the next due time (and held events) of every customer this worker holds."""
     states = [CustomerState.model_validate(stored) for stored in customer_to_state.values() if stored is not None]
     for state in states:
-        timer_index.set(state.customer_id, state.next_due)
+        timer_index.set(state.customer_id, state.wake_at(SETTINGS.clock == "event"))
     progress.rebuild(states)
     log.info("timer index rebuilt: %d customers with pending timers", len(timer_index))

@@ -79,7 +79,11 @@ def _(event: ev.PriceChanged, state: ProductState) -> ProductState:
 
 
 def _with_cycle(changes: tuple[CycleChange, ...], at: datetime, days: int | None) -> tuple[CycleChange, ...]:
-    """Insert a catalog statement of the cycle by time (one per instant), keeping the latest few statements."""
+    """Insert a catalog statement of the cycle by time (one per instant), keeping the latest few. A statement
+    after all others that repeats the last one is left out (catalogs restate unchanged facts); one that
+    arrives out of time order is kept as it is."""
+    if changes and at > changes[-1].at and days == changes[-1].days:
+        return changes
     merged = sorted((*(c for c in changes if c.at != at), CycleChange(at=at, days=days)), key=lambda c: c.at)
     return tuple(merged[-REMEMBERED_CYCLE_CHANGES:])
 

@@ -159,10 +159,13 @@ class CustomerState(Contract):
 
     @property
     def next_due(self) -> datetime | None:
-        """When the customer next needs waking: its earliest timer or held event (held events wait for
-        the awaited answers, whose arrival wakes the customer)."""
-        held = () if self.awaiting else tuple(h.at for h in self.held)
-        return min((*(t.due_at for t in self.timers), *held), default=None)
+        """The earliest timer or held event."""
+        return min((*(t.due_at for t in self.timers), *(h.at for h in self.held)), default=None)
+
+    def wake_at(self, event_time: bool) -> datetime | None:
+        """When the ticker should wake the customer: ``next_due``, except in event time while cycle answers
+        are awaited (nothing moves until they come, and their arrival wakes the customer)."""
+        return None if event_time and self.awaiting else self.next_due
 
     def find_order(self, order_id: str) -> OrderRecord | None:
         return next((o for o in self.orders if o.order_id == order_id), None)

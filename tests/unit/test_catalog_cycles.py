@@ -285,17 +285,17 @@ def test_once_answered_timers_fire_on_release_with_the_catalog_cycle() -> None:
     assert [(t.facts["category"], t.due_at, t.facts["cycle_source"]) for t in fired] == [("vitamins", due, "catalog")]
 
 
-def test_next_due_ignores_held_events_while_awaiting_but_keeps_timers() -> None:
+def test_in_event_time_a_customer_awaiting_answers_is_not_woken_by_the_ticker() -> None:
     held_at, timer_at = T0 + hours(1), T0 + days(3)
     state = CustomerState(
         customer_id="c1",
         held=(HeldEvent(at=held_at, event_id="e-held", payload_json="{}"),),
         timers=(Timer(kind=NAME, key="haircare", due_at=timer_at, since=T0),),
     )
-    assert state.next_due == held_at
+    assert state.wake_at(event_time=True) == state.wake_at(event_time=False) == state.next_due == held_at
     awaiting = state.model_copy(update={"awaiting": (lookup_key("o1", "vit"),)})
-    assert awaiting.next_due == timer_at
-    assert awaiting.model_copy(update={"timers": ()}).next_due is None
+    assert awaiting.wake_at(event_time=True) is None
+    assert awaiting.wake_at(event_time=False) == held_at
 
 
 # 5. replenishment with a catalog cycle -----------------------------------------------------------------------

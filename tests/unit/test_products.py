@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from factories import T0, hours, order, price_changed, product_upserted, stock_changed
+from factories import T0, days, hours, order, price_changed, product_upserted, stock_changed
 
 from streams.core.products import REMEMBERED_CYCLE_CHANGES, ProductState, cycle_before, evolve_product
 
@@ -61,8 +61,8 @@ def test_the_cycle_before_a_moment_is_the_last_one_stated_strictly_before_it_eve
     assert [cycle_before(state, T0 + hours(h)) for h in (0, 1, 2, 3, 5)] == [None, 30, 30, None, 60]
 
 
-def test_the_cycle_history_keeps_the_latest_statements_in_time_order_whatever_their_arrival() -> None:
-    statements = [(T0 + hours(h), days) for h, days in enumerate([30, 30, 40, 30, *range(50, 200, 10)])]
+def test_the_cycle_history_keeps_the_latest_changes_in_time_order_whatever_their_arrival() -> None:
+    statements = [(T0 + hours(h), days) for h, days in enumerate(range(10, 200, 10))]
     in_order, shuffled = _fresh(), _fresh()
     for at, days in statements:
         in_order = evolve_product(in_order, product_upserted(replenishment_days=days, at=at))
@@ -72,3 +72,11 @@ def test_the_cycle_history_keeps_the_latest_statements_in_time_order_whatever_th
     assert len(in_order.cycle_changes) == REMEMBERED_CYCLE_CHANGES
     assert cycle_before(in_order, statements[-1][0]) == statements[-2][1]
     assert cycle_before(in_order, T0 + hours(1)) is None  # older than anything remembered
+
+
+def test_a_catalog_restating_an_unchanged_cycle_does_not_push_older_changes_out() -> None:
+    state = evolve_product(_fresh(), product_upserted(replenishment_days=20, at=T0))
+    for day in range(1, 3 * REMEMBERED_CYCLE_CHANGES):
+        state = evolve_product(state, product_upserted(replenishment_days=30, at=T0 + days(day)))
+    assert [(c.at, c.days) for c in state.cycle_changes] == [(T0, 20), (T0 + days(1), 30)]
+    assert cycle_before(state, T0 + hours(1)) == 20
