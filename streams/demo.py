@@ -89,7 +89,7 @@ def run_demo(settings: Settings, report_dir: Path = Path("comeback-report"), tim
     until = max(e.occurred_at for e in events) + timedelta(days=1)
     _, expected = run_offline(events, policy, until)
     with EventProducer(settings) as producer:
-        producer.send_all(events)
+        producer.send_in_time_order(events)
         for bad in _BAD_INPUT:
             producer.send_raw(by_role("behavior"), b"c-anna", bad)
         producer.advance_watermark(until)

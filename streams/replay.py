@@ -13,7 +13,7 @@ from typing import TextIO
 
 from schemas.base import Envelope
 from streams.importer import RowProblem, parse_jsonl
-from streams.producer import EventProducer
+from streams.producer import MARK_EVERY, EventProducer
 from streams.settings import Settings
 
 __all__ = ["Progress", "WATERMARK_MARGIN", "produce", "render_bar", "replay"]
@@ -55,13 +55,12 @@ class Progress:
 
 
 def replay(settings: Settings, events: Sequence[Envelope], progress: TextIO, *, watermark: bool = True) -> None:
-    """Send ``events`` (sorted by time) one acknowledged send at a time, then advance the watermark to a
-    day after the last one (unless ``watermark`` is false)."""
+    """Send ``events`` (sorted by time) one acknowledged send at a time, advancing the watermark every day of
+    event time and, at the end, to a day after the last one (none of that if ``watermark`` is false: more
+    history may follow)."""
     with EventProducer(settings) as producer:
         bar = Progress(len(events), progress)
-        for event in events:
-            producer.send(event)
-            bar.advance()
+        producer.send_in_time_order(events, MARK_EVERY if watermark else None, sent=bar.advance)
         bar.finish()
         if watermark and events:
             producer.advance_watermark(events[-1].occurred_at + WATERMARK_MARGIN)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 
 import faust
@@ -33,7 +34,7 @@ from streams.intake import Rejection, dead_letter, decode
 from streams.projection import ProfileProjector, connect_async
 
 __all__ = [
-    "announce_progress", "current_profile", "decode_or_reject", "guarded", "process_customer_record", "projector",
+    "announce_progress", "current_profile", "resend_unanswered_lookups", "decode_or_reject", "guarded", "process_customer_record", "projector",
     "known_state", "rebuild_timer_index", "send_acked", "track_assigned", "wake_due_customers",
 ]
 
@@ -42,6 +43,8 @@ CustomerMessage = TimerTick | ProductAlert | ProductCycle | CustomerEvent
 EVENT_TIME_SOURCES = frozenset(SETTINGS.topic_name(spec) for spec in INPUT_TOPICS if spec.key == "customer_id")
 CATALOG_TOPIC = SETTINGS.topic_name(by_role("catalog"))
 projector = ProfileProjector(connect_async(SETTINGS.redis_url.get_secret_value()), SETTINGS.redis_prefix)
+RESEND_SECONDS = 30.0
+_awaiting_since: dict[str, float] = {}  # customers with unanswered cycle lookups: since when (monotonic)
 
 
 async def _reject(record: faust.types.EventT, rejection: Rejection) -> None:
@@ -170,6 +173,32 @@ async def _process_customer_record(record: faust.types.EventT) -> None:
                 await _project(decision.state)
         timer_index.set(customer_id, decision.state.wake_at(SETTINGS.clock == "event"))
         progress.note(decision.state)
+        _track_awaiting(decision.state)
+
+
+def _track_awaiting(state: CustomerState) -> None:
+    if state.awaiting:
+        _awaiting_since.setdefault(state.customer_id, time.monotonic())
+    else:
+        _awaiting_since.pop(state.customer_id, None)
+
+
+async def resend_unanswered_lookups() -> int:
+    """Cycle lookups unanswered for ``RESEND_SECONDS`` go out again, with a warning: a lost or dead-lettered
+    answer would otherwise hold the customer (and, in event time, the catalog) for good."""
+    now, resent = time.monotonic(), 0
+    for customer_id, since in list(_awaiting_since.items()):
+        if now - since < RESEND_SECONDS:
+            continue
+        state = known_state(customer_id)
+        if state is None or not state.awaiting:
+            _awaiting_since.pop(customer_id, None)
+            continue
+        log.warning("customer %s has awaited %d cycle answers for %.0f s: asking again",
+                    customer_id, len(state.awaiting), now - since)
+        await _send_to_products(state.awaiting)
+        _awaiting_since[customer_id], resent = now, resent + 1
+    return resent
 
 
 async def announce_progress() -> None:
@@ -199,5 +228,6 @@ async def rebuild_timer_index() -> None:
     states = [CustomerState.model_validate(stored) for stored in customer_to_state.values() if stored is not None]
     for state in states:
         timer_index.set(state.customer_id, state.wake_at(SETTINGS.clock == "event"))
+        _track_awaiting(state)
     progress.rebuild(states)
     log.info("timer index rebuilt: %d customers with pending timers", len(timer_index))

@@ -18,11 +18,7 @@ from streams.core.products import ProductState, cycle_before
 from streams.core.state import CustomerState
 from streams.policy import Policy
 
-__all__ = ["answer", "apply_cycle", "ask", "lookup_key", "release_lookups", "take_lookup"]
-
-
-def lookup_key(order_id: str, product_id: str) -> str:
-    return f"{order_id}|{product_id}"
+__all__ = ["answer", "apply_cycle", "ask", "release_lookups", "take_lookup"]
 
 
 def ask(state: CustomerState, order: ev.OrderPlaced, policy: Policy) -> tuple[CustomerState, tuple[CycleLookup, ...]]:
@@ -35,13 +31,12 @@ def ask(state: CustomerState, order: ev.OrderPlaced, policy: Policy) -> tuple[Cu
                     category=category, at=order.occurred_at)
         for product_id, category in sorted(categories.items())
     )
-    awaited = (*state.awaiting, *(lookup_key(order.order_id, p) for p in sorted(categories)))
-    return state.model_copy(update={"awaiting": awaited}), lookups
+    return state.model_copy(update={"awaiting": (*state.awaiting, *lookups)}), lookups
 
 
 def apply_cycle(state: CustomerState, reply: ProductCycle) -> CustomerState:
     """Keep the answer on its order (the shortest cycle per category) and stop awaiting it."""
-    awaiting = tuple(k for k in state.awaiting if k != lookup_key(reply.order_id, reply.product_id))
+    awaiting = tuple(a for a in state.awaiting if (a.order_id, a.product_id) != (reply.order_id, reply.product_id))
     orders = state.orders
     order = state.find_order(reply.order_id)
     if order is not None and reply.days is not None:

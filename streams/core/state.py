@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from schemas.base import Contract
+from schemas.control import CycleLookup
 
 __all__ = [
     "Adjustment", "ArchivedOrders", "CustomerState", "HeldEvent", "Favorite", "OrderRecord", "PendingAdjustment", "Stamped", "Timer", "View", "initial_state"]
@@ -123,8 +124,8 @@ class CustomerState(Contract):
     facts: dict[str, Stamped] = Field(default_factory=dict, description="Profile, consent and follow facts.")
     timers: tuple[Timer, ...] = ()
     held: tuple[HeldEvent, ...] = Field(default=(), description="Event-time mode: events waiting for the watermark.")
-    awaiting: tuple[str, ...] = Field(
-        default=(), description="Cycle lookups (order|product) not answered yet; event time holds newer events.")
+    awaiting: tuple[CycleLookup, ...] = Field(
+        default=(), description="Cycle lookups not answered yet; event time holds newer events until they are.")
     seen_event_ids: tuple[str, ...] = Field(default=(), description="Recent event ids, for dedupe (bounded).")
     fired_trigger_ids: tuple[str, ...] = Field(default=(), description="Recent trigger ids, never emitted twice.")
     last_event_at: AwareDatetime | None = None

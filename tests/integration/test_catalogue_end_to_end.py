@@ -39,7 +39,7 @@ def test_the_worker_publishes_every_trigger_type_as_the_pure_core_predicts(worke
     routes = "{" + ", ".join(f'"{kind}": "{ROUTED}"' for kind in sorted(PRODUCT_ALERTS)) + "}"
     settings = workers.start(clock="event", trigger_routes=routes)
     with EventProducer(settings) as producer:
-        producer.send_all(events)
+        producer.send_in_time_order(sorted(events, key=lambda e: e.occurred_at))
         producer.advance_watermark(until)
     local = {t.trigger_id for t in expected if t.type not in PRODUCT_ALERTS}
     alerts = {t.trigger_id for t in expected if t.type in PRODUCT_ALERTS}

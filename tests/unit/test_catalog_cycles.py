@@ -14,7 +14,7 @@ import pytest
 from factories import T0, days, fold, hours, line, order, policy, product_upserted, run, view
 
 from schemas.control import CycleLookup, ProductCycle
-from streams.core.cycles import answer, apply_cycle, ask, lookup_key, release_lookups, take_lookup
+from streams.core.cycles import answer, apply_cycle, ask, release_lookups, take_lookup
 from streams.core.engine import handle_cycle, handle_event, hold, release
 from streams.core.offline import run_offline
 from streams.core.products import ProductState, evolve_product
@@ -47,6 +47,10 @@ def _lookup(at=T0 + days(1), order_id: str = "o1", customer_id: str = "c1") -> C
     return CycleLookup(product_id="vit", customer_id=customer_id, order_id=order_id, category="vitamins", at=at)
 
 
+def _awaited(state: CustomerState) -> list[tuple[str, str]]:
+    return sorted((a.order_id, a.product_id) for a in state.awaiting)
+
+
 def _pending(state: CustomerState) -> list[tuple[str, object, object]]:
     return [(t.key, t.since, t.due_at) for t in state.timers if t.kind == NAME]
 
@@ -59,14 +63,14 @@ def test_ask_sends_one_lookup_per_product_with_its_category_and_the_order_time()
     state, lookups = ask(fold(placed), placed, policy())
     assert sorted((lk.product_id, lk.category, lk.order_id, lk.customer_id, lk.at) for lk in lookups) == [
         ("shampoo", "haircare", "o1", "c1", placed.occurred_at), ("vit", "vitamins", "o1", "c1", placed.occurred_at)]
-    assert sorted(state.awaiting) == sorted([lookup_key("o1", "shampoo"), lookup_key("o1", "vit")])
+    assert _awaited(state) == [("o1", "shampoo"), ("o1", "vit")]
 
 
 def test_ask_sends_one_lookup_for_a_product_on_two_lines() -> None:
     placed = order(lines=[line("vit", "vitamins"), line("vit", "vitamins", quantity=2)], order_id="o1")
     state, lookups = ask(fold(placed), placed, policy())
     assert [lk.product_id for lk in lookups] == ["vit"]
-    assert state.awaiting == (lookup_key("o1", "vit"),)
+    assert _awaited(state) == [("o1", "vit")]
 
 
 def test_ask_asks_nothing_when_catalog_cycles_are_off() -> None:
@@ -147,7 +151,7 @@ def test_an_answer_without_days_stores_nothing_but_stops_awaiting() -> None:
 
 def test_an_answer_for_an_unknown_order_only_stops_awaiting() -> None:
     known = fold(order(product_id="vit", category="vitamins", order_id="o1"))
-    waiting = known.model_copy(update={"awaiting": (lookup_key("ghost", "vit"),)})
+    waiting = known.model_copy(update={"awaiting": (_lookup(order_id="ghost"),)})
     after = apply_cycle(waiting, _reply(_lookup(order_id="ghost"), 12))
     assert after.awaiting == ()
     assert after.orders == known.orders
@@ -158,7 +162,7 @@ def test_an_answer_stops_awaiting_only_its_own_lookup() -> None:
     state, lookups = ask(fold(placed), placed, policy())
     vit = next(lk for lk in lookups if lk.product_id == "vit")
     state = apply_cycle(state, _reply(vit, 12))
-    assert state.awaiting == (lookup_key("o1", "shampoo"),)
+    assert _awaited(state) == [("o1", "shampoo")]
 
 
 # 3. product side ---------------------------------------------------------------------------------------------
@@ -242,7 +246,7 @@ def test_while_answers_are_awaited_a_later_held_event_is_not_applied() -> None:
     held, placed, later = _held_order_then_view()
     decision = release(held, T0 + days(1), policy())
     assert decision.state.find_order(placed.order_id) is not None
-    assert sorted(decision.state.awaiting) == [lookup_key("o1", "shampoo"), lookup_key("o1", "vit")]
+    assert _awaited(decision.state) == [("o1", "shampoo"), ("o1", "vit")]
     assert [h.event_id for h in decision.state.held] == [later.event_id]
     assert decision.state.views == ()
     assert len(_lookups(decision.to_products)) == 2
@@ -293,7 +297,7 @@ def test_in_event_time_a_customer_awaiting_answers_is_not_woken_by_the_ticker() 
         timers=(Timer(kind=NAME, key="haircare", due_at=timer_at, since=T0),),
     )
     assert state.wake_at(event_time=True) == state.wake_at(event_time=False) == state.next_due == held_at
-    awaiting = state.model_copy(update={"awaiting": (lookup_key("o1", "vit"),)})
+    awaiting = state.model_copy(update={"awaiting": (_lookup(order_id="o1"),)})
     assert awaiting.wake_at(event_time=True) is None
     assert awaiting.wake_at(event_time=False) == held_at
 
