@@ -59,7 +59,8 @@ class ProductAlert(Contract):
     cycle: int = Field(ge=0, description="The product's restock cycle: one low-stock alert per cycle.")
     interest: Literal["favorite", "viewed"] | None = Field(
         default=None, description="The customer's interest as the product side knew it at ``at``.")
-    watched_since: AwareDatetime | None = Field(default=None, description="When that interest began.")
+    watched_since: AwareDatetime | None = Field(
+        default=None, description="When the customer's change to that interest happened.")
 
 
 class CustomersProgress(Contract):
@@ -97,7 +98,8 @@ class ProductCycle(Contract):
 
 
 class ProductTick(Contract):
-    """Event-time mode: wake one product, whose held lookups the catalog watermark has passed. Keyed by product_id."""
+    """Event-time mode: wake one product whose held lookups (the catalog watermark passed them) or held catalog
+    events (the customers passed them) can go. Keyed by product_id."""
 
     type: Literal["product_tick"] = "product_tick"
     product_id: Identifier

@@ -65,7 +65,7 @@ app = create_app(SETTINGS)
 clock = make_clock(SETTINGS.clock)  # the customers' watermark (event time)
 timer_index = TimerIndex()
 product_clock = make_clock(SETTINGS.clock)  # the catalog's watermark (event time)
-product_index = TimerIndex()  # products with lookups waiting for the catalog watermark
+product_index = TimerIndex()  # products with held lookups, waiting for the catalog watermark
 progress = CustomerProgress()  # event time: what this worker's customers have applied, for the product side
 gates = CatalogGates(SETTINGS.partitions)  # event time: catalog events waiting for the customers
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import faust
-from pydantic import BaseModel
 
 from schemas import events as ev
-from schemas.control import CustomersProgress, CycleLookup, ProductTick, WatchChanged, WatermarkAdvanced
+from schemas.control import (
+    CustomersProgress, CycleLookup, ProductAlert, ProductCycle, ProductTick, WatchChanged, WatermarkAdvanced,
+)
 from streams.app import (
     POLICY, SETTINGS, gates, product_clock, product_index, product_to_state, product_to_watchers, ticks_topic,
     watchers_topic,
@@ -46,24 +47,24 @@ def _index(product: ProductState, partition: int) -> None:
     gates.wait(partition, product.product_id, product.held_events[0].at if product.held_events else None)
 
 
-async def _send(messages: tuple[BaseModel, ...]) -> None:
+async def _send(messages: tuple[ProductAlert | ProductCycle, ...]) -> None:
     """Alerts and cycle answers, to the customers' ticks topic."""
-    await send_acked((ticks_topic, message.customer_id, message) for message in messages)  # type: ignore[attr-defined]
+    await send_acked((ticks_topic, message.customer_id, message) for message in messages)
 
 
 async def _settle(product_id: str, partition: int, catalog: ev.CatalogEvent | None = None) -> None:
     """Apply a catalog event (held first in event time) and whatever held messages can go now; send, store."""
     product, watchers = _product(product_id), _watchers(product_id)
     if SETTINGS.clock == "wall" and catalog is not None:
-        updated, alerted, messages = product_moved(product, watchers, catalog, POLICY)
+        updated, watchers_after, messages = product_moved(product, watchers, catalog, POLICY)
     else:
         held = product if catalog is None else hold_catalog(product, catalog)
-        updated, alerted, alerts = release_catalog(held, watchers, gates.before(partition), POLICY)
+        updated, watchers_after, alerts = release_catalog(held, watchers, gates.before(partition), POLICY)
         updated, answers = release_lookups(updated, product_clock.now())
         messages = (*alerts, *answers)
     await _send(messages)
-    if alerted != watchers:
-        product_to_watchers[product_id] = alerted.model_dump(mode="json")
+    if watchers_after != watchers:
+        product_to_watchers[product_id] = watchers_after.model_dump(mode="json")
     if updated != product:
         product_to_state[product_id] = updated.model_dump(mode="json")
     _index(updated, partition)

@@ -73,13 +73,13 @@ class CatalogGates:
     def __init__(self, customer_partitions: int) -> None:
         self._sources = [("customers", p) for p in range(customer_partitions)]
         self._clocks: dict[int, EventClock] = {}
-        self.waiting: dict[int, TimerIndex] = {}
+        self._waiting: dict[int, TimerIndex] = {}
 
     def _clock(self, partition: int) -> EventClock:
         if partition not in self._clocks:
             self._clocks[partition] = EventClock()
             self._clocks[partition].assign(self._sources)
-            self.waiting[partition] = TimerIndex()
+            self._waiting[partition] = TimerIndex()
         return self._clocks[partition]
 
     def observe(self, partition: int, progress: CustomersProgress) -> None:
@@ -93,9 +93,9 @@ class CatalogGates:
 
     def wait(self, partition: int, product_id: str, earliest: datetime | None) -> None:
         self._clock(partition)
-        self.waiting[partition].set(product_id, earliest)
+        self._waiting[partition].set(product_id, earliest)
 
     def due(self) -> list[str]:
         """Products whose earliest held catalog event the customers have passed (they leave the index)."""
-        return [product_id for partition, index in self.waiting.items()
+        return [product_id for partition, index in self._waiting.items()
                 for product_id in index.pop_due(self.before(partition) - TICK)]

@@ -19,13 +19,13 @@ class TimerIndex:
     def __len__(self) -> int:
         return len(self._due)
 
-    def set(self, customer_id: str, due: datetime | None) -> None:
-        """Record the customer's next due time (``None``: nothing pending)."""
+    def set(self, key: str, due: datetime | None) -> None:
+        """Record the next due time of a customer or product (``None``: nothing pending)."""
         if due is None:
-            self._due.pop(customer_id, None)
-        elif self._due.get(customer_id) != due:
-            self._due[customer_id] = due
-            heapq.heappush(self._heap, (due, customer_id))
+            self._due.pop(key, None)
+        elif self._due.get(key) != due:
+            self._due[key] = due
+            heapq.heappush(self._heap, (due, key))
 
     def clear(self) -> None:
         self._due.clear()

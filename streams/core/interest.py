@@ -123,5 +123,4 @@ def alerted_interest(state: CustomerState, alert: ProductAlert, policy: Policy) 
     favorite = next((f for f in state.favorites if f.product_id == alert.product_id), None)
     if favorite is not None and favorite.at <= alert.at and not favorite.active:
         return None
-    until = since + timedelta(days=policy.product_alerts.viewed_within_days) if alert.interest == "viewed" else None
-    return Interest(alert.interest, until, alert.category, since)
+    return Interest(alert.interest, None, alert.category, since)  # the product side checked a view's lapse

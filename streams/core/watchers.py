@@ -37,7 +37,7 @@ class Watchers(Contract):
     product_id: str
     by_customer: dict[str, tuple[Watch, ...]] = Field(
         default_factory=dict, description="Each customer's interest changes, oldest first; those before the "
-        "last alert are folded into the one in force then.")
+        "latest catalog event are folded into the one in force then.")
     recent_alerts: tuple[ProductAlert, ...] = ()  # templates: customer_id is the product id
 
     def watching(self) -> int:
