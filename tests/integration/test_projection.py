@@ -13,7 +13,6 @@ import pytest
 import redis
 from factories import profile
 
-from schemas.profile import CustomerProfile
 from streams.embedded import EmbeddedRedis
 from streams.projection import (
     ProfileProjector, audience, connect, connect_async, erase_profile, profile_key, read_profile, tag_key,

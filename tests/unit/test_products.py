@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from factories import T0, days, hours, order, price_changed, product_upserted, stock_changed
+from factories import T0, days, hours, price_changed, product_upserted, stock_changed
 
 from streams.core.products import REMEMBERED_CYCLE_CHANGES, ProductState, cycle_before, evolve_product
 
@@ -62,12 +62,12 @@ def test_the_cycle_before_a_moment_is_the_last_one_stated_strictly_before_it_eve
 
 
 def test_the_cycle_history_keeps_the_latest_changes_in_time_order_whatever_their_arrival() -> None:
-    statements = [(T0 + hours(h), days) for h, days in enumerate(range(10, 200, 10))]
+    statements = [(T0 + hours(h), cycle) for h, cycle in enumerate(range(10, 200, 10))]
     in_order, shuffled = _fresh(), _fresh()
-    for at, days in statements:
-        in_order = evolve_product(in_order, product_upserted(replenishment_days=days, at=at))
-    for at, days in [*statements[2::2], *statements[1::2], statements[0]]:
-        shuffled = evolve_product(shuffled, product_upserted(replenishment_days=days, at=at))
+    for at, cycle in statements:
+        in_order = evolve_product(in_order, product_upserted(replenishment_days=cycle, at=at))
+    for at, cycle in [*statements[2::2], *statements[1::2], statements[0]]:
+        shuffled = evolve_product(shuffled, product_upserted(replenishment_days=cycle, at=at))
     assert shuffled.cycle_changes == in_order.cycle_changes
     assert len(in_order.cycle_changes) == REMEMBERED_CYCLE_CHANGES
     assert cycle_before(in_order, statements[-1][0]) == statements[-2][1]

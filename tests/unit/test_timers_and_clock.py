@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from factories import T0, hours
 
 from streams.clock import EventClock, WallClock, make_clock
