@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from schemas.control import WatermarkAdvanced
 from schemas.topics import by_role
 from streams.admin import create_topics
 from streams.cli import main
 from streams.core.offline import run_offline
 from streams.core.state import CustomerState
 from streams.policy import Policy
-from streams.producer import EventProducer
+from streams.producer import MARK_EVERY, EventProducer
 from streams.replay import WATERMARK_MARGIN
 from tests.factories import follow, line, order, view
 from tests.integration.helpers import Workers, read_topic, settings_from
@@ -114,3 +115,22 @@ def test_produce_sends_the_valid_lines_of_stdin_and_reports_the_invalid_ones(
     values = read_topic(settings, settings.topic_name(by_role("behavior")), lambda v: len(v) >= 2, timeout=20)
     assert sorted(json.loads(v)["event_id"] for v in values) == ["pv-1", "pv-2"]
     assert main(["produce", "/no/such/file.jsonl"]) == 2
+
+
+def test_sending_in_time_order_marks_every_input_partition_each_day_and_refuses_an_older_event(
+    comeback_env: Callable[..., dict[str, str]],
+) -> None:
+    """A quiet topic (here the catalog gets nothing) still sees event time move, a day at a time."""
+    settings = settings_from(comeback_env())
+    create_topics(settings)
+    start = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    events = [view(customer_id="c-1", at=start + MARK_EVERY * n / 2) for n in range(5)]  # every half day
+    with EventProducer(settings) as producer:
+        assert producer.send_in_time_order(events) == len(events)
+        with pytest.raises(ValueError, match="older than one sent before"):
+            producer.send_in_time_order([events[1], events[0]])
+    catalog = settings.topic_name(by_role("catalog"))
+    marks = read_topic(settings, catalog, lambda v: len(v) >= 2 * settings.partitions, timeout=20)
+    expected = [events[2].occurred_at, events[4].occurred_at]
+    assert sorted(WatermarkAdvanced.model_validate_json(m).at for m in marks) == sorted(
+        at for at in expected for _ in range(settings.partitions))
