@@ -41,10 +41,12 @@ def _product(product_id: str) -> ProductState:
     return ProductState(product_id=product_id) if stored is None else ProductState.model_validate(stored)
 
 
-def _index(product: ProductState, partition: int) -> None:
-    """Tell the ticker when the product's held lookups and catalog events can go."""
-    product_index.set(product.product_id, product.held_lookups[0].at if product.held_lookups else None)
-    gates.wait(partition, product.product_id, product.held_events[0].at if product.held_events else None)
+def _store(before: ProductState, after: ProductState, partition: int) -> None:
+    """Write the product if it changed, and tell the ticker when its held lookups and catalog events can go."""
+    if after != before:
+        product_to_state[after.product_id] = after.model_dump(mode="json")
+    product_index.set(after.product_id, after.held_lookups[0].at if after.held_lookups else None)
+    gates.wait(partition, after.product_id, after.held_events[0].at if after.held_events else None)
 
 
 async def _send(messages: tuple[ProductAlert | ProductCycle, ...]) -> None:
@@ -65,9 +67,7 @@ async def _settle(product_id: str, partition: int, catalog: ev.CatalogEvent | No
     await _send(messages)
     if watchers_after != watchers:
         product_to_watchers[product_id] = watchers_after.model_dump(mode="json")
-    if updated != product:
-        product_to_state[product_id] = updated.model_dump(mode="json")
-    _index(updated, partition)
+    _store(product, updated, partition)
 
 
 async def _take_lookup(lookup: CycleLookup, partition: int) -> None:
@@ -75,9 +75,7 @@ async def _take_lookup(lookup: CycleLookup, partition: int) -> None:
     product = _product(lookup.product_id)
     updated, answers = take_lookup(product, lookup, product_clock.now() if SETTINGS.clock == "event" else None)
     await _send(answers)
-    if updated != product:
-        product_to_state[lookup.product_id] = updated.model_dump(mode="json")
-    _index(updated, partition)
+    _store(product, updated, partition)
 
 
 async def _apply_watch(change: WatchChanged) -> None:
