@@ -1,4 +1,4 @@
-"""Faust agents and timers: each only hands records to streams.shell."""
+"""Faust agents and timers: each only hands records to streams.runtime.customers."""
 
 from agents import catalog, customers, profiles, timers, web
 

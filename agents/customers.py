@@ -1,7 +1,7 @@
 """Customer-keyed input (orders, behaviour, profiles) and timer ticks, one record at a time."""
 
-from streams.app import app, customer_topics
-from streams.shell import guarded, process_customer_record
+from streams.runtime.app import app, customer_topics
+from streams.runtime.customers import guarded, process_customer_record
 
 
 @app.agent(customer_topics)

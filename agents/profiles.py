@@ -1,8 +1,8 @@
 """Catches the Redis profile view up after an outage (the timer only reads the table)."""
 
 from schemas.profile import CustomerProfile
-from streams.app import app
-from streams.shell import current_profile, known_state, projector
+from streams.runtime.app import app
+from streams.runtime.customers import current_profile, known_state, projector
 
 CATCH_UP_INTERVAL_SECONDS = 5.0
 

@@ -2,9 +2,9 @@
 go (wall time or the event-time watermarks), announce the customers' progress (event time), and ask again
 for cycle answers that never came."""
 
-from streams.app import SETTINGS, app, customer_to_state, product_to_state
-from streams.catalog_shell import rebuild_product_index, wake_waiting_products
-from streams.shell import (
+from streams.runtime.app import SETTINGS, app, customer_to_state, product_to_state
+from streams.runtime.products import rebuild_product_index, wake_waiting_products
+from streams.runtime.customers import (
     announce_progress, rebuild_timer_index, resend_unanswered_lookups, track_assigned, wake_due_customers,
 )
 

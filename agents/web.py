@@ -7,8 +7,8 @@ Routed to the worker that owns the customer by the raw key on an input topic, as
 from faust.web import Request, Response, View
 
 from schemas.topics import by_role
-from streams.app import SETTINGS, app
-from streams.shell import current_profile, known_state
+from streams.runtime.app import SETTINGS, app
+from streams.runtime.customers import current_profile, known_state
 
 _customer_keyed = app.topic(SETTINGS.topic_name(by_role("customers")), key_serializer="raw", value_serializer="raw")
 

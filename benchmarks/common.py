@@ -14,7 +14,7 @@ from typing import cast
 
 from schemas import events as ev
 from schemas.base import Envelope
-from streams.simulator import simulate_shop
+from streams.tools.simulator import simulate_shop
 
 __all__ = ["Shop", "machine", "percentile", "shop_parser", "simulate"]
 

@@ -14,10 +14,10 @@ from collections.abc import Callable
 
 from benchmarks.common import machine, shop_parser, simulate
 from schemas import events as ev
-from streams.core.engine import handle_event
-from streams.core.fold import evolve
-from streams.core.state import CustomerState, initial_state
-from streams.policy import Policy
+from streams.engine.customer import handle_event
+from streams.domain.customer.fold import evolve
+from streams.domain.customer.state import CustomerState, initial_state
+from streams.domain.policy import Policy
 
 __all__ = ["main"]
 

@@ -10,8 +10,8 @@ import time
 from collections import Counter
 
 from benchmarks.common import machine, percentile, shop_parser, simulate
-from streams.core.offline import run_offline
-from streams.policy import Policy
+from streams.engine.reference import run_reference
+from streams.domain.policy import Policy
 
 __all__ = ["main"]
 
@@ -30,9 +30,9 @@ def main() -> None:
     for kind, count in Counter(e.type for e in shop.customer_events).most_common():
         print(f"  {kind:<26} {count:>9,}")
     began = time.perf_counter()
-    states, triggers = run_offline(shop.customer_events, Policy(), shop.end)
+    states, triggers = run_reference(shop.customer_events, Policy(), shop.end)
     took = time.perf_counter() - began
-    print(f"run_offline: {took:.1f} s ({took / len(shop.customer_events) * 1e6:.0f} us/event), "
+    print(f"run_reference: {took:.1f} s ({took / len(shop.customer_events) * 1e6:.0f} us/event), "
           f"{len(states)} customers, {len(triggers)} triggers")
     per_customer = list(Counter(e.customer_id for e in shop.customer_events).values())
     sizes = [len(state.model_dump_json()) for state in states.values()]

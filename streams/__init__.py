@@ -1,1 +1,1 @@
-"""The comeback engine: functional core (core/, rules/) and its Faust shell."""
+"""The comeback engine, in layers: domain -> rules -> engine -> runtime and adapters -> tools (docs/architecture.md)."""

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from streams.embedded import EmbeddedBroker, EmbeddedRedis, free_port
+from streams.tools.embedded import EmbeddedBroker, EmbeddedRedis, free_port
 
 ComebackEnv = Callable[..., dict[str, str]]
 

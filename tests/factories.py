@@ -14,10 +14,10 @@ from schemas import events as ev
 from schemas.control import CycleLookup, ProductCycle
 from schemas.profile import CustomerProfile
 from schemas.triggers import Trigger
-from streams.core.engine import advance, handle_cycle, handle_event
-from streams.core.fold import replay
-from streams.core.state import CustomerState, Timer, initial_state
-from streams.policy import Policy
+from streams.engine.customer import advance, handle_cycle, handle_event
+from streams.domain.customer.fold import fold_events
+from streams.domain.customer.state import CustomerState, Timer, initial_state
+from streams.domain.policy import Policy
 
 __all__ = [
     "T0", "cancel", "days", "erasure", "favorite", "fold", "follow", "hours", "line", "order", "pending", "policy",
@@ -153,7 +153,7 @@ def policy(**section_overrides: Mapping[str, Any] | str) -> Policy:
 
 def fold(*events: ev.CustomerEvent, customer_id: str = "c1", using: Policy | None = None) -> CustomerState:
     """The state after folding ``events`` in order from a fresh customer."""
-    return replay(customer_id, events, (using or Policy()).limits)
+    return fold_events(customer_id, events, (using or Policy()).limits)
 
 
 def run(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.core.decision import Rule
+from streams.domain.decision import Rule
 from streams.rules import browse_followup, lifecycle, product_alerts
 from streams.rules import birthday, churn_warning, tier_upgrade, welcome
 from streams.rules import cross_sell, replenishment, usage_guide

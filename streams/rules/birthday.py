@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 from schemas import events as ev
 from schemas.events import Channel
-from streams.core.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
-from streams.core.state import CustomerState, Timer
-from streams.policy import Policy
+from streams.domain.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
+from streams.domain.customer.state import CustomerState, Timer
+from streams.domain.policy import Policy
 
 NAME = "birthday"
 

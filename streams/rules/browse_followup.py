@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from schemas import events as ev
 from schemas.events import Channel
 from schemas.triggers import Offer, ProductRef
-from streams.core.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
-from streams.core.state import CustomerState, Timer, View
-from streams.policy import Policy
+from streams.domain.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
+from streams.domain.customer.state import CustomerState, Timer, View
+from streams.domain.policy import Policy
 
 NAME = "browse_followup"
 

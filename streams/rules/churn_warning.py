@@ -21,10 +21,10 @@ from datetime import datetime
 
 from schemas import events as ev
 from schemas.events import Channel
-from streams.core.decision import Decision, Stimulus, make_trigger
-from streams.core.habits import browse_sessions
-from streams.core.state import CustomerState
-from streams.policy import Policy
+from streams.domain.decision import Decision, Stimulus, make_trigger
+from streams.domain.customer.habits import browse_sessions
+from streams.domain.customer.state import CustomerState
+from streams.domain.policy import Policy
 
 NAME = "churn_warning"
 

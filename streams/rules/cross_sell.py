@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 
 from schemas import events as ev
 from schemas.events import Channel
-from streams.core.decision import Decision, Stimulus, TimerDue, make_trigger
-from streams.core.state import CustomerState, OrderRecord, Timer
-from streams.policy import Policy
+from streams.domain.decision import Decision, Stimulus, TimerDue, make_trigger
+from streams.domain.customer.state import CustomerState, OrderRecord, Timer
+from streams.domain.policy import Policy
 from streams.rules.order_timers import drop_if_voided, live_order, open_timer
 
 NAME = "cross_sell"

@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from schemas import events as ev
-from streams.core.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
-from streams.core.segments import lifecycle
-from streams.core.state import CustomerState, Timer
-from streams.policy import LifecyclePolicy, Policy
+from streams.domain.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
+from streams.domain.customer.segments import lifecycle
+from streams.domain.customer.state import CustomerState, Timer
+from streams.domain.policy import LifecyclePolicy, Policy
 
 NAME = "lifecycle"
 

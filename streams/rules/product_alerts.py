@@ -15,10 +15,10 @@ from datetime import datetime
 from schemas.control import ProductAlert
 from schemas.events import Channel
 from schemas.triggers import ProductRef, TriggerType
-from streams.core.decision import Decision, Stimulus, make_trigger
-from streams.core.interest import alerted_interest
-from streams.core.state import CustomerState
-from streams.policy import Policy
+from streams.domain.decision import Decision, Stimulus, make_trigger
+from streams.domain.customer.interest import alerted_interest
+from streams.domain.customer.state import CustomerState
+from streams.domain.policy import Policy
 
 NAME = "product_alerts"
 _TYPES: dict[str, TriggerType] = {

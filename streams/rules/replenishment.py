@@ -3,7 +3,7 @@
 Per category the customer bought that has a cycle, one timer (key = the category) at the last purchase there
 plus the cycle minus ``lead_days`` (day 25 of a 30-day cycle). The cycle is the customer's own, learned from
 their purchases in the category (``habits.next_purchases``: the median gap, from two purchases on), else the
-catalog's ``replenishment_days`` of the product last bought there (``streams.core.cycles``: the answer arrives
+catalog's ``replenishment_days`` of the product last bought there (``streams.domain.product.cycles``: the answer arrives
 after the order and sets the timer again), else the shop's known cycle in
 ``policy.replenishment.category_cycles_days``; a cycle no longer than the lead time gets no reminder. Every order, cancellation or full refund in the category sets the timer again from the facts, so
 a repurchase cancels the old reminder and sets the next one, with a cycle that now includes the latest gap, and
@@ -26,10 +26,10 @@ from schemas import events as ev
 from schemas.control import ProductCycle
 from schemas.events import Channel
 from schemas.triggers import ProductRef, trigger_id_for
-from streams.core.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
-from streams.core.habits import next_purchases
-from streams.core.state import CustomerState, OrderRecord, Timer
-from streams.policy import Policy
+from streams.domain.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
+from streams.domain.customer.habits import next_purchases
+from streams.domain.customer.state import CustomerState, OrderRecord, Timer
+from streams.domain.policy import Policy
 
 NAME = "replenishment"
 

@@ -15,10 +15,10 @@ from datetime import datetime
 from schemas import events as ev
 from schemas.events import Channel
 from schemas.triggers import Offer, ProductRef
-from streams.core.decision import Decision, Stimulus, make_trigger
-from streams.core.segments import tier
-from streams.core.state import CustomerState
-from streams.policy import Policy
+from streams.domain.decision import Decision, Stimulus, make_trigger
+from streams.domain.customer.segments import tier
+from streams.domain.customer.state import CustomerState
+from streams.domain.policy import Policy
 
 NAME = "tier_upgrade"
 _RANK = {"none": 0, "member": 1, "vip": 2, "super_vip": 3}

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from schemas import events as ev
 from schemas.events import Channel
 from schemas.triggers import Offer, ProductRef
-from streams.core.decision import Decision, Stimulus, TimerDue, make_trigger
-from streams.core.state import CustomerState, OrderRecord, Timer
-from streams.policy import Policy
+from streams.domain.decision import Decision, Stimulus, TimerDue, make_trigger
+from streams.domain.customer.state import CustomerState, OrderRecord, Timer
+from streams.domain.policy import Policy
 from streams.rules.order_timers import drop_if_voided, live_order, open_timer
 
 NAME = "usage_guide"

@@ -13,9 +13,9 @@ from datetime import datetime
 from schemas import events as ev
 from schemas.events import Channel
 from schemas.triggers import ProductRef
-from streams.core.decision import Decision, Stimulus, make_trigger
-from streams.core.state import CustomerState
-from streams.policy import Policy
+from streams.domain.decision import Decision, Stimulus, make_trigger
+from streams.domain.customer.state import CustomerState
+from streams.domain.policy import Policy
 
 NAME = "welcome"
 OCCASION = "first-order"

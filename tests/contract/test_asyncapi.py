@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from schemas.topics import TOPICS
-from streams.cli import main
+from streams.tools.cli import main
 
 pytestmark = pytest.mark.node
 

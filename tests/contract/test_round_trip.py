@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.events import EVENT_ADAPTER, EVENT_TYPES
 from schemas.topics import TOPICS
-from streams.schema_export import json_schemas
+from streams.tools.schema_export import json_schemas
 
 from .examples import examples
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from kafka import KafkaConsumer
 
-from streams.admin import create_topics, wait_for_topics
-from streams.dev import worker_process
-from streams.settings import Settings
+from streams.adapters.kafka_admin import create_topics, wait_for_topics
+from streams.tools.dev import worker_process
+from streams.config import Settings
 
 __all__ = ["Workers", "read_topic", "settings_from"]
 

@@ -16,10 +16,10 @@ import pytest
 
 from schemas.topics import by_role
 from schemas.triggers import Trigger, TriggerType
-from streams.core.offline import run_offline
-from streams.policy import Policy
-from streams.producer import EventProducer
-from streams.simulator import simulate_shop
+from streams.engine.reference import run_reference
+from streams.domain.policy import Policy
+from streams.sdk.producer import EventProducer
+from streams.tools.simulator import simulate_shop
 from tests.integration.helpers import Workers, read_topic
 
 pytestmark = pytest.mark.integration
@@ -32,7 +32,7 @@ def test_the_worker_publishes_every_trigger_type_as_the_pure_core_predicts(worke
     start = datetime(2026, 8, 1, tzinfo=timezone(timedelta(hours=8)))
     events = list(simulate_shop(seed=3, customers=25, days=150, start=start))
     until = max(e.occurred_at for e in events) + timedelta(days=1)
-    _, expected = run_offline(events, Policy(), until)
+    _, expected = run_reference(events, Policy(), until)
     assert {t.type for t in expected} == set(get_args(TriggerType))  # the history covers the catalogue
     assert "catalog" in {t.facts.get("cycle_source") for t in expected if t.type == "replenishment"}
 

@@ -17,9 +17,9 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaTimeoutError
 
 from schemas.topics import TOPICS, by_role
-from streams.admin import TopicLayoutError, create_topics, wait_for_topics
-from streams.embedded import EmbeddedBroker, EmbeddedRedis
-from streams.settings import Settings
+from streams.adapters.kafka_admin import TopicLayoutError, create_topics, wait_for_topics
+from streams.tools.embedded import EmbeddedBroker, EmbeddedRedis
+from streams.config import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -140,7 +140,7 @@ _PR_SET_CHILD_SUBREAPER = 36
 _PARENT = """
 import sys, time
 from pathlib import Path
-from streams.embedded import EmbeddedBroker, EmbeddedRedis
+from streams.tools.embedded import EmbeddedBroker, EmbeddedRedis
 run = Path(sys.argv[1])
 broker, server = EmbeddedBroker(run_dir=run / "tansu").start(), EmbeddedRedis(data_dir=run / "redis").start()
 print(broker.pid, server.pid, flush=True)

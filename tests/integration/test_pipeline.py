@@ -11,9 +11,9 @@ import pytest
 from schemas.dead_letter import DeadLetter
 from schemas.topics import INPUT_TOPICS, by_role
 from schemas.triggers import Trigger
-from streams.core.offline import run_offline
-from streams.policy import Policy
-from streams.producer import EventProducer
+from streams.engine.reference import run_reference
+from streams.domain.policy import Policy
+from streams.sdk.producer import EventProducer
 from tests.factories import order, product_upserted, view
 from tests.integration.helpers import Workers, read_topic
 
@@ -59,7 +59,7 @@ def test_the_worker_emits_exactly_the_triggers_the_pure_core_predicts(workers: W
     ]
     events.append(events[0])  # a redelivered view changes nothing
     until = T0 + 10 * hour
-    _, expected = run_offline(events, Policy(), until)
+    _, expected = run_reference(events, Policy(), until)
     with EventProducer(settings) as producer:
         producer.send_all(events)
         producer.advance_watermark(until)

@@ -16,10 +16,10 @@ import pytest
 import redis
 
 from schemas.profile import CustomerProfile
-from streams.cli import main
-from streams.embedded import free_port
-from streams.producer import EventProducer
-from streams.projection import audience, connect, read_profile
+from streams.tools.cli import main
+from streams.tools.embedded import free_port
+from streams.sdk.producer import EventProducer
+from streams.adapters.redis_view import audience, connect, read_profile
 from tests.factories import erasure, order, view
 from tests.integration.helpers import Workers
 

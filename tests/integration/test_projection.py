@@ -13,8 +13,8 @@ import pytest
 import redis
 from factories import profile
 
-from streams.embedded import EmbeddedRedis
-from streams.projection import (
+from streams.tools.embedded import EmbeddedRedis
+from streams.adapters.redis_view import (
     ProfileProjector, audience, connect, connect_async, erase_profile, profile_key, read_profile, tag_key,
     write_profile,
 )
@@ -128,7 +128,7 @@ def test_the_projector_keeps_going_while_redis_is_down_and_catches_up_after(
         await projector.catch_up(current.get)
         return while_down, projector.pending
 
-    with first.start(), ExitStack() as cleanup, caplog.at_level(logging.INFO, logger="streams.projection"):
+    with first.start(), ExitStack() as cleanup, caplog.at_level(logging.INFO, logger="streams.adapters.redis_view"):
         cleanup.callback(second.stop)  # started in the scenario, on the port of the first
         while_down, after = asyncio.run(scenario())
         assert while_down == {"c1", "c2", "gone"}

@@ -13,13 +13,13 @@ import pytest
 
 from schemas.control import WatermarkAdvanced
 from schemas.topics import by_role
-from streams.admin import create_topics
-from streams.cli import main
-from streams.core.offline import run_offline
-from streams.core.state import CustomerState
-from streams.policy import Policy
-from streams.producer import MARK_EVERY, EventProducer
-from streams.replay import WATERMARK_MARGIN
+from streams.adapters.kafka_admin import create_topics
+from streams.tools.cli import main
+from streams.engine.reference import run_reference
+from streams.domain.customer.state import CustomerState
+from streams.domain.policy import Policy
+from streams.sdk.producer import MARK_EVERY, EventProducer
+from streams.tools.replay import WATERMARK_MARGIN
 from tests.factories import follow, line, order, view
 from tests.integration.helpers import Workers, read_topic, settings_from
 
@@ -74,7 +74,7 @@ def test_a_replayed_csv_order_log_gives_the_customer_states_of_the_reference_run
     _use_env(monkeypatch, workers.env)
     log = tmp_path / "orders.csv"
     log.write_text(ORDER_LOG, encoding="utf-8")
-    states, _ = run_offline(ORDERS, Policy(), ORDERS[-1].occurred_at + WATERMARK_MARGIN)
+    states, _ = run_reference(ORDERS, Policy(), ORDERS[-1].occurred_at + WATERMARK_MARGIN)
     expected = {customer_id: _summary(state) for customer_id, state in states.items()}
     assert expected["c-ann"] == (2, 259.5, 179.5, ORDERS[0].occurred_at, ORDERS[1].occurred_at)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from factories import T0, cancel, days, fold, line, order, policy, refund
 
-from streams.core.segments import average_order_value, discount_profile, price_sensitivity, purchasing_power
-from streams.core.state import CustomerState
-from streams.policy import PriceSensitivityPolicy, ShopPolicy
+from streams.domain.customer.segments import average_order_value, discount_profile, price_sensitivity, purchasing_power
+from streams.domain.customer.state import CustomerState
+from streams.domain.policy import PriceSensitivityPolicy, ShopPolicy
 
 SHOP = ShopPolicy()  # shop AOV 150 yuan: high from 1.5 x 150 = 225, low below 0.75 x 150 = 112.5
 SENSITIVITY = PriceSensitivityPolicy()

@@ -9,7 +9,7 @@ from functools import partial
 import pytest
 from factories import T0, days, fold, hours, order, pending, policy, run as run_all, view
 
-from streams.core.engine import advance, handle_event
+from streams.engine.customer import advance, handle_event
 from streams.rules.browse_followup import NAME
 
 DELAY = hours(2)

@@ -14,11 +14,11 @@ import pytest
 from factories import T0, days, fold, hours, line, order, policy, product_upserted, run, view
 
 from schemas.control import CycleLookup, ProductCycle
-from streams.core.cycles import answer, apply_cycle, ask, release_lookups, take_lookup
-from streams.core.engine import handle_cycle, handle_event, hold, release
-from streams.core.offline import run_offline
-from streams.core.products import ProductState, evolve_product
-from streams.core.state import CustomerState, HeldEvent, Timer, initial_state
+from streams.domain.product.cycles import answer, apply_cycle, ask, release_lookups, take_lookup
+from streams.engine.customer import handle_cycle, handle_event, hold, release
+from streams.engine.reference import run_reference
+from streams.domain.product.state import ProductState, evolve_product
+from streams.domain.customer.state import CustomerState, HeldEvent, Timer, initial_state
 from streams.rules.replenishment import NAME
 
 LEAD = timedelta(days=policy().replenishment.lead_days)
@@ -355,14 +355,14 @@ def test_a_catalog_cycle_no_longer_than_the_lead_gets_no_reminder() -> None:
     assert (_pending(state), triggers) == ([], [])
 
 
-# 6. run_offline ----------------------------------------------------------------------------------------------
+# 6. run_reference ----------------------------------------------------------------------------------------------
 
 
 def test_run_offline_answers_the_lookup_from_the_catalog_before_the_purchase() -> None:
     bought = T0 + days(1)
     events = [product_upserted(product_id="vit", category="vitamins", replenishment_days=12, at=T0),
               order(product_id="vit", category="vitamins", at=bought)]
-    customers, triggers = run_offline(events, policy(), until=bought + days(30))
+    customers, triggers = run_reference(events, policy(), until=bought + days(30))
     [trigger] = [t for t in triggers if t.type == NAME]
     assert trigger.due_at == bought + days(12) - LEAD
     assert (trigger.facts["cycle_source"], trigger.facts["cycle_days"]) == ("catalog", 12)
@@ -373,7 +373,7 @@ def test_run_offline_ignores_a_catalog_cycle_stated_after_the_purchase() -> None
     bought = T0 + days(1)
     events = [order(product_id="vit", category="vitamins", at=bought),
               product_upserted(product_id="vit", category="vitamins", replenishment_days=12, at=bought + days(1))]
-    customers, triggers = run_offline(events, policy(), until=bought + days(60))
+    customers, triggers = run_reference(events, policy(), until=bought + days(60))
     assert [t for t in triggers if t.type == NAME] == []
     assert _pending(customers["c1"]) == []
 
@@ -382,7 +382,7 @@ def test_run_offline_falls_back_to_the_policy_when_the_catalog_cycle_comes_after
     bought = T0 + days(1)
     events = [order(product_id="shampoo", category="haircare", at=bought),
               product_upserted(product_id="shampoo", category="haircare", replenishment_days=12, at=bought + days(1))]
-    _, triggers = run_offline(events, policy(), until=bought + days(60))
+    _, triggers = run_reference(events, policy(), until=bought + days(60))
     [trigger] = [t for t in triggers if t.type == NAME]
     assert trigger.due_at == bought + days(HAIRCARE_POLICY_DAYS) - LEAD
     assert (trigger.facts["cycle_source"], trigger.facts["cycle_days"]) == ("policy", HAIRCARE_POLICY_DAYS)

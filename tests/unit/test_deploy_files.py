@@ -17,9 +17,10 @@ import yaml
 
 from schemas.events import EVENT_ADAPTER
 from schemas.topics import TOPICS
-from streams.cli import main
-from streams.policy import Policy, load_policy
-from streams.settings import Settings
+from streams.tools.cli import main
+from streams.config import load_policy
+from streams.domain.policy import Policy
+from streams.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
@@ -125,7 +126,7 @@ def test_every_comeback_variable_is_a_settings_field() -> None:
     texts = [ROOT / "docker-compose.yml", ROOT / "Dockerfile", ROOT / "docs" / "deploy.md"]
     used = {(path.name, name) for path in texts if path.exists() for name in ENV_NAME.findall(path.read_text())}
     unknown = sorted(f"{file}: {name}" for file, name in used if name.removeprefix("COMEBACK_") not in fields)
-    assert not unknown, f"not fields of streams.settings.Settings: {unknown}"
+    assert not unknown, f"not fields of streams.config.Settings: {unknown}"
 
 
 @pytest.mark.parametrize("service", ["topics", "worker"])

@@ -13,17 +13,17 @@ from datetime import UTC, datetime
 import pytest
 from factories import T0, hours, price_changed, product_upserted, stock_changed, view
 
-import streams.progress
+import streams.runtime.progress
 from schemas import events as ev
 from schemas.control import CustomersProgress, ProductAlert, WatchChanged
-from streams.clock import EventClock
-from streams.core.catalog_hold import hold_catalog, release_catalog
-from streams.core.products import ProductState, cycle_before
-from streams.core.state import CustomerState, HeldEvent
-from streams.core.watchers import Watchers, product_moved, watch
-from streams.policy import Policy
-from streams.progress import REPEAT_SECONDS, TICK, CatalogGates, CustomerProgress
-from streams.timer_index import TimerIndex
+from streams.runtime.clock import EventClock
+from streams.domain.product.holds import hold_catalog, release_catalog
+from streams.domain.product.state import ProductState, cycle_before
+from streams.domain.customer.state import CustomerState, HeldEvent
+from streams.domain.product.watchers import Watchers, product_moved, watch
+from streams.domain.policy import Policy
+from streams.runtime.progress import REPEAT_SECONDS, TICK, CatalogGates, CustomerProgress
+from streams.runtime.timer_index import TimerIndex
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 POLICY = Policy()
@@ -42,7 +42,7 @@ class _Monotonic:
 @pytest.fixture
 def monotonic(monkeypatch: pytest.MonkeyPatch) -> _Monotonic:
     fake = _Monotonic()
-    monkeypatch.setattr(streams.progress.time, "monotonic", fake)
+    monkeypatch.setattr(streams.runtime.progress.time, "monotonic", fake)
     return fake
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from factories import T0, cancel, days, erasure, fold, hours, order, policy, refund, view
 
-from streams.core.fold import evolve
-from streams.core.state import initial_state
-from streams.policy import LimitsPolicy
+from streams.domain.customer.fold import evolve
+from streams.domain.customer.state import initial_state
+from streams.domain.policy import LimitsPolicy
 
 
 def test_each_order_adds_one_to_the_count_and_its_total_to_the_spend() -> None:

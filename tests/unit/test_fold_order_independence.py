@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from schemas import events as ev
 from schemas.events import Channel
-from streams.core.profile import derive_profile
-from streams.core.state import CustomerState
-from streams.policy import Policy
+from streams.domain.customer.profile import derive_profile
+from streams.domain.customer.state import CustomerState
+from streams.domain.policy import Policy
 
 Maker = Callable[[datetime, str], ev.CustomerEvent]
 PRODUCTS = {"p1": "shoes", "p2": "socks", "p3": "hats"}  # one category per product, as in a catalog

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from factories import T0, cancel, days, favorite, fold, line, order, policy, unfavorite, view
 
-from streams.core.habits import affinities, browse_streak, favorites_unbought, next_purchases
-from streams.policy import AffinityPolicy, BrowsingPolicy, RepurchasePolicy
+from streams.domain.customer.habits import affinities, browse_streak, favorites_unbought, next_purchases
+from streams.domain.policy import AffinityPolicy, BrowsingPolicy, RepurchasePolicy
 
 AFFINITY = AffinityPolicy()  # half-life 90 days, a view weighs 0.2 of a purchase
 REPURCHASE = RepurchasePolicy()

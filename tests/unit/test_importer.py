@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from schemas.events import OrderPlaced
-from streams.cli import main
-from streams.importer import ImportFailed, ImportResult, RowProblem, parse_csv, parse_mapping, parse_time, read_events
+from streams.tools.cli import main
+from streams.tools.importer import ImportFailed, ImportResult, RowProblem, parse_csv, parse_mapping, parse_time, read_events
 from tests.factories import view
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

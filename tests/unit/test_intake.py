@@ -12,7 +12,7 @@ from factories import T0, hours, order, view
 from schemas.control import TimerTick, WatermarkAdvanced
 from schemas.events import OrderPlaced
 from schemas.topics import TOPICS, by_role
-from streams.intake import Rejection, dead_letter, decode
+from streams.runtime.intake import Rejection, dead_letter, decode
 
 ORDERS, BEHAVIOR, TICKS = by_role("orders"), by_role("behavior"), by_role("ticks")
 WATERMARKED = [t for t in TOPICS if t.accepts("watermark_advanced")]

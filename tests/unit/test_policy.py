@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.policy import Policy, PolicyError, load_policy
+from streams.config import PolicyError, load_policy
+from streams.domain.policy import Policy
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "policy.example.yaml"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schemas.events import OrderCancelled
-from streams.producer import stable_event_id
+from streams.sdk.producer import stable_event_id
 
 
 def test_the_same_fact_always_gets_the_same_event_id() -> None:

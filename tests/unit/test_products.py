@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from factories import T0, days, hours, price_changed, product_upserted, stock_changed
 
-from streams.core.products import REMEMBERED_CYCLE_CHANGES, ProductState, cycle_before, evolve_product
+from streams.domain.product.state import REMEMBERED_CYCLE_CHANGES, ProductState, cycle_before, evolve_product
 
 
 def _fresh() -> ProductState:

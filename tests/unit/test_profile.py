@@ -10,8 +10,8 @@ from factories import (
 )
 
 from schemas.events import Channel
-from streams.core.profile import derive_profile
-from streams.core.state import initial_state
+from streams.domain.customer.profile import derive_profile
+from streams.domain.customer.state import initial_state
 
 NOW = T0 + days(60)
 DEFAULT = policy()

@@ -8,7 +8,7 @@ from factories import T0, days, profile
 
 from schemas.events import Channel
 from schemas.profile import PredictedPurchase
-from streams.projection import TAGS, decode_profile, encode_profile, profile_key, profile_tags, tag_key
+from streams.adapters.redis_view import TAGS, decode_profile, encode_profile, profile_key, profile_tags, tag_key
 
 
 def test_tags_cover_every_indexed_field_in_order_without_repeats() -> None:

@@ -11,14 +11,14 @@ import pytest
 
 from schemas.base import Envelope
 from schemas.events import EVENT_ADAPTER
-from streams.cli import main
-from streams.core.offline import replay, run_offline
-from streams.core.profile import derive_profile
-from streams.policy import Policy
-from streams.report.figures import LIFECYCLES, TIERS, TRIGGER_TYPES, Report, compute_report, repurchase_rate
-from streams.report.files import read_jsonl, write_report
-from streams.report.html import render_html
-from streams.simulator import simulate_shop
+from streams.tools.cli import main
+from streams.engine.reference import checkpoints, run_reference
+from streams.domain.customer.profile import derive_profile
+from streams.domain.policy import Policy
+from streams.tools.report.figures import LIFECYCLES, TIERS, TRIGGER_TYPES, Report, compute_report, repurchase_rate
+from streams.tools.report.files import read_jsonl, write_report
+from streams.tools.report.html import render_html
+from streams.tools.simulator import simulate_shop
 from tests.factories import T0, cancel, days, order, policy, view
 
 SAMPLE = Path(__file__).resolve().parents[2] / "streams" / "data" / "sample.jsonl"
@@ -55,7 +55,7 @@ def test_every_weeks_figures_are_those_of_derive_profile_over_the_offline_run_to
     report: Report, shop: list[Envelope]
 ) -> None:
     for week in report.weeks:
-        states, _ = run_offline([e for e in shop if e.occurred_at < week.end], Policy(), week.end)
+        states, _ = run_reference([e for e in shop if e.occurred_at < week.end], Policy(), week.end)
         profiles = [derive_profile(s, week.end, Policy()) for s in states.values()]
         assert week.lifecycle == {stage: Counter(p.lifecycle for p in profiles)[stage] for stage in LIFECYCLES}
         assert week.tiers == {tier: Counter(p.tier for p in profiles)[tier] for tier in TIERS}
@@ -64,7 +64,7 @@ def test_every_weeks_figures_are_those_of_derive_profile_over_the_offline_run_to
 
 
 def test_the_final_week_is_the_offline_runs_end(report: Report, shop: list[Envelope]) -> None:
-    states, triggers = run_offline(shop, Policy(), report.end)
+    states, triggers = run_reference(shop, Policy(), report.end)
     profiles = [derive_profile(s, report.end, Policy()) for s in states.values()]
     assert report.weeks[-1].lifecycle == {s: Counter(p.lifecycle for p in profiles)[s] for s in LIFECYCLES}
     totals = report.totals
@@ -74,7 +74,7 @@ def test_the_final_week_is_the_offline_runs_end(report: Report, shop: list[Envel
 
 
 def test_triggers_per_type_per_week_sum_to_the_triggers_by_due_time(report: Report, shop: list[Envelope]) -> None:
-    _, triggers = run_offline(shop, Policy(), report.end)
+    _, triggers = run_reference(shop, Policy(), report.end)
     assert sum(n for w in report.weeks for n in w.triggers.values()) == report.totals.triggers == len(triggers)
     assert report.totals.triggers_outside == 0
     for week in report.weeks:
@@ -85,7 +85,7 @@ def test_triggers_per_type_per_week_sum_to_the_triggers_by_due_time(report: Repo
 def test_given_triggers_are_counted_instead_and_those_due_outside_only_in_the_totals(
     report: Report, shop: list[Envelope]
 ) -> None:
-    _, offline = run_offline(shop, Policy(), report.end)
+    _, offline = run_reference(shop, Policy(), report.end)
     late = offline[0].model_copy(update={"due_at": report.end})
     given = [*offline[:10], late]
     figures = compute_report(shop, Policy(), given)
@@ -127,9 +127,9 @@ def test_no_events_is_an_error() -> None:
 def test_replay_checkpoints_see_the_events_before_each_mark_and_end_as_run_offline(shop: list[Envelope]) -> None:
     until = max(e.occurred_at for e in shop) + days(1)
     marks = [min(e.occurred_at for e in shop) + days(n) for n in (3, 10, 100)]
-    *seen, end = replay(shop, Policy(), until, marks)
+    *seen, end = checkpoints(shop, Policy(), until, marks)
     assert [c.at for c in seen] == marks[:2] and end.at == until
-    states, triggers = run_offline(shop, Policy(), until)
+    states, triggers = run_reference(shop, Policy(), until)
     assert (dict(end.customers), end.triggers) == (states, triggers)
     for checkpoint in seen:
         before = [e for e in shop if e.occurred_at < checkpoint.at]
@@ -174,7 +174,7 @@ def test_the_command_writes_the_page_and_the_json_next_to_it(
 
 def test_the_command_counts_the_triggers_it_is_given(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     events = read_jsonl(SAMPLE, EVENT_ADAPTER.validate_json)
-    _, triggers = run_offline(events, Policy(), compute_report(events, Policy()).end)
+    _, triggers = run_reference(events, Policy(), compute_report(events, Policy()).end)
     trigger_file = tmp_path / "triggers.jsonl"
     trigger_file.write_text("".join(t.model_dump_json() + "\n" for t in triggers[:3]), encoding="utf-8")
     assert main(["report", str(SAMPLE), "--triggers", str(trigger_file), "--out", str(tmp_path)]) == 0

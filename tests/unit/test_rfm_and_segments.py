@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 from factories import T0, days, fold, line, order, policy, refund
 
-from streams.core.segments import named_segments, rfm_scores
-from streams.core.state import CustomerState
+from streams.domain.customer.segments import named_segments, rfm_scores
+from streams.domain.customer.state import CustomerState
 
 SECOND = timedelta(seconds=1)
 DEFAULT = policy()

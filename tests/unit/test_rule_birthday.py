@@ -14,10 +14,10 @@ from factories import T0, days, erasure, hours, order, pending, policy, profile_
 from schemas import events as ev
 from schemas.events import Channel
 from schemas.triggers import Trigger
-from streams.core.engine import advance
-from streams.core.offline import run_offline
-from streams.core.state import CustomerState
-from streams.policy import PolicyError, load_policy
+from streams.engine.customer import advance
+from streams.engine.reference import run_reference
+from streams.domain.customer.state import CustomerState
+from streams.config import PolicyError, load_policy
 from streams.rules.birthday import NAME
 
 SECOND = timedelta(seconds=1)
@@ -146,8 +146,8 @@ def test_a_timer_replayed_or_a_profile_redelivered_sends_nothing_more() -> None:
 
 def test_every_year_gets_its_own_greeting_and_the_same_history_gives_the_same_ids() -> None:
     history = [born(7), order(at=T0 + days(1))]
-    _, first = run_offline(history, policy(), JULY_2026 + days(1))
-    _, again = run_offline(history, policy(), JULY_2026 + days(1))
+    _, first = run_reference(history, policy(), JULY_2026 + days(1))
+    _, again = run_reference(history, policy(), JULY_2026 + days(1))
     assert [(t.facts["year"], t.due_at) for t in greetings(first)] == [(2025, JULY_2025), (2026, JULY_2026)]
     assert [t.trigger_id for t in greetings(first)] == [t.trigger_id for t in greetings(again)]
     assert len({t.trigger_id for t in greetings(first)}) == 2

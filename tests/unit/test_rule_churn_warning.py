@@ -11,9 +11,9 @@ from factories import T0, days, follow, hours, order, policy, run, unfollow, vie
 from schemas import events as ev
 from schemas.events import Channel
 from schemas.triggers import Trigger
-from streams.core.offline import run_offline
-from streams.core.state import CustomerState
-from streams.policy import Policy
+from streams.engine.reference import run_reference
+from streams.domain.customer.state import CustomerState
+from streams.domain.policy import Policy
 from streams.rules.churn_warning import NAME
 
 GAP = timedelta(minutes=30)
@@ -159,7 +159,7 @@ def test_the_same_browsing_history_gives_the_same_trigger_id_in_any_arrival_orde
     bought = order(at=BOUGHT)
     _, in_order = run([bought, a, b])
     _, reversed_ = run([bought, b, a])
-    _, offline = run_offline([b, bought, a], policy(), T0 + days(1))
+    _, offline = run_reference([b, bought, a], policy(), T0 + days(1))
     ids = {t.trigger_id for t in warnings([*in_order, *reversed_, *offline])}
     assert len(ids) == 1 and len(warnings(in_order)) == len(warnings(reversed_)) == 1
 

@@ -12,9 +12,9 @@ from factories import T0, cancel, days, fold, hours, line, order, pending, polic
 
 from schemas import events as ev
 from schemas.triggers import Trigger
-from streams.core.engine import advance, handle_event
-from streams.core.offline import run_offline
-from streams.core.state import initial_state
+from streams.engine.customer import advance, handle_event
+from streams.engine.reference import run_reference
+from streams.domain.customer.state import initial_state
 from streams.rules.cross_sell import NAME
 
 DELAY = hours(24)
@@ -167,7 +167,7 @@ def test_a_disabled_offer_schedules_nothing() -> None:
 def test_the_offline_run_offers_each_customer_what_they_did_not_buy() -> None:
     events = [yoga_mat("o1", at=T0), order("c2", order_id="o2", category="yoga", at=T0),
               order("c2", category="sportswear", at=T0 + hours(3))]
-    _, triggers = run_offline(events, policy(), until=T0 + days(3))
+    _, triggers = run_reference(events, policy(), until=T0 + days(3))
     assert [(t.customer_id, t.facts["offer_categories"]) for t in triggers if t.type == NAME] == [("c1", "sportswear")]
 
 

@@ -17,10 +17,10 @@ from factories import (
 from schemas.base import Envelope
 from schemas.control import ProductAlert
 from schemas.triggers import Trigger
-from streams.core.engine import handle_alert
-from streams.core.offline import run_offline
-from streams.core.state import initial_state
-from streams.policy import Policy
+from streams.engine.customer import handle_alert
+from streams.engine.reference import run_reference
+from streams.domain.customer.state import initial_state
+from streams.domain.policy import Policy
 
 ALERT_TYPES = ("favorite_low_stock", "back_in_stock", "price_drop")
 
@@ -39,7 +39,7 @@ def _shelf(available: int = 50, price: float = 100.0) -> list[Envelope]:
 
 def alerts(events: Sequence[Envelope], using: Policy = OFFERS, until: datetime = T0 + days(60)) -> list[Trigger]:
     """The product-alert triggers of the offline run, in emission order."""
-    _, triggers = run_offline(events, using, until)
+    _, triggers = run_reference(events, using, until)
     return [t for t in triggers if t.type in ALERT_TYPES]
 
 

@@ -12,10 +12,10 @@ from factories import T0, cancel, days, fold, hours, line, order, policy, refund
 
 from schemas import events as ev
 from schemas.triggers import Trigger
-from streams.core.decision import schedule
-from streams.core.engine import advance, handle_event
-from streams.core.offline import run_offline
-from streams.core.state import CustomerState, Timer, initial_state
+from streams.domain.decision import schedule
+from streams.engine.customer import advance, handle_event
+from streams.engine.reference import run_reference
+from streams.domain.customer.state import CustomerState, Timer, initial_state
 from streams.rules.replenishment import NAME
 
 SECOND = timedelta(seconds=1)
@@ -105,7 +105,7 @@ def test_a_reminder_due_before_the_repurchase_is_sent_even_if_the_repurchase_is_
 
 def test_the_offline_run_and_a_ticking_clock_send_the_same_reminders() -> None:
     history = [shampoo(T0), shampoo(T0 + days(30)), shampoo(T0 + days(62))]
-    _, offline = run_offline(history, policy(), until=T0 + days(120))
+    _, offline = run_reference(history, policy(), until=T0 + days(120))
     state, ticked = initial_state("c1"), []
     for day in range(121):
         now = T0 + days(day)

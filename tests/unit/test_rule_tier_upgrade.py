@@ -10,7 +10,7 @@ from factories import T0, cancel, days, hours, order, policy, refund, run
 
 from schemas.events import Channel
 from schemas.triggers import Trigger
-from streams.core.offline import run_offline
+from streams.engine.reference import run_reference
 from streams.rules.tier_upgrade import NAME
 
 
@@ -89,8 +89,8 @@ def test_a_redelivered_upgrading_order_sends_nothing_more() -> None:
 
 def test_replaying_the_same_history_gives_the_same_trigger_ids() -> None:
     history = [order(total=100.0, at=T0), order(total=200.0, at=T0 + days(1)), order(total=400.0, at=T0 + days(2))]
-    _, first = run_offline(history, policy(), T0 + days(3))
-    _, again = run_offline(history, policy(), T0 + days(60))
+    _, first = run_reference(history, policy(), T0 + days(3))
+    _, again = run_reference(history, policy(), T0 + days(60))
     ids = [t.trigger_id for t in first if t.type == NAME]
     assert ids == [t.trigger_id for t in again if t.type == NAME] and len(ids) == 2
 

@@ -11,9 +11,9 @@ from factories import T0, cancel, days, fold, hours, line, order, pending, polic
 
 from schemas import events as ev
 from schemas.triggers import Trigger
-from streams.core.engine import advance, handle_event
-from streams.core.offline import run_offline
-from streams.core.state import initial_state
+from streams.engine.customer import advance, handle_event
+from streams.engine.reference import run_reference
+from streams.domain.customer.state import initial_state
 from streams.rules.usage_guide import NAME
 
 DELAY = days(3)
@@ -133,7 +133,7 @@ def test_a_disabled_guide_schedules_nothing() -> None:
 def test_the_offline_run_sends_each_customer_their_guide() -> None:
     events = [appliance("o1", at=T0), order("c2", order_id="o2", category="makeup", at=T0 + hours(1)),
               order("c3", order_id="o3", category="books", at=T0)]
-    _, triggers = run_offline(events, policy(), until=T0 + days(10))
+    _, triggers = run_reference(events, policy(), until=T0 + days(10))
     assert sorted((t.customer_id, t.offer.description) for t in triggers if t.type == NAME) == [
         ("c1", "energy-saving tips"), ("c2", "make-up tutorial")]
 

@@ -9,7 +9,7 @@ from factories import T0, cancel, days, hours, order, policy, run
 
 from schemas.events import Channel
 from schemas.triggers import Trigger
-from streams.core.offline import run_offline
+from streams.engine.reference import run_reference
 from streams.rules.welcome import NAME
 
 
@@ -72,14 +72,14 @@ def test_the_welcome_fires_once_and_with_the_same_id_whatever_order_the_first_tw
 
 def test_replaying_the_same_history_gives_the_same_trigger_id() -> None:
     history = [order(at=T0), order(at=T0 + days(2))]
-    _, first = run_offline(history, policy(), T0 + days(3))
-    _, again = run_offline(history, policy(), T0 + days(30))
+    _, first = run_reference(history, policy(), T0 + days(3))
+    _, again = run_reference(history, policy(), T0 + days(30))
     assert [t.trigger_id for t in welcomes(first)] == [t.trigger_id for t in welcomes(again)]
     assert len(welcomes(first)) == 1
 
 
 def test_each_customer_gets_their_own_welcome() -> None:
-    _, triggers = run_offline([order(customer_id="c1", at=T0), order(customer_id="c2", at=T0)], policy(), T0)
+    _, triggers = run_reference([order(customer_id="c1", at=T0), order(customer_id="c2", at=T0)], policy(), T0)
     ids = {t.customer_id: t.trigger_id for t in welcomes(triggers)}
     assert set(ids) == {"c1", "c2"} and ids["c1"] != ids["c2"]
 

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 import pytest
 from factories import T0, cancel, days, fold, order, policy
 
-from streams.core.profile import derive_profile, snapshot
-from streams.core.segments import lifecycle, tier
-from streams.core.state import CustomerState
-from streams.policy import LifecyclePolicy, TierPolicy
+from streams.domain.customer.profile import derive_profile, snapshot
+from streams.domain.customer.segments import lifecycle, tier
+from streams.domain.customer.state import CustomerState
+from streams.domain.policy import LifecyclePolicy, TierPolicy
 
 SECOND = timedelta(seconds=1)
 LIFECYCLE = LifecyclePolicy()

@@ -11,8 +11,8 @@ import pytest
 from schemas import events as ev
 from schemas.base import Envelope
 from schemas.events import EVENT_ADAPTER, EVENT_TYPES
-from streams.cli import main
-from streams.simulator import SHOP_ZONE, simulate_shop
+from streams.tools.cli import main
+from streams.tools.simulator import SHOP_ZONE, simulate_shop
 
 START = datetime(2026, 1, 1, tzinfo=SHOP_ZONE)
 DAYS = 365

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from factories import T0, hours
 
-from streams.clock import EventClock, WallClock, make_clock
-from streams.timer_index import TimerIndex
+from streams.runtime.clock import EventClock, WallClock, make_clock
+from streams.runtime.timer_index import TimerIndex
 
 
 def _index(**due: datetime) -> TimerIndex:

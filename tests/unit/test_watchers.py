@@ -11,12 +11,12 @@ from datetime import datetime
 from factories import T0, days, favorite, fold, hours, order, policy, price_changed, stock_changed, unfavorite, view
 
 from schemas.control import ProductAlert, WatchChanged
-from streams.core.engine import handle_event
-from streams.core.interest import interests, watch_changes
-from streams.core.products import ProductState
-from streams.core.state import initial_state
-from streams.core.watchers import Watch, Watchers, alert_kinds, fan_out, product_moved, watch
-from streams.simulator import simulate_shop
+from streams.engine.customer import handle_event
+from streams.domain.customer.interest import interests, watch_changes
+from streams.domain.product.state import ProductState
+from streams.domain.customer.state import initial_state
+from streams.domain.product.watchers import Watch, Watchers, alert_kinds, fan_out, product_moved, watch
+from streams.tools.simulator import simulate_shop
 
 LIMIT = 100
 P = policy()

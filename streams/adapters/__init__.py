@@ -1,0 +1,1 @@
+"""Adapters to the outside: the Redis profile view and Kafka topic administration."""

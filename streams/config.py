@@ -1,0 +1,122 @@
+"""Runtime configuration from COMEBACK_* environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import yaml
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.topics import TOPICS, TopicSpec, by_role
+from schemas.triggers import TriggerType
+from streams.domain.policy import Policy
+
+__all__ = ["PolicyError", "Settings", "load_policy", "masked"]
+
+
+class Settings(BaseSettings):
+    """Everything an operator sets; the business numbers live in the policy file instead."""
+
+    model_config = SettingsConfigDict(env_prefix="COMEBACK_", frozen=True, extra="ignore")
+
+    app_id: str = Field(default="comeback", description="Faust app id: consumer group and changelog prefix.")
+    kafka_bootstrap: str = Field(default="127.0.0.1:9092", description="host:port[,host:port...]")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    redis_prefix: str = "comeback:"
+    policy_file: Path | None = Field(default=None, description="YAML or TOML; unset means the built-in defaults.")
+    topic_prefix: str = Field(default="", description="Prepended to every topic name (isolates environments).")
+    trigger_routes: dict[TriggerType, str] = Field(
+        default_factory=dict,
+        description='JSON: trigger type -> topic, e.g. {"favorite_low_stock": "comeback.triggers.stock"}; '
+                    "other types go to the default triggers topic.")
+    partitions: int = Field(default=4, ge=1, le=1024)
+    replication_factor: int = Field(default=1, ge=1, le=16)
+    store: str = Field(default="rocksdb://", description="Table store: rocksdb:// in production, memory:// allowed.")
+    data_dir: Path = Path("comeback-data")
+    clock: Literal["wall", "event"] = Field(default="wall", description="wall in production, event for replays.")
+    timer_interval_seconds: float = Field(default=0.25, gt=0, le=60)
+    max_message_bytes: int = Field(default=65_536, ge=1_024)
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=6066, ge=0, le=65535)
+    producer_max_batch_size: int = Field(default=16_384, ge=1, description="Bytes; 1 on the embedded broker.")
+    session_timeout_seconds: float = Field(default=60, gt=0)
+    heartbeat_interval_seconds: float = Field(default=3, gt=0)
+    log_level: str = "info"
+
+    def topic_name(self, spec: TopicSpec) -> str:
+        return f"{self.topic_prefix}{spec.name}"
+
+    def trigger_topic_for(self, trigger_type: str) -> str:
+        """Where triggers of this type go: its route if configured, else the default triggers topic."""
+        routed = self.trigger_routes.get(trigger_type)  # type: ignore[call-overload]
+        return f"{self.topic_prefix}{routed}" if routed else self.topic_name(by_role("triggers"))
+
+    def all_topic_names(self) -> list[str]:
+        """Every topic the engine uses, routed trigger topics included."""
+        routed = {f"{self.topic_prefix}{name}" for name in self.trigger_routes.values()}
+        return sorted({self.topic_name(spec) for spec in TOPICS} | routed)
+
+    def kafka_client_options(self) -> dict[str, Any]:
+        """Security options in kafka-python's spelling (aiokafka's are the same)."""
+        options: dict[str, Any] = {"security_protocol": self.kafka_security_protocol}
+        if self.kafka_security_protocol.startswith("SASL"):
+            options |= {
+                "sasl_mechanism": self.kafka_sasl_mechanism,
+                "sasl_plain_username": self.kafka_sasl_username,
+                "sasl_plain_password": self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None,
+            }
+        if self.kafka_security_protocol.endswith("SSL"):
+            options |= {
+                "ssl_cafile": str(self.kafka_ssl_cafile) if self.kafka_ssl_cafile else None,
+                "ssl_certfile": str(self.kafka_ssl_certfile) if self.kafka_ssl_certfile else None,
+                "ssl_keyfile": str(self.kafka_ssl_keyfile) if self.kafka_ssl_keyfile else None,
+            }
+        return options
+
+
+def _mask_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":****@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def masked(settings: Settings) -> str:
+    """The effective settings as JSON, secrets replaced by ****."""
+    values = settings.model_dump(mode="json")
+    values["kafka_sasl_password"] = "****" if settings.kafka_sasl_password else None
+    values["redis_url"] = _mask_url(settings.redis_url.get_secret_value())
+    return json.dumps(values, indent=2, sort_keys=True)
+
+
+class PolicyError(ValueError):
+    """The policy file cannot be used; the message says where and why."""
+
+
+def load_policy(path: Path | None) -> Policy:
+    """Read and validate a policy file; ``None`` gives the defaults."""
+    if path is None:
+        return Policy()
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (OSError, tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise PolicyError(f"policy file {path}: cannot read it: {exc}") from exc
+    try:
+        return Policy.model_validate(raw or {})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors())
+        raise PolicyError(f"policy file {path}: {problems}") from exc

@@ -1,0 +1,188 @@
+"""Per-customer state: what the engine remembers, as an immutable value rebuilt by a fold.
+
+Everything here is either a commutative total (counts, sums) or a bounded, time-sorted record of
+facts (orders, views, favorites), so the same events give the same state in any arrival order
+within the bounds. Derived fields (RFM, lifecycle, affinities, cycles) are computed from it at a
+given time by ``streams.domain.customer.profile``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from schemas.base import Contract
+from schemas.control import CycleLookup
+
+__all__ = [
+    "Adjustment", "ArchivedOrders", "CustomerState", "HeldEvent", "Favorite", "OrderRecord", "PendingAdjustment", "Stamped", "Timer", "View", "initial_state"]
+
+
+class Adjustment(Contract):
+    """A refund (``refund`` > 0) or a cancellation of an order, at its event time."""
+
+    at: AwareDatetime
+    refund: float = 0
+    cancel: bool = False
+
+
+class OrderRecord(Contract):
+    """One order as far as the rules care: when, how much, what, at what discount, and what happened after."""
+
+    order_id: str
+    at: AwareDatetime
+    total: float
+    refunded: float = 0
+    cancelled: bool = False
+    product_ids: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
+    on_discount: bool = False
+    discount_depth: float = Field(default=0, ge=0, le=1, description="1 - paid / undiscounted price.")
+    adjustments: tuple[Adjustment, ...] = Field(default=(), description="Refunds and cancellations, by time.")
+    voided_at: AwareDatetime | None = Field(default=None, description="When it was cancelled or refunded in full.")
+    catalog_cycles: dict[str, int] = Field(
+        default_factory=dict, description="Per category, the catalog's replenishment days of the products bought.")
+
+    def voided_by(self, moment: datetime | None = None) -> bool:
+        """Cancelled or refunded in full at ``moment`` (event time), or at all when ``moment`` is None."""
+        return self.voided_at is not None and (moment is None or self.voided_at <= moment)
+
+    @property
+    def net(self) -> float:
+        return 0.0 if self.cancelled else max(self.total - self.refunded, 0.0)
+
+
+class ArchivedOrders(Contract):
+    """Totals of the orders that fell out of the bounded ``orders`` record (oldest first)."""
+
+    count: int = 0
+    net: float = 0
+    max_total: float = 0
+    first_at: AwareDatetime | None = None
+    last_at: AwareDatetime | None = None
+
+
+class PendingAdjustment(Contract):
+    """Refunds or cancellations that arrived before their order: applied when the order arrives."""
+
+    order_id: str
+    adjustments: tuple[Adjustment, ...] = ()
+
+
+class View(Contract):
+    product_id: str
+    category: str
+    at: AwareDatetime
+    session_id: str | None = None
+
+
+class Favorite(Contract):
+    """The latest favorite action on a product (by event time)."""
+
+    product_id: str
+    category: str | None = None
+    at: AwareDatetime
+    active: bool
+
+
+class Stamped(Contract):
+    """A profile fact with the event time that set it (the latest wins); dates as ISO strings."""
+
+    value: str | bool
+    at: AwareDatetime
+
+
+class HeldEvent(Contract):
+    """Event-time mode: a customer event or product alert held until the watermark passes it."""
+
+    at: AwareDatetime
+    event_id: str
+    kind: Literal["event", "alert"] = "event"
+    payload_json: str
+
+
+class Timer(Contract):
+    """A durable wake-up owned by one rule: due at ``due_at``, about what happened since ``since``."""
+
+    kind: str
+    key: str = ""
+    due_at: AwareDatetime
+    since: AwareDatetime
+
+
+class CustomerState(Contract):
+    customer_id: str
+    revision: int = Field(default=0, ge=0, description="Grows with every change; orders projections.")
+    orders: tuple[OrderRecord, ...] = Field(default=(), description="Most recent orders, oldest first (bounded).")
+    archived: ArchivedOrders = ArchivedOrders()
+    pending_adjustments: tuple[PendingAdjustment, ...] = ()
+    views: tuple[View, ...] = Field(default=(), description="Most recent product views, oldest first (bounded).")
+    favorites: tuple[Favorite, ...] = Field(default=(), description="Latest action per product (bounded).")
+    facts: dict[str, Stamped] = Field(default_factory=dict, description="Profile, consent and follow facts.")
+    timers: tuple[Timer, ...] = ()
+    held: tuple[HeldEvent, ...] = Field(default=(), description="Event-time mode: events waiting for the watermark.")
+    awaiting: tuple[CycleLookup, ...] = Field(
+        default=(), description="Cycle lookups not answered yet; event time holds newer events until they are.")
+    seen_event_ids: tuple[str, ...] = Field(default=(), description="Recent event ids, for dedupe (bounded).")
+    fired_trigger_ids: tuple[str, ...] = Field(default=(), description="Recent trigger ids, never emitted twice.")
+    last_event_at: AwareDatetime | None = None
+    erased_at: AwareDatetime | None = Field(default=None, description="Forgotten at the customer's request then.")
+
+    @property
+    def valid_orders(self) -> tuple[OrderRecord, ...]:
+        return tuple(o for o in self.orders if not o.cancelled)
+
+    @property
+    def order_count(self) -> int:
+        """Orders placed and not cancelled, all time."""
+        return self.archived.count + len(self.valid_orders)
+
+    @property
+    def total_spent(self) -> float:
+        """Net of refunds and cancellations, all time."""
+        return round(self.archived.net + sum(o.net for o in self.orders), 2)
+
+    @property
+    def max_order_value(self) -> float:
+        """Largest order not cancelled, all time (refunds do not lower it)."""
+        return max((self.archived.max_total, *(o.total for o in self.valid_orders)))
+
+    @property
+    def first_order_at(self) -> datetime | None:
+        return self.archived.first_at or min((o.at for o in self.valid_orders), default=None)
+
+    @property
+    def last_order_at(self) -> datetime | None:
+        return max((o.at for o in self.valid_orders), default=self.archived.last_at)
+
+    @property
+    def next_due(self) -> datetime | None:
+        """The earliest timer or held event."""
+        return min((*(t.due_at for t in self.timers), *(h.at for h in self.held)), default=None)
+
+    def wake_at(self, event_time: bool) -> datetime | None:
+        """When the ticker should wake the customer: ``next_due``, except in event time while cycle answers
+        are awaited (nothing moves until they come, and their arrival wakes the customer)."""
+        return None if event_time and self.awaiting else self.next_due
+
+    def find_order(self, order_id: str) -> OrderRecord | None:
+        return next((o for o in self.orders if o.order_id == order_id), None)
+
+    def as_of(self, moment: datetime) -> CustomerState:
+        """The customer as known at ``moment``: later orders, views and favorites left out."""
+        return self.model_copy(update={
+            "orders": tuple(o for o in self.orders if o.at <= moment),
+            "views": tuple(v for v in self.views if v.at <= moment),
+            "favorites": tuple(f for f in self.favorites if f.at <= moment),
+        })
+
+    def fact(self, name: str) -> str | bool | None:
+        stamped = self.facts.get(name)
+        return None if stamped is None else stamped.value
+
+
+def initial_state(customer_id: str) -> CustomerState:
+    return CustomerState(customer_id=customer_id)

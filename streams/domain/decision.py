@@ -1,0 +1,77 @@
+"""What a rule returns, the stimulus a timer gives, and the helpers rules share to build them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
+
+from schemas import events as ev
+from schemas.control import CycleLookup, ProductAlert, ProductCycle, WatchChanged
+from schemas.triggers import Offer, ProductRef, Trigger, TriggerType, trigger_id_for
+from schemas.events import Channel
+from streams.domain.customer.profile import derive_profile, snapshot
+from streams.domain.customer.state import CustomerState, Timer
+from streams.domain.policy import Policy
+
+__all__ = ["Decision", "Rule", "Stimulus", "TimerDue", "ToProduct", "cancel", "make_trigger", "schedule", "timer_of"]
+
+
+@dataclass(frozen=True)
+class TimerDue:
+    """A timer whose time has come; the engine has already removed it from the state."""
+
+    timer: Timer
+
+
+Stimulus = ev.CustomerEvent | TimerDue | ProductAlert | ProductCycle
+ToProduct = WatchChanged | CycleLookup
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The new state, the triggers to publish, and the messages for the product side (changes in what
+    products the customer watches, cycle lookups)."""
+
+    state: CustomerState
+    triggers: tuple[Trigger, ...] = field(default=())
+    to_products: tuple[ToProduct, ...] = field(default=())
+
+    def then(self, later: Decision) -> Decision:
+        """This decision followed by ``later`` (taken from this one's state): the later state, everything sent."""
+        return Decision(later.state, (*self.triggers, *later.triggers), (*self.to_products, *later.to_products))
+
+
+class Rule(NamedTuple):
+    name: str
+    decide: Callable[[CustomerState, Stimulus, datetime, Policy], Decision]
+
+
+def timer_of(state: CustomerState, kind: str, key: str = "") -> Timer | None:
+    return next((t for t in state.timers if t.kind == kind and t.key == key), None)
+
+
+def schedule(state: CustomerState, timer: Timer) -> CustomerState:
+    """Set ``timer``, replacing the rule's timer with the same key."""
+    others = tuple(t for t in state.timers if (t.kind, t.key) != (timer.kind, timer.key))
+    return state.model_copy(update={"timers": (*others, timer)})
+
+
+def cancel(state: CustomerState, kind: str, key: str = "") -> CustomerState:
+    return state.model_copy(update={"timers": tuple(t for t in state.timers if (t.kind, t.key) != (kind, key))})
+
+
+def make_trigger(
+    type_: TriggerType, state: CustomerState, *, occasion: str, due_at: datetime, now: datetime, policy: Policy,
+    reason: str, products: tuple[ProductRef, ...] = (), offer: Offer = Offer(), channel: Channel | None = None,
+    facts: dict[str, str | int | float | bool | None] | None = None,
+) -> Trigger:
+    """A trigger with its deterministic id, the policy that decided it and the customer's snapshot as of the
+    due time (a trigger fired late, e.g. at the end of a replay, still describes the customer then)."""
+    return Trigger(
+        trigger_id=trigger_id_for(type_, state.customer_id, occasion), type=type_, customer_id=state.customer_id,
+        products=products, due_at=due_at, emitted_at=now, channel=channel, offer=offer, reason=reason,
+        facts=facts or {}, policy_version=policy.fingerprint,
+        customer=snapshot(derive_profile(state.as_of(due_at), due_at, policy)),
+    )

@@ -1,0 +1,1 @@
+"""The product: catalog state, who watches it, held catalog events and replenishment cycles."""

@@ -1,0 +1,121 @@
+"""``handle_event`` and ``advance``: fold, run every rule, fire due timers, collect triggers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from schemas import events as ev
+from schemas.events import EVENT_ADAPTER
+from schemas.control import CycleLookup, ProductAlert, ProductCycle
+from schemas.triggers import Trigger
+from streams.domain.product.cycles import apply_cycle, ask
+from streams.domain.decision import Decision, Stimulus, TimerDue
+from streams.domain.customer.fold import evolve
+from streams.domain.customer.interest import watch_changes
+from streams.domain.customer.state import CustomerState, HeldEvent, Timer
+from streams.domain.policy import Policy
+from streams.rules import RULES, RULES_BY_NAME
+
+__all__ = ["advance", "handle_alert", "handle_cycle", "handle_event", "hold", "release"]
+
+
+def _once(decision: Decision, policy: Policy) -> Decision:
+    """Drop triggers this customer was already sent (same id) and remember the new ones."""
+    fresh = tuple({t.trigger_id: t for t in decision.triggers if t.trigger_id not in decision.state.fired_trigger_ids}.values())
+    if not fresh:
+        return Decision(decision.state)
+    fired = (*decision.state.fired_trigger_ids, *(t.trigger_id for t in fresh))[-policy.limits.remembered_triggers:]
+    return Decision(decision.state.model_copy(update={"fired_trigger_ids": fired}), fresh)
+
+
+def advance(state: CustomerState, now: datetime, policy: Policy, *, before_only: bool = False) -> Decision:
+    """Fire every timer due at or before ``now`` (strictly before with ``before_only``), earliest first;
+    each rule re-checks its conditions."""
+    triggers: list[Trigger] = []
+
+    def is_due(timer: Timer) -> bool:
+        return timer.due_at < now if before_only else timer.due_at <= now
+
+    while (due := sorted((t for t in state.timers if is_due(t)), key=lambda t: (t.due_at, t.kind, t.key))):
+        timer = due[0]
+        remaining = tuple(t for t in state.timers if t is not timer)
+        state = state.model_copy(update={"timers": remaining, "revision": state.revision + 1})
+        decision = RULES_BY_NAME[timer.kind].decide(state, TimerDue(timer), max(now, timer.due_at), policy)
+        state, triggers = decision.state, [*triggers, *decision.triggers]
+    return _once(Decision(state, tuple(triggers)), policy)
+
+
+def _run_rules(state: CustomerState, stimulus: Stimulus, now: datetime, policy: Policy) -> Decision:
+    """Every rule sees the stimulus in turn, then whatever is due at ``now`` fires."""
+    triggers: list[Trigger] = []
+    for rule in RULES:
+        decision = rule.decide(state, stimulus, now, policy)
+        state, triggers = decision.state, [*triggers, *decision.triggers]
+    decided = _once(Decision(state, tuple(triggers)), policy)
+    return decided.then(advance(decided.state, now, policy))
+
+
+def handle_alert(state: CustomerState, alert: ProductAlert, now: datetime, policy: Policy) -> Decision:
+    """A product the customer may watch moved (not a fact about the customer, so nothing is folded)."""
+    before = advance(state, min(alert.at, now), policy, before_only=True)
+    return before.then(_run_rules(before.state, alert, now, policy))
+
+
+def handle_cycle(state: CustomerState, reply: ProductCycle, now: datetime, policy: Policy) -> Decision:
+    """The catalog's cycle for a product of an order: kept on the order, then every rule sees it."""
+    return _run_rules(apply_cycle(state, reply), reply, now, policy)
+
+
+def handle_event(state: CustomerState, event: ev.CustomerEvent, now: datetime, policy: Policy) -> Decision:
+    """Fire what was due before the event, fold it, let every rule see it, then fire what is due at ``now``.
+
+    Rules judge by event time where they can (a purchase counts if it happened before a timer was due),
+    so a customer's records from different topics arriving slightly out of order do little harm; event-time
+    mode removes even that by holding events until the watermark passes them (``hold`` and ``release``).
+    """
+    before = advance(state, min(event.occurred_at, now), policy, before_only=True)
+    if event.event_id in before.state.seen_event_ids:
+        return before
+    folded = evolve(before.state, event, policy.limits)
+    lookups: tuple[CycleLookup, ...] = ()
+    if isinstance(event, ev.OrderPlaced) and folded.find_order(event.order_id) != before.state.find_order(event.order_id):
+        folded, lookups = ask(folded, event, policy)
+    after = _run_rules(folded, event, now, policy)
+    watches = watch_changes(before.state, after.state, policy.product_alerts, event.occurred_at)
+    return before.then(Decision(after.state, after.triggers, (*watches, *lookups)))
+
+
+def _held_order(item: HeldEvent) -> tuple[datetime, bool, str]:
+    """Event time; at one instant the customer's own events before product alerts (as in the reference run)."""
+    return item.at, item.kind == "alert", item.event_id
+
+
+def hold(state: CustomerState, message: ev.CustomerEvent | ProductAlert) -> CustomerState:
+    """Keep a customer event or product alert until the watermark passes it (event-time mode)."""
+    if isinstance(message, ProductAlert):
+        item = HeldEvent(at=message.at, kind="alert", payload_json=message.model_dump_json(),
+                         event_id=f"alert|{message.kind}|{message.product_id}|{message.at.isoformat()}")
+    else:
+        item = HeldEvent(at=message.occurred_at, event_id=message.event_id, payload_json=message.model_dump_json())
+    if item.event_id in state.seen_event_ids or any(h.event_id == item.event_id for h in state.held):
+        return state
+    return state.model_copy(update={"held": tuple(sorted((*state.held, item), key=_held_order))})
+
+
+def release(state: CustomerState, now: datetime, policy: Policy) -> Decision:
+    """Apply what is held up to ``now`` in event-time order (timers firing in between), then advance.
+
+    While an order's cycle lookups are unanswered nothing newer is applied and no timer fires: the answers
+    (``handle_cycle``) come first, as in the one-process run, and the release goes on after them."""
+    decision = Decision(state)
+    while decision.state.held and decision.state.held[0].at <= now and not decision.state.awaiting:
+        item, state = decision.state.held[0], decision.state.model_copy(update={"held": decision.state.held[1:]})
+        if item.kind == "alert":
+            alert = ProductAlert.model_validate_json(item.payload_json)
+            decision = decision.then(handle_alert(state, alert, item.at, policy))
+        else:
+            event = EVENT_ADAPTER.validate_json(item.payload_json)
+            decision = decision.then(handle_event(state, event, item.at, policy))  # type: ignore[arg-type]
+    if decision.state.awaiting:
+        return decision
+    return decision.then(advance(decision.state, now, policy))

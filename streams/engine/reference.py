@@ -1,0 +1,121 @@
+"""The reference run: the whole engine over an event log in one process, with no broker.
+
+Customers and products are folded in event-time order, watch changes, product alerts, cycle lookups and
+their answers are passed between them directly. Used to predict what the streaming pipeline must emit (the demo checks it)
+and, through ``checkpoints``, to look at the shop as it was at given times (the report).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from schemas import events as ev
+from schemas.base import Envelope
+from schemas.control import CycleLookup, ProductAlert
+from schemas.triggers import Trigger
+from streams.domain.product.cycles import answer
+from streams.domain.decision import Decision
+from streams.engine.customer import advance, handle_alert, handle_cycle, handle_event
+from streams.domain.product.state import ProductState
+from streams.domain.customer.state import CustomerState, initial_state
+from streams.domain.product.watchers import Watchers, product_moved, watch
+from streams.domain.policy import Policy
+
+__all__ = ["Checkpoint", "checkpoints", "run_reference"]
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The shop at ``at``: every customer's state and the triggers emitted so far."""
+
+    at: datetime
+    customers: Mapping[str, CustomerState]
+    triggers: tuple[Trigger, ...]
+
+
+@dataclass
+class _Shop:
+    policy: Policy
+    customers: dict[str, CustomerState] = field(default_factory=dict)
+    products: dict[str, ProductState] = field(default_factory=dict)
+    watchers: dict[str, Watchers] = field(default_factory=dict)
+    triggers: list[Trigger] = field(default_factory=list)
+
+    def _customer(self, customer_id: str) -> CustomerState:
+        return self.customers.get(customer_id) or initial_state(customer_id)
+
+    def _record(self, decision: Decision, at: datetime) -> None:
+        self.customers[decision.state.customer_id] = decision.state
+        self.triggers.extend(decision.triggers)
+        for message in decision.to_products:
+            if isinstance(message, CycleLookup):
+                product = self.products.get(message.product_id) or ProductState(product_id=message.product_id)
+                reply = answer(product, message)
+                self._record(handle_cycle(self._customer(reply.customer_id), reply, at, self.policy), at)
+                continue
+            watchers = self.watchers.get(message.product_id) or Watchers(product_id=message.product_id)
+            self.watchers[message.product_id], missed = watch(watchers, message, self.policy.limits.watchers_per_product)
+            self._alert(missed, at)
+
+    def _alert(self, alerts: Iterable[ProductAlert], now: datetime) -> None:
+        for alert in alerts:
+            before = self._customer(alert.customer_id)
+            self._record(handle_alert(before, alert, now, self.policy), now)
+
+    def customer_event(self, event: ev.CustomerEvent) -> None:
+        before = self._customer(event.customer_id)
+        self._record(handle_event(before, event, event.occurred_at, self.policy), event.occurred_at)
+
+    def catalog_event(self, event: ev.StockLevelChanged | ev.PriceChanged | ev.ProductUpserted) -> None:
+        product = self.products.get(event.product_id) or ProductState(product_id=event.product_id)
+        watchers = self.watchers.get(event.product_id) or Watchers(product_id=event.product_id)
+        self.products[event.product_id], self.watchers[event.product_id], alerts = product_moved(
+            product, watchers, event, self.policy)
+        self._alert(alerts, event.occurred_at)
+
+    def apply(self, event: Envelope) -> None:
+        if hasattr(event, "customer_id"):
+            self.customer_event(event)  # type: ignore[arg-type]
+        else:
+            self.catalog_event(event)  # type: ignore[arg-type]
+
+    def run_timers(self, until: datetime) -> None:
+        for state in list(self.customers.values()):
+            self._record(advance(state, until, self.policy), until)
+
+    def checkpoint(self, at: datetime) -> Checkpoint:
+        return Checkpoint(at, dict(self.customers), tuple(self.triggers))
+
+
+def checkpoints(
+    events: Iterable[Envelope], policy: Policy, until: datetime, marks: Iterable[datetime] = ()
+) -> Iterator[Checkpoint]:
+    """The run in event-time order (at one instant customer events before catalog events, as the streaming
+    product side waits for the customers), seen at each of ``marks`` before ``until`` and finally at ``until``.
+
+    A mark's checkpoint follows every event strictly before it and changes nothing: timers still fire
+    when their customer is next touched, as without marks, so the triggers so far can miss some due
+    before the mark (timers never change the orders, views or facts a profile is derived from). The
+    last checkpoint is at ``until``, after every event and every timer due by then.
+    """
+    shop = _Shop(policy)
+    left = deque(sorted(m for m in marks if m < until))
+    for event in sorted(events, key=lambda e: (e.occurred_at, not hasattr(e, "customer_id"))):
+        while left and left[0] <= event.occurred_at:
+            yield shop.checkpoint(left.popleft())
+        shop.apply(event)
+    while left:
+        yield shop.checkpoint(left.popleft())
+    shop.run_timers(until)
+    yield shop.checkpoint(until)
+
+
+def run_reference(
+    events: Iterable[Envelope], policy: Policy, until: datetime
+) -> tuple[dict[str, CustomerState], tuple[Trigger, ...]]:
+    """Every customer's final state and every trigger, events applied in time order, timers run to ``until``."""
+    (end,) = deque(checkpoints(events, policy, until), maxlen=1)
+    return dict(end.customers), end.triggers

@@ -1,0 +1,249 @@
+"""The ``comeback`` console script: one sub-command per job, each a thin call into a module."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from datetime import datetime
+from pathlib import Path
+from typing import get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import redis
+from kafka.errors import KafkaError
+
+from streams.tools.importer import Format, ImportFailed, parse_mapping, read_events
+from streams.config import PolicyError, load_policy
+from streams.adapters.redis_view import TAGS, connect
+from streams.config import Settings, masked
+
+__all__ = ["main"]
+
+
+def _config(args: argparse.Namespace) -> int:
+    settings = Settings()
+    print(masked(settings))
+    load_policy(settings.policy_file)
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from streams.tools.schema_export import write_all
+
+    for path in write_all(Path(args.out)):
+        print(path)
+    return 0
+
+
+def _topics_create(args: argparse.Namespace) -> int:
+    from streams.adapters.kafka_admin import create_topics
+
+    for name in create_topics(Settings()):
+        print(f"created {name}")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from streams.tools.worker import run_worker
+
+    return run_worker(Settings())
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from streams.tools.dev import run_dev
+
+    return run_dev(demo=False)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from streams.tools.dev import run_dev
+
+    return run_dev(demo=True)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from streams.tools.simulator import simulate_shop, write_jsonl
+
+    events = simulate_shop(args.seed, args.customers, args.days, args.start)
+    if args.out == "-":
+        count = write_jsonl(events, sys.stdout)
+    else:
+        with open(args.out, "w", encoding="utf-8") as out:
+            count = write_jsonl(events, out)
+    print(f"comeback: simulated {count} events", file=sys.stderr)
+    return 0
+
+
+def _profile(args: argparse.Namespace) -> int:
+    from streams.adapters.redis_view import read_profile
+
+    settings = Settings()
+    with connect(settings.redis_url.get_secret_value()) as client:
+        profile = read_profile(client, settings.redis_prefix, args.customer_id)
+    if profile is None:
+        print(f"comeback: no profile of customer {args.customer_id!r} in redis (prefix {settings.redis_prefix!r})",
+              file=sys.stderr)
+        return 1
+    print(profile.model_dump_json(indent=2))
+    return 0
+
+
+def _audience(args: argparse.Namespace) -> int:
+    from streams.adapters.redis_view import audience
+
+    filters = {name: values for name in TAGS if (values := getattr(args, name))}
+    if not filters:
+        print(f"comeback: give at least one of --{', --'.join(t.replace('_', '-') for t in TAGS)}", file=sys.stderr)
+        return 2
+    settings = Settings()
+    with connect(settings.redis_url.get_secret_value()) as client:
+        customers = audience(client, settings.redis_prefix, **filters)
+    for customer_id in customers:
+        print(customer_id)
+    print(f"{len(customers)} customers", file=sys.stderr)
+    return 0
+
+
+def _rebuild_profiles(args: argparse.Namespace) -> int:
+    from streams.tools.rebuild import RebuildError, rebuild_profiles
+
+    try:
+        result = rebuild_profiles(Settings())
+    except RebuildError as exc:
+        print(f"comeback: {exc}", file=sys.stderr)
+        return 1
+    print(f"{result.customers} customers: {result.written} profiles written, {result.erased} erased")
+    return 0
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(f"unknown time zone {name!r}") from exc
+
+
+def _mapping(text: str) -> dict[str, str]:
+    try:
+        return parse_mapping(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from streams.tools.replay import replay_log
+
+    try:
+        result = read_events(args.file, args.format, args.map, args.timezone)
+    except ImportFailed as exc:
+        print(f"comeback: {exc}", file=sys.stderr)
+        return 2
+    replay_log(Settings(), result.events, sys.stderr, watermark=not args.no_watermark)
+    print(f"sent {len(result.events)} events; skipped {len(result.problems)} malformed rows")
+    for problem in result.problems:
+        print(f"  {problem}")
+    return 0
+
+
+def _produce(args: argparse.Namespace) -> int:
+    from streams.tools.replay import produce
+
+    try:
+        with nullcontext(sys.stdin) if args.file == "-" else open(args.file, encoding="utf-8-sig") as lines:
+            sent, invalid = produce(Settings(), lines, lambda problem: print(f"comeback: {problem}", file=sys.stderr))
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"comeback: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    print(f"sent {sent} events; skipped {invalid} invalid lines")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from schemas.events import EVENT_ADAPTER
+    from schemas.triggers import Trigger
+    from streams.tools.report.figures import compute_report
+    from streams.tools.report.files import read_jsonl, write_report
+
+    try:
+        events = read_jsonl(Path(args.events), EVENT_ADAPTER.validate_json)
+        triggers = None if args.triggers is None else read_jsonl(Path(args.triggers), Trigger.model_validate_json)
+        report = compute_report(events, load_policy(Settings().policy_file), triggers)
+    except (OSError, ValueError) as exc:
+        print(f"comeback: {exc}", file=sys.stderr)
+        return 2
+    for path in write_report(report, Path(args.out)):
+        print(path)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="comeback", description="Customer-retention engine on Kafka.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    simple: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
+        "config": (_config, "print the effective settings (secrets masked) and check the policy file"),
+        "worker": (_worker, "run a stream worker against COMEBACK_KAFKA_BOOTSTRAP"),
+        "dev": (_dev, "run the embedded broker, redis-server and a worker until Ctrl-C"),
+        "demo": (_demo, "run the embedded stack, feed the built-in sample and print the triggers"),
+        "rebuild-profiles": (_rebuild_profiles, "restore the redis profile view from the customer_to_state changelog"),
+    }
+    for name, (handler, help_text) in simple.items():
+        commands.add_parser(name, help=help_text).set_defaults(handler=handler)
+    schema = commands.add_parser("schema", help="write JSON Schema for every model and an AsyncAPI document")
+    schema.add_argument("--out", default="schema-out", help="directory to write into (default: schema-out)")
+    schema.set_defaults(handler=_schema)
+    simulate = commands.add_parser("simulate", help="write the events of a simulated shop as JSON Lines")
+    simulate.add_argument("--seed", type=int, default=1, help="same seed, same events (default: 1)")
+    simulate.add_argument("--customers", type=int, default=1000, help="number of customers (default: 1000)")
+    simulate.add_argument("--days", type=int, default=365, help="length of the period (default: 365)")
+    simulate.add_argument("--start", type=datetime.fromisoformat, default="2026-01-01",
+                          help="ISO date or time it starts; without an offset, Asia/Shanghai (default: 2026-01-01)")
+    simulate.add_argument("--out", default="-", help="file to write, - for stdout (default: -)")
+    simulate.set_defaults(handler=_simulate)
+    profile = commands.add_parser("profile", help="print a customer's profile from redis as JSON")
+    profile.add_argument("customer_id")
+    profile.set_defaults(handler=_profile)
+    audience = commands.add_parser("audience", help="print the ids of the customers matching every filter (redis)")
+    for tag in TAGS:
+        audience.add_argument(f"--{tag.replace('_', '-')}", dest=tag, action="append", metavar="VALUE",
+                              help="repeat to match any of several values")
+    audience.set_defaults(handler=_audience)
+    replay = commands.add_parser("replay", help="send a historical log through the pipeline in event time")
+    replay.add_argument("file", help="JSON Lines of events, or a CSV order log")
+    replay.add_argument("--format", choices=get_args(Format), help="default: csv for a .csv file, else jsonl")
+    replay.add_argument("--map", type=_mapping, default={}, metavar="FIELD=COLUMN,...",
+                        help="CSV columns of customer, at, amount, quantity, order, product, category, list_price, "
+                             "brand (default: a column named like the field, or customer_id, occurred_at, order_id, "
+                             "product_id)")
+    replay.add_argument("--timezone", type=_zone, default="Asia/Shanghai",
+                        help="zone of times without an offset (default: Asia/Shanghai)")
+    replay.add_argument("--no-watermark", action="store_true",
+                        help="do not advance the watermark to a day after the last event at the end")
+    replay.set_defaults(handler=_replay)
+    produce = commands.add_parser("produce", help="send JSON Lines events (invalid lines are reported and skipped)")
+    produce.add_argument("file", nargs="?", default="-", help="file to read, - for stdin (default: -)")
+    produce.set_defaults(handler=_produce)
+    report = commands.add_parser("report", help="weekly figures of an event log as report.html and report.json")
+    report.add_argument("events", help="JSON Lines of events")
+    report.add_argument("--triggers", help="JSON Lines of triggers (default: those of the offline run of the events)")
+    report.add_argument("--out", default="report-out", help="directory to write into (default: report-out)")
+    report.set_defaults(handler=_report)
+    topics = commands.add_parser("topics", help="manage topics").add_subparsers(dest="topics_command", required=True)
+    topics.add_parser("create", help="create every topic (idempotent)").set_defaults(handler=_topics_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except PolicyError as exc:
+        print(f"comeback: {exc}", file=sys.stderr)
+        return 2
+    except redis.RedisError as exc:
+        print(f"comeback: redis: {exc}", file=sys.stderr)
+        return 1
+    except KafkaError as exc:
+        print(f"comeback: kafka: {exc}", file=sys.stderr)
+        return 1

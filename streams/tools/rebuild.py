@@ -1,0 +1,79 @@
+"""``comeback rebuild-profiles``: restore the Redis profile view from the ``customer_to_state`` changelog.
+
+The changelog is read from the beginning to its end offsets at the start; the latest value per key wins
+(keys are JSON strings, values CustomerState JSON, a tombstone deletes). Profiles are derived now on the
+wall clock and written with the usual revision check, so a rebuild never overwrites a newer profile.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+from kafka import KafkaConsumer, TopicPartition
+
+from streams.runtime.clock import WallClock
+from streams.domain.customer.profile import derive_profile
+from streams.domain.customer.state import CustomerState
+from streams.config import load_policy
+from streams.adapters.redis_view import connect, erase_profile, write_profile
+from streams.config import Settings
+
+__all__ = ["RebuildError", "RebuildResult", "latest_states", "rebuild_profiles"]
+
+
+class RebuildError(RuntimeError):
+    """The changelog is missing or could not be read to its end."""
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    customers: int
+    written: int
+    erased: int
+
+
+def latest_states(settings: Settings, *, idle_timeout: float = 30.0) -> dict[str, bytes | None]:
+    """The last value of every key of the changelog (None for a tombstone)."""
+    topic = f"{settings.app_id}-customer_to_state-changelog"
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","), allow_auto_create_topics=False,
+        enable_auto_commit=False, **settings.kafka_client_options(),
+    )
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        if not partitions:
+            raise RebuildError(f"no topic {topic}: has a worker with app id {settings.app_id!r} run?")
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        end = consumer.end_offsets(tps)
+        latest: dict[str, bytes | None] = {}
+        deadline = time.monotonic() + idle_timeout
+        while any(consumer.position(tp) < end[tp] for tp in tps):
+            batches = consumer.poll(timeout_ms=500)
+            if not batches and time.monotonic() > deadline:
+                raise RebuildError(f"{topic} not read to its end: nothing received for {idle_timeout:.0f}s")
+            for records in batches.values():
+                deadline = time.monotonic() + idle_timeout
+                latest.update((json.loads(record.key), record.value) for record in records)
+        return latest
+    finally:
+        consumer.close()
+
+
+def rebuild_profiles(settings: Settings) -> RebuildResult:
+    """Write the profile of every customer in the changelog; delete the entries of deleted or erased ones."""
+    policy = load_policy(settings.policy_file)
+    now = WallClock().now()
+    written = erased = 0
+    latest = latest_states(settings)
+    with connect(settings.redis_url.get_secret_value()) as client:
+        for customer_id, value in latest.items():
+            state = None if value is None else CustomerState.model_validate_json(value)
+            if state is None or state.erased_at is not None:
+                erased += erase_profile(client, settings.redis_prefix, customer_id)
+            else:
+                written += write_profile(client, settings.redis_prefix, derive_profile(state, now, policy))
+    return RebuildResult(len(latest), written, erased)
