@@ -1,8 +1,8 @@
 """Product-keyed input: stock, prices and catalog facts, and customers' interest in products."""
 
 from streams.runtime.app import app, catalog_topics
-from streams.runtime.products import process_catalog_record
 from streams.runtime.customers import guarded
+from streams.runtime.products import process_catalog_record
 
 
 @app.agent(catalog_topics)

@@ -3,10 +3,14 @@ go (wall time or the event-time watermarks), announce the customers' progress (e
 for cycle answers that never came."""
 
 from streams.runtime.app import SETTINGS, app, customer_to_state, product_to_state
-from streams.runtime.products import rebuild_product_index, wake_waiting_products
 from streams.runtime.customers import (
-    announce_progress, rebuild_timer_index, resend_unanswered_lookups, track_assigned, wake_due_customers,
+    announce_progress,
+    rebuild_timer_index,
+    resend_unanswered_lookups,
+    track_assigned,
+    wake_due_customers,
 )
+from streams.runtime.products import rebuild_product_index, wake_waiting_products
 
 customer_to_state.on_recover(rebuild_timer_index)
 product_to_state.on_recover(rebuild_product_index)

@@ -25,8 +25,12 @@ def shop_parser(description: str, customers: int, days: int) -> argparse.Argumen
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--customers", type=int, default=customers)
     parser.add_argument("--days", type=int, default=days)
-    parser.add_argument("--start", type=datetime.fromisoformat, default="2026-01-01",
-                        help="ISO date or time; without an offset, Asia/Shanghai")
+    parser.add_argument(
+        "--start",
+        type=datetime.fromisoformat,
+        default="2026-01-01",
+        help="ISO date or time; without an offset, Asia/Shanghai",
+    )
     return parser
 
 
@@ -39,8 +43,10 @@ class Shop:
     end: datetime
 
     def describe(self) -> str:
-        return (f"{self.all_events} events, {len(self.customer_events)} customer-keyed, "
-                f"{self.all_events - len(self.customer_events)} catalog")
+        return (
+            f"{self.all_events} events, {len(self.customer_events)} customer-keyed, "
+            f"{self.all_events - len(self.customer_events)} catalog"
+        )
 
 
 def simulate(args: argparse.Namespace) -> Shop:
@@ -62,5 +68,7 @@ def machine() -> str:
     lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
     models = (line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
     model = next(models, platform.processor())
-    return (f"{platform.platform()}; CPU {model or 'unknown'} x{os.cpu_count()}; "
-            f"{platform.python_implementation()} {platform.python_version()}")
+    return (
+        f"{platform.platform()}; CPU {model or 'unknown'} x{os.cpu_count()}; "
+        f"{platform.python_implementation()} {platform.python_version()}"
+    )

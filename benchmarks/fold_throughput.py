@@ -14,10 +14,10 @@ from collections.abc import Callable
 
 from benchmarks.common import machine, shop_parser, simulate
 from schemas import events as ev
-from streams.engine.customer import handle_event
 from streams.domain.customer.fold import evolve
 from streams.domain.customer.state import CustomerState, initial_state
 from streams.domain.policy import Policy
+from streams.engine.customer import handle_event
 
 __all__ = ["main"]
 
@@ -55,8 +55,9 @@ def main() -> None:
     policy = Policy()
     steps: dict[str, Step] = {
         "evolve (fold only)": lambda state, event: evolve(state, event, policy.limits),
-        "handle_event (fold + rules + timers)": lambda state, event: handle_event(
-            state, event, event.occurred_at, policy).state,
+        "handle_event (fold + rules + timers)": lambda state, event: (
+            handle_event(state, event, event.occurred_at, policy).state
+        ),
     }
     for name, step in steps.items():
         seconds = _best_seconds(groups, step, args.runs)

@@ -10,15 +10,17 @@ import time
 from collections import Counter
 
 from benchmarks.common import machine, percentile, shop_parser, simulate
-from streams.engine.reference import run_reference
 from streams.domain.policy import Policy
+from streams.engine.reference import run_reference
 
 __all__ = ["main"]
 
 
 def _spread(values: list[int]) -> str:
-    return " ".join(f"{name} {percentile(values, q):,}" for name, q in (("median", 50), ("p90", 90), ("p99", 99))) + \
-        f" max {max(values):,}"
+    return (
+        " ".join(f"{name} {percentile(values, q):,}" for name, q in (("median", 50), ("p90", 90), ("p99", 99)))
+        + f" max {max(values):,}"
+    )
 
 
 def main() -> None:
@@ -32,8 +34,10 @@ def main() -> None:
     began = time.perf_counter()
     states, triggers = run_reference(shop.customer_events, Policy(), shop.end)
     took = time.perf_counter() - began
-    print(f"run_reference: {took:.1f} s ({took / len(shop.customer_events) * 1e6:.0f} us/event), "
-          f"{len(states)} customers, {len(triggers)} triggers")
+    print(
+        f"run_reference: {took:.1f} s ({took / len(shop.customer_events) * 1e6:.0f} us/event), "
+        f"{len(states)} customers, {len(triggers)} triggers"
+    )
     per_customer = list(Counter(e.customer_id for e in shop.customer_events).values())
     sizes = [len(state.model_dump_json()) for state in states.values()]
     print(f"events per customer: {_spread(per_customer)}")

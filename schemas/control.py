@@ -9,7 +9,14 @@ from pydantic import AwareDatetime, Field
 from schemas.base import Contract, Identifier
 
 __all__ = [
-    "CONTROL_TYPES", "CustomersProgress", "CycleLookup", "ProductAlert", "ProductCycle", "ProductTick", "TimerTick", "WatchChanged",
+    "CONTROL_TYPES",
+    "CustomersProgress",
+    "CycleLookup",
+    "ProductAlert",
+    "ProductCycle",
+    "ProductTick",
+    "TimerTick",
+    "WatchChanged",
     "WatermarkAdvanced",
 ]
 
@@ -58,9 +65,11 @@ class ProductAlert(Contract):
     new_price: float | None = None
     cycle: int = Field(ge=0, description="The product's restock cycle: one low-stock alert per cycle.")
     interest: Literal["favorite", "viewed"] | None = Field(
-        default=None, description="The customer's interest as the product side knew it at ``at``.")
+        default=None, description="The customer's interest as the product side knew it at ``at``."
+    )
     watched_since: AwareDatetime | None = Field(
-        default=None, description="When the customer's change to that interest happened.")
+        default=None, description="When the customer's change to that interest happened."
+    )
 
 
 class CustomersProgress(Contract):
@@ -107,7 +116,12 @@ class ProductTick(Contract):
 
 
 CONTROL_TYPES: dict[str, type[Contract]] = {
-    "timer_tick": TimerTick, "watermark_advanced": WatermarkAdvanced, "watch_changed": WatchChanged,
-    "product_alert": ProductAlert, "cycle_lookup": CycleLookup, "product_cycle": ProductCycle,
-    "product_tick": ProductTick, "customers_progress": CustomersProgress,
+    "timer_tick": TimerTick,
+    "watermark_advanced": WatermarkAdvanced,
+    "watch_changed": WatchChanged,
+    "product_alert": ProductAlert,
+    "cycle_lookup": CycleLookup,
+    "product_cycle": ProductCycle,
+    "product_tick": ProductTick,
+    "customers_progress": CustomersProgress,
 }

@@ -11,7 +11,13 @@ from schemas.base import Contract
 __all__ = ["DeadLetter", "RejectionCode"]
 
 RejectionCode = Literal[
-    "not_json", "too_large", "unknown_type", "unsupported_version", "invalid", "wrong_topic", "key_mismatch",
+    "not_json",
+    "too_large",
+    "unknown_type",
+    "unsupported_version",
+    "invalid",
+    "wrong_topic",
+    "key_mismatch",
     "processing_error",
 ]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
 from pydantic import Field, TypeAdapter, field_validator, model_validator
@@ -15,10 +15,26 @@ from pydantic import Field, TypeAdapter, field_validator, model_validator
 from schemas.base import Contract, Envelope, Identifier, Money
 
 __all__ = [
-    "AnyEvent", "CatalogEvent", "Channel", "CustomerErasureRequested", "CustomerEvent",
-    "CustomerProfileChanged", "EVENT_ADAPTER", "EVENT_TYPES", "FavoriteAdded", "FavoriteRemoved",
-    "OrderCancelled", "OrderLine", "OrderPlaced", "OrderRefunded", "PriceChanged", "ProductUpserted",
-    "ProductViewed", "ShopFollowed", "ShopUnfollowed", "StockLevelChanged",
+    "AnyEvent",
+    "CatalogEvent",
+    "Channel",
+    "CustomerErasureRequested",
+    "CustomerEvent",
+    "CustomerProfileChanged",
+    "EVENT_ADAPTER",
+    "EVENT_TYPES",
+    "FavoriteAdded",
+    "FavoriteRemoved",
+    "OrderCancelled",
+    "OrderLine",
+    "OrderPlaced",
+    "OrderRefunded",
+    "PriceChanged",
+    "ProductUpserted",
+    "ProductViewed",
+    "ShopFollowed",
+    "ShopUnfollowed",
+    "StockLevelChanged",
 ]
 
 
@@ -159,21 +175,37 @@ class ProductUpserted(ProductEnvelope):
 _ZONES = frozenset(available_timezones())
 
 CustomerEvent = Annotated[
-    Union[
-        OrderPlaced, OrderRefunded, OrderCancelled, ProductViewed, FavoriteAdded, FavoriteRemoved,
-        ShopFollowed, ShopUnfollowed, CustomerProfileChanged, CustomerErasureRequested,
-    ],
+    OrderPlaced
+    | OrderRefunded
+    | OrderCancelled
+    | ProductViewed
+    | FavoriteAdded
+    | FavoriteRemoved
+    | ShopFollowed
+    | ShopUnfollowed
+    | CustomerProfileChanged
+    | CustomerErasureRequested,
     Field(discriminator="type"),
 ]
-CatalogEvent = Annotated[Union[StockLevelChanged, PriceChanged, ProductUpserted], Field(discriminator="type")]
-AnyEvent = Annotated[Union[CustomerEvent, CatalogEvent], Field(discriminator="type")]
+CatalogEvent = Annotated[StockLevelChanged | PriceChanged | ProductUpserted, Field(discriminator="type")]
+AnyEvent = Annotated[CustomerEvent | CatalogEvent, Field(discriminator="type")]
 
 EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 EVENT_TYPES: dict[str, type[Envelope]] = {
     model.model_fields["type"].default: model
     for model in (
-        OrderPlaced, OrderRefunded, OrderCancelled, ProductViewed, FavoriteAdded, FavoriteRemoved,
-        ShopFollowed, ShopUnfollowed, CustomerProfileChanged, CustomerErasureRequested,
-        StockLevelChanged, PriceChanged, ProductUpserted,
+        OrderPlaced,
+        OrderRefunded,
+        OrderCancelled,
+        ProductViewed,
+        FavoriteAdded,
+        FavoriteRemoved,
+        ShopFollowed,
+        ShopUnfollowed,
+        CustomerProfileChanged,
+        CustomerErasureRequested,
+        StockLevelChanged,
+        PriceChanged,
+        ProductUpserted,
     )
 }

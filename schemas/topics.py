@@ -8,7 +8,14 @@ from pydantic import BaseModel
 
 from schemas import events as ev
 from schemas.control import (
-    CustomersProgress, CycleLookup, ProductAlert, ProductCycle, ProductTick, TimerTick, WatchChanged, WatermarkAdvanced,
+    CustomersProgress,
+    CycleLookup,
+    ProductAlert,
+    ProductCycle,
+    ProductTick,
+    TimerTick,
+    WatchChanged,
+    WatermarkAdvanced,
 )
 from schemas.dead_letter import DeadLetter
 from schemas.triggers import Trigger
@@ -30,29 +37,71 @@ class TopicSpec:
 
 
 TOPICS: tuple[TopicSpec, ...] = (
-    TopicSpec("orders", "comeback.orders", "customer_id",
-              (ev.OrderPlaced, ev.OrderRefunded, ev.OrderCancelled, WatermarkAdvanced),
-              "Orders placed, refunded or cancelled.", "in"),
-    TopicSpec("behavior", "comeback.behavior", "customer_id",
-              (ev.ProductViewed, ev.FavoriteAdded, ev.FavoriteRemoved, ev.ShopFollowed, ev.ShopUnfollowed,
-               WatermarkAdvanced),
-              "Browsing, favorites and shop follows.", "in"),
-    TopicSpec("customers", "comeback.customers", "customer_id",
-              (ev.CustomerProfileChanged, ev.CustomerErasureRequested, WatermarkAdvanced),
-              "Profile, consent and erasure requests.", "in"),
-    TopicSpec("catalog", "comeback.catalog", "product_id",
-              (ev.StockLevelChanged, ev.PriceChanged, ev.ProductUpserted, WatermarkAdvanced),
-              "Stock levels, prices and catalog facts.", "in"),
-    TopicSpec("ticks", "comeback.ticks", "customer_id", (TimerTick, ProductAlert, ProductCycle),
-              "Internal: wakes customers whose timers are due; product alerts and cycle answers for customers.",
-              "internal"),
-    TopicSpec("watchers", "comeback.product-watchers", "product_id", (WatchChanged, CycleLookup, ProductTick, CustomersProgress),
-              "Internal: customers' interest in products and cycle lookups, repartitioned by product; "
-              "the customers' event-time progress.", "internal"),
-    TopicSpec("triggers", "comeback.triggers", "customer_id", (Trigger,),
-              "Decisions to reach out, for the notification services.", "out"),
-    TopicSpec("dead_letters", "comeback.dead-letters", "original key", (DeadLetter,),
-              "Rejected input with the original bytes, its source and the reason.", "out"),
+    TopicSpec(
+        "orders",
+        "comeback.orders",
+        "customer_id",
+        (ev.OrderPlaced, ev.OrderRefunded, ev.OrderCancelled, WatermarkAdvanced),
+        "Orders placed, refunded or cancelled.",
+        "in",
+    ),
+    TopicSpec(
+        "behavior",
+        "comeback.behavior",
+        "customer_id",
+        (ev.ProductViewed, ev.FavoriteAdded, ev.FavoriteRemoved, ev.ShopFollowed, ev.ShopUnfollowed, WatermarkAdvanced),
+        "Browsing, favorites and shop follows.",
+        "in",
+    ),
+    TopicSpec(
+        "customers",
+        "comeback.customers",
+        "customer_id",
+        (ev.CustomerProfileChanged, ev.CustomerErasureRequested, WatermarkAdvanced),
+        "Profile, consent and erasure requests.",
+        "in",
+    ),
+    TopicSpec(
+        "catalog",
+        "comeback.catalog",
+        "product_id",
+        (ev.StockLevelChanged, ev.PriceChanged, ev.ProductUpserted, WatermarkAdvanced),
+        "Stock levels, prices and catalog facts.",
+        "in",
+    ),
+    TopicSpec(
+        "ticks",
+        "comeback.ticks",
+        "customer_id",
+        (TimerTick, ProductAlert, ProductCycle),
+        "Internal: wakes customers whose timers are due; product alerts and cycle answers for customers.",
+        "internal",
+    ),
+    TopicSpec(
+        "watchers",
+        "comeback.product-watchers",
+        "product_id",
+        (WatchChanged, CycleLookup, ProductTick, CustomersProgress),
+        "Internal: customers' interest in products and cycle lookups, repartitioned by product; "
+        "the customers' event-time progress.",
+        "internal",
+    ),
+    TopicSpec(
+        "triggers",
+        "comeback.triggers",
+        "customer_id",
+        (Trigger,),
+        "Decisions to reach out, for the notification services.",
+        "out",
+    ),
+    TopicSpec(
+        "dead_letters",
+        "comeback.dead-letters",
+        "original key",
+        (DeadLetter,),
+        "Rejected input with the original bytes, its source and the reason.",
+        "out",
+    ),
 )
 
 INPUT_TOPICS = tuple(t for t in TOPICS if t.direction == "in")

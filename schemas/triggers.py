@@ -14,8 +14,18 @@ from schemas.events import Channel
 __all__ = ["CustomerSnapshot", "Offer", "ProductRef", "Trigger", "TriggerType", "trigger_id_for"]
 
 TriggerType = Literal[
-    "browse_followup", "favorite_low_stock", "back_in_stock", "price_drop", "welcome", "usage_guide",
-    "replenishment", "cross_sell", "tier_upgrade", "lifecycle_wakeup", "churn_warning", "birthday",
+    "browse_followup",
+    "favorite_low_stock",
+    "back_in_stock",
+    "price_drop",
+    "welcome",
+    "usage_guide",
+    "replenishment",
+    "cross_sell",
+    "tier_upgrade",
+    "lifecycle_wakeup",
+    "churn_warning",
+    "birthday",
 ]
 
 _TRIGGER_NAMESPACE = uuid.UUID("6f1c9a52-33a4-4c1e-9d0e-3b8f2a9c7d11")

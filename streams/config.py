@@ -40,7 +40,8 @@ class Settings(BaseSettings):
     trigger_routes: dict[TriggerType, str] = Field(
         default_factory=dict,
         description='JSON: trigger type -> topic, e.g. {"favorite_low_stock": "comeback.triggers.stock"}; '
-                    "other types go to the default triggers topic.")
+        "other types go to the default triggers topic.",
+    )
     partitions: int = Field(default=4, ge=1, le=1024)
     replication_factor: int = Field(default=1, ge=1, le=16)
     store: str = Field(default="rocksdb://", description="Table store: rocksdb:// in production, memory:// allowed.")
@@ -75,7 +76,9 @@ class Settings(BaseSettings):
             options |= {
                 "sasl_mechanism": self.kafka_sasl_mechanism,
                 "sasl_plain_username": self.kafka_sasl_username,
-                "sasl_plain_password": self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None,
+                "sasl_plain_password": self.kafka_sasl_password.get_secret_value()
+                if self.kafka_sasl_password
+                else None,
             }
         if self.kafka_security_protocol.endswith("SSL"):
             options |= {

@@ -14,15 +14,33 @@ from schemas import events as ev
 from schemas.control import CycleLookup, ProductCycle
 from schemas.profile import CustomerProfile
 from schemas.triggers import Trigger
-from streams.engine.customer import advance, handle_cycle, handle_event
 from streams.domain.customer.fold import fold_events
 from streams.domain.customer.state import CustomerState, Timer, initial_state
 from streams.domain.policy import Policy
+from streams.engine.customer import advance, handle_cycle, handle_event
 
 __all__ = [
-    "T0", "cancel", "days", "erasure", "favorite", "fold", "follow", "hours", "line", "order", "pending", "policy",
-    "price_changed", "product_upserted", "profile_changed", "refund", "run", "stock_changed", "unfavorite",
-    "unfollow", "view",
+    "T0",
+    "cancel",
+    "days",
+    "erasure",
+    "favorite",
+    "fold",
+    "follow",
+    "hours",
+    "line",
+    "order",
+    "pending",
+    "policy",
+    "price_changed",
+    "product_upserted",
+    "profile_changed",
+    "refund",
+    "run",
+    "stock_changed",
+    "unfavorite",
+    "unfollow",
+    "view",
 ]
 
 T0 = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
@@ -45,29 +63,54 @@ def _event_id(event_id: str | None) -> str:
 
 
 def view(
-    customer_id: str = "c1", product_id: str = "p1", category: str = "shoes", at: datetime = T0,
-    event_id: str | None = None, session_id: str | None = None,
+    customer_id: str = "c1",
+    product_id: str = "p1",
+    category: str = "shoes",
+    at: datetime = T0,
+    event_id: str | None = None,
+    session_id: str | None = None,
 ) -> ev.ProductViewed:
     return ev.ProductViewed(
-        event_id=_event_id(event_id), customer_id=customer_id, product_id=product_id, category=category,
-        occurred_at=at, session_id=session_id,
+        event_id=_event_id(event_id),
+        customer_id=customer_id,
+        product_id=product_id,
+        category=category,
+        occurred_at=at,
+        session_id=session_id,
     )
 
 
 def line(
-    product_id: str = "p1", category: str = "shoes", unit_price: float = 100.0, quantity: int = 1, *,
-    list_price: float | None = None, brand: str | None = None,
+    product_id: str = "p1",
+    category: str = "shoes",
+    unit_price: float = 100.0,
+    quantity: int = 1,
+    *,
+    list_price: float | None = None,
+    brand: str | None = None,
 ) -> ev.OrderLine:
     return ev.OrderLine(
-        product_id=product_id, category=category, unit_price=unit_price, quantity=quantity, list_price=list_price,
+        product_id=product_id,
+        category=category,
+        unit_price=unit_price,
+        quantity=quantity,
+        list_price=list_price,
         brand=brand,
     )
 
 
 def order(
-    customer_id: str = "c1", *, product_id: str = "p1", category: str = "shoes", total: float | None = None,
-    lines: Iterable[ev.OrderLine] | None = None, order_id: str | None = None, at: datetime = T0,
-    event_id: str | None = None, coupon_code: str | None = None, discount: float = 0.0,
+    customer_id: str = "c1",
+    *,
+    product_id: str = "p1",
+    category: str = "shoes",
+    total: float | None = None,
+    lines: Iterable[ev.OrderLine] | None = None,
+    order_id: str | None = None,
+    at: datetime = T0,
+    event_id: str | None = None,
+    coupon_code: str | None = None,
+    discount: float = 0.0,
 ) -> ev.OrderPlaced:
     """An order; without ``lines``, one line of ``product_id`` in ``category``. ``total`` defaults to
     the sum of the lines (and a one-line order's price to ``total``)."""
@@ -77,16 +120,30 @@ def order(
     if total is None:
         total = round(sum(item.unit_price * item.quantity for item in lines) - discount, 2)
     return ev.OrderPlaced(
-        event_id=_event_id(event_id), customer_id=customer_id, order_id=order_id or f"o{next(_order_ids)}",
-        lines=lines, total=total, occurred_at=at, coupon_code=coupon_code, discount=discount,
+        event_id=_event_id(event_id),
+        customer_id=customer_id,
+        order_id=order_id or f"o{next(_order_ids)}",
+        lines=lines,
+        total=total,
+        occurred_at=at,
+        coupon_code=coupon_code,
+        discount=discount,
     )
 
 
 def refund(
-    order_id: str, amount: float, customer_id: str = "c1", at: datetime = T0, event_id: str | None = None,
+    order_id: str,
+    amount: float,
+    customer_id: str = "c1",
+    at: datetime = T0,
+    event_id: str | None = None,
 ) -> ev.OrderRefunded:
     return ev.OrderRefunded(
-        event_id=_event_id(event_id), customer_id=customer_id, order_id=order_id, amount=amount, occurred_at=at,
+        event_id=_event_id(event_id),
+        customer_id=customer_id,
+        order_id=order_id,
+        amount=amount,
+        occurred_at=at,
     )
 
 
@@ -99,19 +156,32 @@ def erasure(customer_id: str = "c1", at: datetime = T0, event_id: str | None = N
 
 
 def favorite(
-    product_id: str = "p1", category: str | None = "shoes", customer_id: str = "c1", at: datetime = T0,
+    product_id: str = "p1",
+    category: str | None = "shoes",
+    customer_id: str = "c1",
+    at: datetime = T0,
     event_id: str | None = None,
 ) -> ev.FavoriteAdded:
     return ev.FavoriteAdded(
-        event_id=_event_id(event_id), customer_id=customer_id, product_id=product_id, category=category, occurred_at=at,
+        event_id=_event_id(event_id),
+        customer_id=customer_id,
+        product_id=product_id,
+        category=category,
+        occurred_at=at,
     )
 
 
 def unfavorite(
-    product_id: str = "p1", customer_id: str = "c1", at: datetime = T0, event_id: str | None = None,
+    product_id: str = "p1",
+    customer_id: str = "c1",
+    at: datetime = T0,
+    event_id: str | None = None,
 ) -> ev.FavoriteRemoved:
     return ev.FavoriteRemoved(
-        event_id=_event_id(event_id), customer_id=customer_id, product_id=product_id, occurred_at=at,
+        event_id=_event_id(event_id),
+        customer_id=customer_id,
+        product_id=product_id,
+        occurred_at=at,
     )
 
 
@@ -124,7 +194,10 @@ def unfollow(customer_id: str = "c1", at: datetime = T0, event_id: str | None = 
 
 
 def profile_changed(
-    customer_id: str = "c1", at: datetime = T0, event_id: str | None = None, **fields: Any,
+    customer_id: str = "c1",
+    at: datetime = T0,
+    event_id: str | None = None,
+    **fields: Any,
 ) -> ev.CustomerProfileChanged:
     """A profile change with only the given fields (timezone, birthday, consents, gender, age_band)."""
     return ev.CustomerProfileChanged(event_id=_event_id(event_id), customer_id=customer_id, occurred_at=at, **fields)
@@ -139,10 +212,19 @@ def price_changed(product_id: str = "p1", new_price: float = 80.0, at: datetime 
 
 
 def product_upserted(
-    product_id: str = "p1", category: str = "shoes", price: float = 100.0, at: datetime = T0, **fields: Any,
+    product_id: str = "p1",
+    category: str = "shoes",
+    price: float = 100.0,
+    at: datetime = T0,
+    **fields: Any,
 ) -> ev.ProductUpserted:
     return ev.ProductUpserted(
-        event_id=_event_id(None), product_id=product_id, category=category, price=price, occurred_at=at, **fields,
+        event_id=_event_id(None),
+        product_id=product_id,
+        category=category,
+        price=price,
+        occurred_at=at,
+        **fields,
     )
 
 
@@ -157,8 +239,12 @@ def fold(*events: ev.CustomerEvent, customer_id: str = "c1", using: Policy | Non
 
 
 def run(
-    events: Sequence[ev.CustomerEvent], until: datetime | None = None, using: Policy | None = None,
-    state: CustomerState | None = None, only: str | None = None, catalog_cycles: Mapping[str, int] | None = None,
+    events: Sequence[ev.CustomerEvent],
+    until: datetime | None = None,
+    using: Policy | None = None,
+    state: CustomerState | None = None,
+    only: str | None = None,
+    catalog_cycles: Mapping[str, int] | None = None,
 ) -> tuple[CustomerState, list[Trigger]]:
     """Handle each event at its own event time, then advance the clock to ``until``; the state and the triggers
     (only those of type ``only`` when given). Cycle lookups are answered at once from ``catalog_cycles``
@@ -167,9 +253,14 @@ def run(
     for event in events:
         decision = handle_event(state, event, event.occurred_at, using)
         for lookup in (m for m in decision.to_products if isinstance(m, CycleLookup)):
-            reply = ProductCycle(customer_id=lookup.customer_id, product_id=lookup.product_id,
-                                 order_id=lookup.order_id, category=lookup.category, at=lookup.at,
-                                 days=(catalog_cycles or {}).get(lookup.product_id))
+            reply = ProductCycle(
+                customer_id=lookup.customer_id,
+                product_id=lookup.product_id,
+                order_id=lookup.order_id,
+                category=lookup.category,
+                at=lookup.at,
+                days=(catalog_cycles or {}).get(lookup.product_id),
+            )
             decision = decision.then(handle_cycle(decision.state, reply, event.occurred_at, using))
         state, triggers = decision.state, [*triggers, *decision.triggers]
     if until is not None:
@@ -186,12 +277,33 @@ def pending(state: CustomerState, kind: str) -> list[Timer]:
 def profile(customer_id: str = "c1", **fields: Any) -> CustomerProfile:
     """A read model as ``derive_profile`` would make it: an active member with one order in shoes."""
     defaults: dict[str, Any] = {
-        "revision": 1, "as_of": T0, "lifecycle": "active", "tier": "member", "recency_score": 5,
-        "frequency_score": 1, "monetary_score": 2, "segments": ("potential",), "order_count": 1,
-        "total_spent": 100.0, "average_order_value": 100.0, "max_order_value": 100.0, "first_order_at": T0,
-        "last_order_at": T0, "days_since_last_order": 0, "purchasing_power": "medium", "price_sensitivity": "low",
-        "discount_share": 0.0, "average_discount_depth": 0.0, "top_categories": ("shoes",), "top_brands": (),
-        "next_purchases": (), "favorites_unbought": (), "browse_streak": 0, "follows_shop": None, "consents": {},
-        "timezone": None, "birthday": None,
+        "revision": 1,
+        "as_of": T0,
+        "lifecycle": "active",
+        "tier": "member",
+        "recency_score": 5,
+        "frequency_score": 1,
+        "monetary_score": 2,
+        "segments": ("potential",),
+        "order_count": 1,
+        "total_spent": 100.0,
+        "average_order_value": 100.0,
+        "max_order_value": 100.0,
+        "first_order_at": T0,
+        "last_order_at": T0,
+        "days_since_last_order": 0,
+        "purchasing_power": "medium",
+        "price_sensitivity": "low",
+        "discount_share": 0.0,
+        "average_discount_depth": 0.0,
+        "top_categories": ("shoes",),
+        "top_brands": (),
+        "next_purchases": (),
+        "favorites_unbought": (),
+        "browse_streak": 0,
+        "follows_shop": None,
+        "consents": {},
+        "timezone": None,
+        "birthday": None,
     }
     return CustomerProfile(customer_id=customer_id, **(defaults | fields))

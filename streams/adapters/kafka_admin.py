@@ -25,8 +25,10 @@ class TopicLayoutError(RuntimeError):
 def _admin(settings: Settings, timeout: float) -> Iterator[KafkaAdminClient]:
     """A connected client; kafka-python itself retries the bootstrap for ``timeout`` seconds."""
     admin = KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.app_id}-admin",
-        bootstrap_timeout_ms=int(timeout * 1000), **settings.kafka_client_options(),
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id=f"{settings.app_id}-admin",
+        bootstrap_timeout_ms=int(timeout * 1000),
+        **settings.kafka_client_options(),
     )
     try:
         yield admin
@@ -54,8 +56,10 @@ def _create_missing(admin: KafkaAdminClient, settings: Settings, deadline: float
     pending = settings.all_topic_names()
     created: list[str] = []
     while pending:
-        request = {name: {"num_partitions": settings.partitions, "replication_factor": settings.replication_factor}
-                   for name in pending}
+        request = {
+            name: {"num_partitions": settings.partitions, "replication_factor": settings.replication_factor}
+            for name in pending
+        }
         retry: list[str] = []
         for result in admin.create_topics(request, raise_errors=False)["topics"]:
             name, code = result["name"], result["error_code"]

@@ -36,8 +36,19 @@ from redis.retry import Retry
 from schemas.profile import CustomerProfile
 
 __all__ = [
-    "TAGS", "ProfileProjector", "audience", "connect", "connect_async", "decode_profile", "encode_profile",
-    "erase_profile", "profile_key", "profile_tags", "read_profile", "tag_key", "write_profile",
+    "TAGS",
+    "ProfileProjector",
+    "audience",
+    "connect",
+    "connect_async",
+    "decode_profile",
+    "encode_profile",
+    "erase_profile",
+    "profile_key",
+    "profile_tags",
+    "read_profile",
+    "tag_key",
+    "write_profile",
 ]
 
 log = logging.getLogger(__name__)
@@ -68,7 +79,9 @@ local function untag(key, tag_prefix, member)
 end
 """
 # KEYS[1] the profile hash; ARGV: tag key prefix, customer id, revision, then field/value pairs.
-_WRITE = _UNTAG + """
+_WRITE = (
+    _UNTAG
+    + """
 local stored = tonumber(redis.call('HGET', KEYS[1], 'revision'))
 local revision = tonumber(ARGV[3])
 if stored and revision < stored then return 0 end
@@ -86,6 +99,7 @@ for _, tag in ipairs(cjson.decode(redis.call('HGET', KEYS[1], '_tags'))) do
 end
 return 1
 """
+)
 # KEYS[1] the profile hash; ARGV: tag key prefix, customer id.
 _ERASE = _UNTAG + "return untag(KEYS[1], ARGV[1], ARGV[2])"
 
@@ -123,7 +137,8 @@ def decode_profile(fields: Mapping[str, str]) -> CustomerProfile:
     """The profile stored in a hash (fields that are not the profile's, like ``_tags``, are ignored)."""
     values = {
         name: json.loads(raw) if name in _STRUCTURED else raw
-        for name, raw in fields.items() if name in CustomerProfile.model_fields
+        for name, raw in fields.items()
+        if name in CustomerProfile.model_fields
     }
     return CustomerProfile.model_validate(dict.fromkeys(CustomerProfile.model_fields) | values)
 
@@ -147,7 +162,8 @@ def _write_call(prefix: str, profile: CustomerProfile) -> _ScriptCall:
     fields = encode_profile(profile) | {_TAGS_FIELD: json.dumps(profile_tags(profile))}
     pairs = [item for field in fields.items() for item in field]
     return _ScriptCall(
-        _WRITE, [profile_key(prefix, profile.customer_id)],
+        _WRITE,
+        [profile_key(prefix, profile.customer_id)],
         [f"{prefix}tag:", profile.customer_id, str(profile.revision), *pairs],
     )
 

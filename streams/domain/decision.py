@@ -9,8 +9,8 @@ from typing import NamedTuple
 
 from schemas import events as ev
 from schemas.control import CycleLookup, ProductAlert, ProductCycle, WatchChanged
-from schemas.triggers import Offer, ProductRef, Trigger, TriggerType, trigger_id_for
 from schemas.events import Channel
+from schemas.triggers import Offer, ProductRef, Trigger, TriggerType, trigger_id_for
 from streams.domain.customer.profile import derive_profile, snapshot
 from streams.domain.customer.state import CustomerState, Timer
 from streams.domain.policy import Policy
@@ -63,15 +63,32 @@ def cancel(state: CustomerState, kind: str, key: str = "") -> CustomerState:
 
 
 def make_trigger(
-    type_: TriggerType, state: CustomerState, *, occasion: str, due_at: datetime, now: datetime, policy: Policy,
-    reason: str, products: tuple[ProductRef, ...] = (), offer: Offer = Offer(), channel: Channel | None = None,
+    type_: TriggerType,
+    state: CustomerState,
+    *,
+    occasion: str,
+    due_at: datetime,
+    now: datetime,
+    policy: Policy,
+    reason: str,
+    products: tuple[ProductRef, ...] = (),
+    offer: Offer = Offer(),
+    channel: Channel | None = None,
     facts: dict[str, str | int | float | bool | None] | None = None,
 ) -> Trigger:
     """A trigger with its deterministic id, the policy that decided it and the customer's snapshot as of the
     due time (a trigger fired late, e.g. at the end of a replay, still describes the customer then)."""
     return Trigger(
-        trigger_id=trigger_id_for(type_, state.customer_id, occasion), type=type_, customer_id=state.customer_id,
-        products=products, due_at=due_at, emitted_at=now, channel=channel, offer=offer, reason=reason,
-        facts=facts or {}, policy_version=policy.fingerprint,
+        trigger_id=trigger_id_for(type_, state.customer_id, occasion),
+        type=type_,
+        customer_id=state.customer_id,
+        products=products,
+        due_at=due_at,
+        emitted_at=now,
+        channel=channel,
+        offer=offer,
+        reason=reason,
+        facts=facts or {},
+        policy_version=policy.fingerprint,
         customer=snapshot(derive_profile(state.as_of(due_at), due_at, policy)),
     )

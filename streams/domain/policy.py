@@ -16,9 +16,27 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from schemas.triggers import Offer
 
 __all__ = [
-    "BirthdayPolicy", "ProductAlertsPolicy", "ChurnWarningPolicy", "CrossSellPolicy", "ReplenishmentPolicy", "TierUpgradePolicy",
-    "UsageGuidePolicy", "WelcomePolicy", "AffinityPolicy", "BrowseFollowupPolicy", "BrowsingPolicy", "LifecyclePolicy", "LifecycleWakeupPolicy", "LimitsPolicy", "Policy",
-    "PriceSensitivityPolicy", "RepurchasePolicy", "RfmPolicy", "SegmentPolicy", "ShopPolicy", "TierPolicy",
+    "BirthdayPolicy",
+    "ProductAlertsPolicy",
+    "ChurnWarningPolicy",
+    "CrossSellPolicy",
+    "ReplenishmentPolicy",
+    "TierUpgradePolicy",
+    "UsageGuidePolicy",
+    "WelcomePolicy",
+    "AffinityPolicy",
+    "BrowseFollowupPolicy",
+    "BrowsingPolicy",
+    "LifecyclePolicy",
+    "LifecycleWakeupPolicy",
+    "LimitsPolicy",
+    "Policy",
+    "PriceSensitivityPolicy",
+    "RepurchasePolicy",
+    "RfmPolicy",
+    "SegmentPolicy",
+    "ShopPolicy",
+    "TierPolicy",
 ]
 
 
@@ -60,7 +78,7 @@ class TierPolicy(_Section):
 
 
 def _strictly_increasing(values: tuple[float, ...], name: str) -> None:
-    if any(b <= a for a, b in zip(values, values[1:])):
+    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
         raise ValueError(f"{name} must strictly increase")
 
 
@@ -68,11 +86,14 @@ class RfmPolicy(_Section):
     """RFM scores 1-5 from four cut points each."""
 
     recency_days: tuple[int, int, int, int] = Field(
-        default=(30, 60, 90, 180), description="Score 5 within the first, 4 within the second, ... 1 beyond the last.")
+        default=(30, 60, 90, 180), description="Score 5 within the first, 4 within the second, ... 1 beyond the last."
+    )
     frequency_orders: tuple[int, int, int, int] = Field(
-        default=(2, 3, 5, 8), description="Score 2 from the first order count, ... 5 from the last; else 1.")
+        default=(2, 3, 5, 8), description="Score 2 from the first order count, ... 5 from the last; else 1."
+    )
     monetary_spent: tuple[float, float, float, float] = Field(
-        default=(200, 500, 1000, 2000), description="Score 2 from the first net spend (yuan), ... 5 from the last.")
+        default=(200, 500, 1000, 2000), description="Score 2 from the first net spend (yuan), ... 5 from the last."
+    )
 
     @model_validator(mode="after")
     def _increasing(self) -> RfmPolicy:
@@ -129,10 +150,20 @@ class BrowsingPolicy(_Section):
 
 def _wakeup_offers() -> dict[str, Offer]:
     return {
-        "silent": Offer(kind="percent_off", level=1, value=20, valid_days=7,
-                        description="an item you liked was upgraded: 20% off for old customers"),
-        "sleeping": Offer(kind="coupon", level=2, value=10, valid_days=7,
-                          description="limited-time voucher that deducts directly, no spend threshold"),
+        "silent": Offer(
+            kind="percent_off",
+            level=1,
+            value=20,
+            valid_days=7,
+            description="an item you liked was upgraded: 20% off for old customers",
+        ),
+        "sleeping": Offer(
+            kind="coupon",
+            level=2,
+            value=10,
+            valid_days=7,
+            description="limited-time voucher that deducts directly, no spend threshold",
+        ),
         "at_risk": Offer(kind="coupon", level=3, value=20, valid_days=7, description="stronger win-back voucher"),
         "lost": Offer(kind="coupon", level=4, value=30, valid_days=14, description="last-chance win-back voucher"),
     }
@@ -143,7 +174,8 @@ class LifecycleWakeupPolicy(_Section):
 
     enabled: bool = True
     offers: dict[Literal["silent", "sleeping", "at_risk", "lost"], Offer] = Field(
-        default_factory=_wakeup_offers, description="Stages left out get no wake-up.")
+        default_factory=_wakeup_offers, description="Stages left out get no wake-up."
+    )
 
 
 class BrowseFollowupPolicy(_Section):
@@ -169,7 +201,8 @@ class UsageGuidePolicy(_Section):
     delay_days: float = Field(default=3, gt=0)
     categories: dict[str, str] = Field(
         default_factory=lambda: {"appliances": "energy-saving tips", "makeup": "make-up tutorial"},
-        description="Category -> the guide to send.")
+        description="Category -> the guide to send.",
+    )
 
 
 class ReplenishmentPolicy(_Section):
@@ -179,9 +212,11 @@ class ReplenishmentPolicy(_Section):
     lead_days: float = Field(default=5, ge=0, description="Remind this many days before the predicted date.")
     category_cycles_days: dict[str, float] = Field(
         default_factory=lambda: {"haircare": 30, "ink": 60, "paper": 14, "coffee": 21},
-        description="Known cycles per category; the catalog's and the customer's own learned cycle take precedence.")
+        description="Known cycles per category; the catalog's and the customer's own learned cycle take precedence.",
+    )
     catalog_cycles: bool = Field(
-        default=True, description="Ask the catalog for each bought product's replenishment_days (a lookup per line).")
+        default=True, description="Ask the catalog for each bought product's replenishment_days (a lookup per line)."
+    )
     offer: Offer = Offer(kind="percent_off", level=1, value=20, valid_days=7, description="stock-up offer")
 
 
@@ -192,7 +227,8 @@ class CrossSellPolicy(_Section):
     delay_hours: float = Field(default=24, ge=0)
     related: dict[str, tuple[str, ...]] = Field(
         default_factory=lambda: {"yoga": ("sportswear",), "printers": ("ink", "paper"), "coffee-machines": ("coffee",)},
-        description="Category -> related categories.")
+        description="Category -> related categories.",
+    )
     offer: Offer = Offer(kind="coupon", level=1, value=10, valid_days=7, description="coupon for a related category")
 
 
@@ -208,8 +244,9 @@ class ChurnWarningPolicy(_Section):
 
     enabled: bool = True
     sessions_without_purchase: int = Field(default=2, ge=1)
-    offer: Offer = Offer(kind="coupon", level=2, value=10, valid_days=7,
-                         description="not happy with something? here are 10 yuan")
+    offer: Offer = Offer(
+        kind="coupon", level=2, value=10, valid_days=7, description="not happy with something? here are 10 yuan"
+    )
 
 
 class BirthdayPolicy(_Section):
@@ -248,7 +285,8 @@ class LimitsPolicy(_Section):
     remembered_triggers: int = Field(default=64, ge=8, description="Recent trigger ids, so none fires twice.")
     watchers_per_product: int = Field(default=100_000, ge=1, description="Customers a product alerts at most.")
     remembered_product_alerts: int = Field(
-        default=64, ge=1, description="Recent alerts per product, for watchers whose interest arrives late.")
+        default=64, ge=1, description="Recent alerts per product, for watchers whose interest arrives late."
+    )
 
 
 class Policy(_Section):

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from schemas import events as ev
-from schemas.events import EVENT_ADAPTER
 from schemas.control import CycleLookup, ProductAlert, ProductCycle
+from schemas.events import EVENT_ADAPTER
 from schemas.triggers import Trigger
-from streams.domain.product.cycles import apply_cycle, ask
-from streams.domain.decision import Decision, Stimulus, TimerDue
 from streams.domain.customer.fold import evolve
 from streams.domain.customer.interest import watch_changes
 from streams.domain.customer.state import CustomerState, HeldEvent, Timer
+from streams.domain.decision import Decision, Stimulus, TimerDue
 from streams.domain.policy import Policy
+from streams.domain.product.cycles import apply_cycle, ask
 from streams.rules import RULES, RULES_BY_NAME
 
 __all__ = ["advance", "handle_alert", "handle_cycle", "handle_event", "hold", "release"]
@@ -21,10 +21,12 @@ __all__ = ["advance", "handle_alert", "handle_cycle", "handle_event", "hold", "r
 
 def _once(decision: Decision, policy: Policy) -> Decision:
     """Drop triggers this customer was already sent (same id) and remember the new ones."""
-    fresh = tuple({t.trigger_id: t for t in decision.triggers if t.trigger_id not in decision.state.fired_trigger_ids}.values())
+    fresh = tuple(
+        {t.trigger_id: t for t in decision.triggers if t.trigger_id not in decision.state.fired_trigger_ids}.values()
+    )
     if not fresh:
         return Decision(decision.state)
-    fired = (*decision.state.fired_trigger_ids, *(t.trigger_id for t in fresh))[-policy.limits.remembered_triggers:]
+    fired = (*decision.state.fired_trigger_ids, *(t.trigger_id for t in fresh))[-policy.limits.remembered_triggers :]
     return Decision(decision.state.model_copy(update={"fired_trigger_ids": fired}), fresh)
 
 
@@ -36,7 +38,7 @@ def advance(state: CustomerState, now: datetime, policy: Policy, *, before_only:
     def is_due(timer: Timer) -> bool:
         return timer.due_at < now if before_only else timer.due_at <= now
 
-    while (due := sorted((t for t in state.timers if is_due(t)), key=lambda t: (t.due_at, t.kind, t.key))):
+    while due := sorted((t for t in state.timers if is_due(t)), key=lambda t: (t.due_at, t.kind, t.key)):
         timer = due[0]
         remaining = tuple(t for t in state.timers if t is not timer)
         state = state.model_copy(update={"timers": remaining, "revision": state.revision + 1})
@@ -78,7 +80,9 @@ def handle_event(state: CustomerState, event: ev.CustomerEvent, now: datetime, p
         return before
     folded = evolve(before.state, event, policy.limits)
     lookups: tuple[CycleLookup, ...] = ()
-    if isinstance(event, ev.OrderPlaced) and folded.find_order(event.order_id) != before.state.find_order(event.order_id):
+    if isinstance(event, ev.OrderPlaced) and folded.find_order(event.order_id) != before.state.find_order(
+        event.order_id
+    ):
         folded, lookups = ask(folded, event, policy)
     after = _run_rules(folded, event, now, policy)
     watches = watch_changes(before.state, after.state, policy.product_alerts, event.occurred_at)
@@ -93,8 +97,12 @@ def _held_order(item: HeldEvent) -> tuple[datetime, bool, str]:
 def hold(state: CustomerState, message: ev.CustomerEvent | ProductAlert) -> CustomerState:
     """Keep a customer event or product alert until the watermark passes it (event-time mode)."""
     if isinstance(message, ProductAlert):
-        item = HeldEvent(at=message.at, kind="alert", payload_json=message.model_dump_json(),
-                         event_id=f"alert|{message.kind}|{message.product_id}|{message.at.isoformat()}")
+        item = HeldEvent(
+            at=message.at,
+            kind="alert",
+            payload_json=message.model_dump_json(),
+            event_id=f"alert|{message.kind}|{message.product_id}|{message.at.isoformat()}",
+        )
     else:
         item = HeldEvent(at=message.occurred_at, event_id=message.event_id, payload_json=message.model_dump_json())
     if item.event_id in state.seen_event_ids or any(h.event_id == item.event_id for h in state.held):

@@ -1,7 +1,8 @@
 """The reference run: the whole engine over an event log in one process, with no broker.
 
 Customers and products are folded in event-time order, watch changes, product alerts, cycle lookups and
-their answers are passed between them directly. Used to predict what the streaming pipeline must emit (the demo checks it)
+their answers are passed between them directly. Used to predict what the streaming pipeline must emit (the demo
+checks it)
 and, through ``checkpoints``, to look at the shop as it was at given times (the report).
 """
 
@@ -16,13 +17,13 @@ from schemas import events as ev
 from schemas.base import Envelope
 from schemas.control import CycleLookup, ProductAlert
 from schemas.triggers import Trigger
-from streams.domain.product.cycles import answer
-from streams.domain.decision import Decision
-from streams.engine.customer import advance, handle_alert, handle_cycle, handle_event
-from streams.domain.product.state import ProductState
 from streams.domain.customer.state import CustomerState, initial_state
-from streams.domain.product.watchers import Watchers, product_moved, watch
+from streams.domain.decision import Decision
 from streams.domain.policy import Policy
+from streams.domain.product.cycles import answer
+from streams.domain.product.state import ProductState
+from streams.domain.product.watchers import Watchers, product_moved, watch
+from streams.engine.customer import advance, handle_alert, handle_cycle, handle_event
 
 __all__ = ["Checkpoint", "checkpoints", "run_reference"]
 
@@ -57,7 +58,9 @@ class _Shop:
                 self._record(handle_cycle(self._customer(reply.customer_id), reply, at, self.policy), at)
                 continue
             watchers = self.watchers.get(message.product_id) or Watchers(product_id=message.product_id)
-            self.watchers[message.product_id], missed = watch(watchers, message, self.policy.limits.watchers_per_product)
+            self.watchers[message.product_id], missed = watch(
+                watchers, message, self.policy.limits.watchers_per_product
+            )
             self._alert(missed, at)
 
     def _alert(self, alerts: Iterable[ProductAlert], now: datetime) -> None:
@@ -73,7 +76,8 @@ class _Shop:
         product = self.products.get(event.product_id) or ProductState(product_id=event.product_id)
         watchers = self.watchers.get(event.product_id) or Watchers(product_id=event.product_id)
         self.products[event.product_id], self.watchers[event.product_id], alerts = product_moved(
-            product, watchers, event, self.policy)
+            product, watchers, event, self.policy
+        )
         self._alert(alerts, event.occurred_at)
 
     def apply(self, event: Envelope) -> None:

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from streams.domain.decision import Rule
-from streams.rules import browse_followup, lifecycle, product_alerts
-from streams.rules import birthday, churn_warning, tier_upgrade, welcome
-from streams.rules import cross_sell, replenishment, usage_guide
+from streams.rules import (
+    birthday,
+    browse_followup,
+    churn_warning,
+    cross_sell,
+    lifecycle,
+    product_alerts,
+    replenishment,
+    tier_upgrade,
+    usage_guide,
+    welcome,
+)
 
 __all__ = ["RULES", "RULES_BY_NAME"]
 

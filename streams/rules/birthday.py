@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from schemas import events as ev
 from schemas.events import Channel
-from streams.domain.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
 from streams.domain.customer.state import CustomerState, Timer
+from streams.domain.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
 from streams.domain.policy import Policy
 
 NAME = "birthday"
@@ -82,13 +82,26 @@ def _fire(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> 
     if not policy.birthday.enabled or local.month != birthday.month:
         return Decision(state)
     offer = policy.birthday.offer
-    reason = (f"Birthday on {birthday.month:02d}-{birthday.day:02d}: {local.year}-{local.month:02d} is the customer's "
-              f"birthday month in {zone} ({offer.description}).")
+    reason = (
+        f"Birthday on {birthday.month:02d}-{birthday.day:02d}: {local.year}-{local.month:02d} is the customer's "
+        f"birthday month in {zone} ({offer.description})."
+    )
     trigger = make_trigger(
-        NAME, state, occasion=str(local.year), due_at=timer.due_at, now=now, policy=policy, reason=reason,
-        offer=offer, channel=Channel.PUSH,
-        facts={"birthday": birthday.isoformat(), "birthday_month": birthday.month, "year": local.year,
-               "timezone": zone},
+        NAME,
+        state,
+        occasion=str(local.year),
+        due_at=timer.due_at,
+        now=now,
+        policy=policy,
+        reason=reason,
+        offer=offer,
+        channel=Channel.PUSH,
+        facts={
+            "birthday": birthday.isoformat(),
+            "birthday_month": birthday.month,
+            "year": local.year,
+            "timezone": zone,
+        },
     )
     return Decision(state, (trigger,))
 

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from schemas import events as ev
 from schemas.events import Channel
 from schemas.triggers import Offer, ProductRef
-from streams.domain.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
 from streams.domain.customer.state import CustomerState, Timer, View
+from streams.domain.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
 from streams.domain.policy import Policy
 
 NAME = "browse_followup"
@@ -21,7 +21,9 @@ NAME = "browse_followup"
 
 def _bought(state: CustomerState, view: View, by: datetime) -> bool:
     return any(
-        not o.cancelled and view.at <= o.at <= by and (view.product_id in o.product_ids or view.category in o.categories)
+        not o.cancelled
+        and view.at <= o.at <= by
+        and (view.product_id in o.product_ids or view.category in o.categories)
         for o in state.orders
     )
 
@@ -41,9 +43,15 @@ def _on_view(state: CustomerState, view: ev.ProductViewed, delay: timedelta) -> 
     open_window = next((t for t in windows if t.since - delay <= view.occurred_at <= t.due_at), None)
     due = view.occurred_at + delay
     if open_window is None:
-        return Decision(schedule(state, Timer(kind=NAME, key=view.occurred_at.isoformat(), due_at=due, since=view.occurred_at)))
-    merged = Timer(kind=NAME, key=open_window.key, due_at=max(open_window.due_at, due),
-                   since=min(open_window.since, view.occurred_at))
+        return Decision(
+            schedule(state, Timer(kind=NAME, key=view.occurred_at.isoformat(), due_at=due, since=view.occurred_at))
+        )
+    merged = Timer(
+        kind=NAME,
+        key=open_window.key,
+        due_at=max(open_window.due_at, due),
+        since=min(open_window.since, view.occurred_at),
+    )
     return Decision(schedule(state, merged))
 
 
@@ -64,10 +72,17 @@ def _fire(state: CustomerState, window: Timer, now: datetime, policy: Policy) ->
     listed = ", ".join(f"{v.product_id} ({v.category}) at {v.at.isoformat()}" for v in views)
     reason = f"Viewed {listed} and bought none of them or their categories within {settings.delay_hours:g} h."
     trigger = make_trigger(
-        NAME, state, occasion=window.since.isoformat(), due_at=window.due_at, now=now, policy=policy,
-        reason=reason, products=tuple(ProductRef(product_id=v.product_id, category=v.category) for v in views),
+        NAME,
+        state,
+        occasion=window.since.isoformat(),
+        due_at=window.due_at,
+        now=now,
+        policy=policy,
+        reason=reason,
+        products=tuple(ProductRef(product_id=v.product_id, category=v.category) for v in views),
         offer=Offer(kind="coupon", level=settings.offer_level, description="same-category offer"),
-        channel=Channel.PUSH, facts={"viewed_products": len(views), "first_view_at": window.since.isoformat()},
+        channel=Channel.PUSH,
+        facts={"viewed_products": len(views), "first_view_at": window.since.isoformat()},
     )
     return Decision(state, (trigger,))
 

@@ -21,9 +21,9 @@ from datetime import datetime
 
 from schemas import events as ev
 from schemas.events import Channel
-from streams.domain.decision import Decision, Stimulus, make_trigger
 from streams.domain.customer.habits import browse_sessions
 from streams.domain.customer.state import CustomerState
+from streams.domain.decision import Decision, Stimulus, make_trigger
 from streams.domain.policy import Policy
 
 NAME = "churn_warning"
@@ -38,15 +38,29 @@ def _on_view(state: CustomerState, view: ev.ProductViewed, now: datetime, policy
     if len(streak) < count or view.occurred_at not in starts:
         return Decision(state)
     first, reached = starts[0], starts[-1]
-    reason = (f"{count} browsing session{'s' if count > 1 else ''} in a row without a purchase since the last order "
-              f"on {last_order.isoformat()}: the first started {first.isoformat()}, the {_ordinal(count)} "
-              f"{reached.isoformat()}.")
+    reason = (
+        f"{count} browsing session{'s' if count > 1 else ''} in a row without a purchase since the last order "
+        f"on {last_order.isoformat()}: the first started {first.isoformat()}, the {_ordinal(count)} "
+        f"{reached.isoformat()}."
+    )
     trigger = make_trigger(
-        NAME, state, occasion=f"browse-streak|{last_order.isoformat()}", due_at=reached, now=now, policy=policy,
-        reason=reason, offer=policy.churn_warning.offer, channel=Channel.SERVICE,
-        facts={"cause": "browse_streak", "sessions_without_purchase": count, "first_session_at": first.isoformat(),
-               "latest_session_at": reached.isoformat(), "last_order_at": last_order.isoformat(),
-               "viewed_categories": ",".join(dict.fromkeys(v.category for s in streak[:count] for v in s))},
+        NAME,
+        state,
+        occasion=f"browse-streak|{last_order.isoformat()}",
+        due_at=reached,
+        now=now,
+        policy=policy,
+        reason=reason,
+        offer=policy.churn_warning.offer,
+        channel=Channel.SERVICE,
+        facts={
+            "cause": "browse_streak",
+            "sessions_without_purchase": count,
+            "first_session_at": first.isoformat(),
+            "latest_session_at": reached.isoformat(),
+            "last_order_at": last_order.isoformat(),
+            "viewed_categories": ",".join(dict.fromkeys(v.category for s in streak[:count] for v in s)),
+        },
     )
     return Decision(state, (trigger,))
 
@@ -62,12 +76,24 @@ def _on_unfollow(state: CustomerState, unfollow: ev.ShopUnfollowed, now: datetim
     at = unfollow.occurred_at
     last_order = state.last_order_at
     reason = f"Unfollowed the shop on {at.isoformat()}" + (
-        f" ({state.order_count} orders, the last on {last_order.isoformat()})." if last_order else " (no order yet).")
+        f" ({state.order_count} orders, the last on {last_order.isoformat()})." if last_order else " (no order yet)."
+    )
     trigger = make_trigger(
-        NAME, state, occasion=f"unfollowed|{at.isoformat()}", due_at=at, now=now, policy=policy, reason=reason,
-        offer=policy.churn_warning.offer, channel=Channel.SERVICE,
-        facts={"cause": "unfollowed", "unfollowed_at": at.isoformat(), "order_count": state.order_count,
-               "last_order_at": last_order.isoformat() if last_order else None},
+        NAME,
+        state,
+        occasion=f"unfollowed|{at.isoformat()}",
+        due_at=at,
+        now=now,
+        policy=policy,
+        reason=reason,
+        offer=policy.churn_warning.offer,
+        channel=Channel.SERVICE,
+        facts={
+            "cause": "unfollowed",
+            "unfollowed_at": at.isoformat(),
+            "order_count": state.order_count,
+            "last_order_at": last_order.isoformat() if last_order else None,
+        },
     )
     return Decision(state, (trigger,))
 

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from schemas import events as ev
 from schemas.events import Channel
-from streams.domain.decision import Decision, Stimulus, TimerDue, make_trigger
 from streams.domain.customer.state import CustomerState, OrderRecord, Timer
+from streams.domain.decision import Decision, Stimulus, TimerDue, make_trigger
 from streams.domain.policy import Policy
 from streams.rules.order_timers import drop_if_voided, live_order, open_timer
 
@@ -52,12 +52,24 @@ def _fire(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> 
     anchors = tuple(c for c in order.categories if policy.cross_sell.related.get(c))
     hours = policy.cross_sell.delay_hours
     trigger = make_trigger(
-        NAME, state, occasion=order.order_id, due_at=timer.due_at, now=now, policy=policy,
-        reason=(f"Bought {', '.join(anchors)} in order {order.order_id} on {order.at.date().isoformat()} and no "
-                f"{', '.join(offered)} within {hours:g} h: an offer for {', '.join(offered)}."),
-        offer=policy.cross_sell.offer, channel=Channel.PUSH,
-        facts={"order_id": order.order_id, "bought_categories": ", ".join(anchors),
-               "offer_categories": ", ".join(offered), "ordered_at": order.at.isoformat()},
+        NAME,
+        state,
+        occasion=order.order_id,
+        due_at=timer.due_at,
+        now=now,
+        policy=policy,
+        reason=(
+            f"Bought {', '.join(anchors)} in order {order.order_id} on {order.at.date().isoformat()} and no "
+            f"{', '.join(offered)} within {hours:g} h: an offer for {', '.join(offered)}."
+        ),
+        offer=policy.cross_sell.offer,
+        channel=Channel.PUSH,
+        facts={
+            "order_id": order.order_id,
+            "bought_categories": ", ".join(anchors),
+            "offer_categories": ", ".join(offered),
+            "ordered_at": order.at.isoformat(),
+        },
     )
     return Decision(state, (trigger,))
 

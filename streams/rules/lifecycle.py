@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from schemas import events as ev
-from streams.domain.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
 from streams.domain.customer.segments import lifecycle
 from streams.domain.customer.state import CustomerState, Timer
+from streams.domain.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
 from streams.domain.policy import LifecyclePolicy, Policy
 
 NAME = "lifecycle"
@@ -22,8 +22,12 @@ def boundaries(state: CustomerState, policy: LifecyclePolicy) -> list[datetime]:
         return []
     step = timedelta(seconds=1)  # a stage lasts exactly N days; the next begins right after
     quiet = (policy.silent_after_days, policy.sleeping_after_days, policy.at_risk_after_days, policy.lost_after_days)
-    return sorted([state.first_order_at + timedelta(days=policy.new_within_days) + step,
-                   *(state.last_order_at + timedelta(days=d) + step for d in quiet)])
+    return sorted(
+        [
+            state.first_order_at + timedelta(days=policy.new_within_days) + step,
+            *(state.last_order_at + timedelta(days=d) + step for d in quiet),
+        ]
+    )
 
 
 def _reschedule(state: CustomerState, after: datetime, policy: LifecyclePolicy) -> CustomerState:
@@ -41,8 +45,13 @@ def _wake_up(state: CustomerState, timer: Timer, now: datetime, policy: Policy) 
         return Decision(state)
     days = (timer.due_at - state.last_order_at) // timedelta(days=1)
     trigger = make_trigger(
-        "lifecycle_wakeup", state, occasion=f"{stage}|{state.last_order_at.isoformat()}", due_at=timer.due_at,
-        now=now, policy=policy, offer=offer,
+        "lifecycle_wakeup",
+        state,
+        occasion=f"{stage}|{state.last_order_at.isoformat()}",
+        due_at=timer.due_at,
+        now=now,
+        policy=policy,
+        offer=offer,
         reason=f"No order for {days} days since {state.last_order_at.date().isoformat()}: the customer is now {stage}.",
         facts={"stage": stage, "days_since_last_order": days, "order_count": state.order_count},
     )

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from streams.domain.decision import Decision, cancel, schedule, timer_of
 from streams.domain.customer.state import CustomerState, OrderRecord, Timer
+from streams.domain.decision import Decision, cancel, schedule, timer_of
 
 __all__ = ["drop_if_voided", "live_order", "open_timer"]
 

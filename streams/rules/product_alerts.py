@@ -15,14 +15,16 @@ from datetime import datetime
 from schemas.control import ProductAlert
 from schemas.events import Channel
 from schemas.triggers import ProductRef, TriggerType
-from streams.domain.decision import Decision, Stimulus, make_trigger
 from streams.domain.customer.interest import alerted_interest
 from streams.domain.customer.state import CustomerState
+from streams.domain.decision import Decision, Stimulus, make_trigger
 from streams.domain.policy import Policy
 
 NAME = "product_alerts"
 _TYPES: dict[str, TriggerType] = {
-    "low_stock": "favorite_low_stock", "back_in_stock": "back_in_stock", "price_drop": "price_drop",
+    "low_stock": "favorite_low_stock",
+    "back_in_stock": "back_in_stock",
+    "price_drop": "price_drop",
 }
 
 
@@ -42,15 +44,34 @@ def _on_alert(state: CustomerState, alert: ProductAlert, now: datetime, policy: 
         return Decision(state)
     if alert.kind == "low_stock" and interest.kind != "favorite":
         return Decision(state)
-    occasion = f"{alert.product_id}|{alert.cycle}" if alert.kind != "price_drop" else f"{alert.product_id}|{alert.at.isoformat()}"
-    offer = {"low_stock": settings.low_stock_offer, "back_in_stock": settings.back_in_stock_offer,
-             "price_drop": settings.price_drop_offer}[alert.kind]
+    occasion = (
+        f"{alert.product_id}|{alert.cycle}"
+        if alert.kind != "price_drop"
+        else f"{alert.product_id}|{alert.at.isoformat()}"
+    )
+    offer = {
+        "low_stock": settings.low_stock_offer,
+        "back_in_stock": settings.back_in_stock_offer,
+        "price_drop": settings.price_drop_offer,
+    }[alert.kind]
     trigger = make_trigger(
-        _TYPES[alert.kind], state, occasion=occasion, due_at=alert.at, now=now, policy=policy,
-        reason=_reason(alert, interest.kind), offer=offer, channel=Channel.PUSH,
+        _TYPES[alert.kind],
+        state,
+        occasion=occasion,
+        due_at=alert.at,
+        now=now,
+        policy=policy,
+        reason=_reason(alert, interest.kind),
+        offer=offer,
+        channel=Channel.PUSH,
         products=(ProductRef(product_id=alert.product_id, category=alert.category or interest.category),),
-        facts={"interest": interest.kind, "available": alert.available, "old_price": alert.old_price,
-               "new_price": alert.new_price, "restock_cycle": alert.cycle},
+        facts={
+            "interest": interest.kind,
+            "available": alert.available,
+            "old_price": alert.old_price,
+            "new_price": alert.new_price,
+            "restock_cycle": alert.cycle,
+        },
     )
     return Decision(state, (trigger,))
 

@@ -5,7 +5,8 @@ plus the cycle minus ``lead_days`` (day 25 of a 30-day cycle). The cycle is the 
 their purchases in the category (``habits.next_purchases``: the median gap, from two purchases on), else the
 catalog's ``replenishment_days`` of the product last bought there (``streams.domain.product.cycles``: the answer arrives
 after the order and sets the timer again), else the shop's known cycle in
-``policy.replenishment.category_cycles_days``; a cycle no longer than the lead time gets no reminder. Every order, cancellation or full refund in the category sets the timer again from the facts, so
+``policy.replenishment.category_cycles_days``; a cycle no longer than the lead time gets no reminder. Every
+order, cancellation or full refund in the category sets the timer again from the facts, so
 a repurchase cancels the old reminder and sets the next one, with a cycle that now includes the latest gap, and
 cancelling the repurchase brings the previous reminder back.
 
@@ -26,9 +27,9 @@ from schemas import events as ev
 from schemas.control import ProductCycle
 from schemas.events import Channel
 from schemas.triggers import ProductRef, trigger_id_for
-from streams.domain.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
 from streams.domain.customer.habits import next_purchases
 from streams.domain.customer.state import CustomerState, OrderRecord, Timer
+from streams.domain.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
 from streams.domain.policy import Policy
 
 NAME = "replenishment"
@@ -66,10 +67,17 @@ def plan(state: CustomerState, category: str, policy: Policy, up_to: datetime | 
     if not bought:
         return None
     since = max(o.at for o in bought)
-    learned = next((p for p in next_purchases(state.model_copy(update={"orders": orders}), policy.repurchase)
-                    if p.category == category), None)
-    catalog = min((o.catalog_cycles[category] for o in bought if o.at == since and category in o.catalog_cycles),
-                  default=None)
+    learned = next(
+        (
+            p
+            for p in next_purchases(state.model_copy(update={"orders": orders}), policy.repurchase)
+            if p.category == category
+        ),
+        None,
+    )
+    catalog = min(
+        (o.catalog_cycles[category] for o in bought if o.at == since and category in o.catalog_cycles), default=None
+    )
     known = policy.replenishment.category_cycles_days.get(category)
     source: Literal["learned", "catalog", "policy"]
     if learned is not None:
@@ -83,8 +91,9 @@ def plan(state: CustomerState, category: str, policy: Policy, up_to: datetime | 
     lead = timedelta(days=policy.replenishment.lead_days)
     if cycle <= lead:
         return None
-    return Plan(category=category, since=since, cycle=cycle, source=source, purchases=len(bought),
-                due_at=since + cycle - lead)
+    return Plan(
+        category=category, since=since, cycle=cycle, source=source, purchases=len(bought), due_at=since + cycle - lead
+    )
 
 
 def _occasion(category: str, since: datetime) -> str:
@@ -141,22 +150,39 @@ def _fire(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> 
     if then.due_at > timer.due_at:  # the cycle grew since the timer was set (a policy change): wait for it
         return Decision(schedule(state, _timer(then)))
     lead = policy.replenishment.lead_days
-    rhythm = {"learned": f"their own rhythm over {then.purchases} purchases",
-              "catalog": "the catalog's cycle for the product", "policy": f"the usual cycle for {category}"}[then.source]
+    rhythm = {
+        "learned": f"their own rhythm over {then.purchases} purchases",
+        "catalog": "the catalog's cycle for the product",
+        "policy": f"the usual cycle for {category}",
+    }[then.source]
     # Line categories are not kept per product: products are named from the orders with this category only.
-    products = sorted({p for o in _kept(state) if o.at == timer.since and o.categories == (category,)
-                       for p in o.product_ids})
+    products = sorted(
+        {p for o in _kept(state) if o.at == timer.since and o.categories == (category,) for p in o.product_ids}
+    )
     trigger = make_trigger(
-        NAME, state, occasion=_occasion(category, timer.since), due_at=timer.due_at, now=now, policy=policy,
-        reason=(f"Last bought {category} on {timer.since.date().isoformat()} and buys it every "
-                f"{then.cycle / timedelta(days=1):g} days ({rhythm}): the next purchase is expected on "
-                f"{then.expected_at.date().isoformat()}, a reminder {lead:g} days before."),
+        NAME,
+        state,
+        occasion=_occasion(category, timer.since),
+        due_at=timer.due_at,
+        now=now,
+        policy=policy,
+        reason=(
+            f"Last bought {category} on {timer.since.date().isoformat()} and buys it every "
+            f"{then.cycle / timedelta(days=1):g} days ({rhythm}): the next purchase is expected on "
+            f"{then.expected_at.date().isoformat()}, a reminder {lead:g} days before."
+        ),
         products=tuple(ProductRef(product_id=p, category=category) for p in products),
-        offer=policy.replenishment.offer, channel=Channel.PUSH,
-        facts={"category": category, "cycle_days": round(then.cycle / timedelta(days=1), 2),
-               "cycle_source": then.source, "purchases_in_category": then.purchases,
-               "last_purchase_at": timer.since.isoformat(), "expected_purchase_at": then.expected_at.isoformat(),
-               "lead_days": lead},
+        offer=policy.replenishment.offer,
+        channel=Channel.PUSH,
+        facts={
+            "category": category,
+            "cycle_days": round(then.cycle / timedelta(days=1), 2),
+            "cycle_source": then.source,
+            "purchases_in_category": then.purchases,
+            "last_purchase_at": timer.since.isoformat(),
+            "expected_purchase_at": then.expected_at.isoformat(),
+            "lead_days": lead,
+        },
     )
     return Decision(_reschedule(state, category, policy, after=timer.since), (trigger,))
 

@@ -15,9 +15,9 @@ from datetime import datetime
 from schemas import events as ev
 from schemas.events import Channel
 from schemas.triggers import Offer, ProductRef
-from streams.domain.decision import Decision, Stimulus, make_trigger
 from streams.domain.customer.segments import tier
 from streams.domain.customer.state import CustomerState
+from streams.domain.decision import Decision, Stimulus, make_trigger
 from streams.domain.policy import Policy
 
 NAME = "tier_upgrade"
@@ -36,15 +36,39 @@ def _on_order(state: CustomerState, order: ev.OrderPlaced, now: datetime, policy
     tiers = policy.tiers
     threshold = tiers.super_vip_single_order if after == "super_vip" else tiers.vip_single_order
     coupon = tiers.super_vip_coupon if after == "super_vip" else tiers.vip_coupon
-    offer = Offer(kind="coupon", level=_RANK[after], value=coupon, valid_days=policy.tier_upgrade.valid_days,
-                  description=f"{_LABEL[after]} gift: a {coupon:g}-yuan coupon") if coupon else Offer()
-    reason = (f"Order {record.order_id} of {record.total:g} yuan on {record.at.isoformat()} reached the "
-              f"{_LABEL[after]} threshold of {threshold:g} yuan in a single order: {before} -> {after}.")
+    offer = (
+        Offer(
+            kind="coupon",
+            level=_RANK[after],
+            value=coupon,
+            valid_days=policy.tier_upgrade.valid_days,
+            description=f"{_LABEL[after]} gift: a {coupon:g}-yuan coupon",
+        )
+        if coupon
+        else Offer()
+    )
+    reason = (
+        f"Order {record.order_id} of {record.total:g} yuan on {record.at.isoformat()} reached the "
+        f"{_LABEL[after]} threshold of {threshold:g} yuan in a single order: {before} -> {after}."
+    )
     trigger = make_trigger(
-        NAME, state, occasion=after, due_at=record.at, now=now, policy=policy, reason=reason,
-        products=tuple(ProductRef(product_id=p) for p in record.product_ids), offer=offer, channel=Channel.PUSH,
-        facts={"previous_tier": before, "tier": after, "order_id": record.order_id, "order_total": record.total,
-               "threshold": threshold},
+        NAME,
+        state,
+        occasion=after,
+        due_at=record.at,
+        now=now,
+        policy=policy,
+        reason=reason,
+        products=tuple(ProductRef(product_id=p) for p in record.product_ids),
+        offer=offer,
+        channel=Channel.PUSH,
+        facts={
+            "previous_tier": before,
+            "tier": after,
+            "order_id": record.order_id,
+            "order_total": record.total,
+            "threshold": threshold,
+        },
     )
     return Decision(state, (trigger,))
 

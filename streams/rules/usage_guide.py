@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from schemas import events as ev
 from schemas.events import Channel
 from schemas.triggers import Offer, ProductRef
-from streams.domain.decision import Decision, Stimulus, TimerDue, make_trigger
 from streams.domain.customer.state import CustomerState, OrderRecord, Timer
+from streams.domain.decision import Decision, Stimulus, TimerDue, make_trigger
 from streams.domain.policy import Policy
 from streams.rules.order_timers import drop_if_voided, live_order, open_timer
 
@@ -41,19 +41,38 @@ def _fire(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> 
         return Decision(state)
     days = policy.usage_guide.delay_days
     # Line categories are not kept per product: the products are named only when the order has one category.
-    products = tuple(ProductRef(product_id=p, category=order.categories[0]) for p in order.product_ids) \
-        if len(order.categories) == 1 else ()
+    products = (
+        tuple(ProductRef(product_id=p, category=order.categories[0]) for p in order.product_ids)
+        if len(order.categories) == 1
+        else ()
+    )
     triggers = []
     for category, guide in guides(order, policy):
         complements = policy.cross_sell.related.get(category, ())
-        triggers.append(make_trigger(
-            NAME, state, occasion=f"{order.order_id}|{category}", due_at=timer.due_at, now=now, policy=policy,
-            reason=(f"Bought {category} in order {order.order_id} on {order.at.date().isoformat()}, {days:g} days ago, "
-                    f"and the order is neither cancelled nor refunded: send the {guide}."),
-            products=products, offer=Offer(kind="content", description=guide), channel=Channel.WECHAT,
-            facts={"order_id": order.order_id, "category": category, "guide": guide,
-                   "ordered_at": order.at.isoformat(), "complements": ", ".join(complements) or None},
-        ))
+        triggers.append(
+            make_trigger(
+                NAME,
+                state,
+                occasion=f"{order.order_id}|{category}",
+                due_at=timer.due_at,
+                now=now,
+                policy=policy,
+                reason=(
+                    f"Bought {category} in order {order.order_id} on {order.at.date().isoformat()}, {days:g} days ago, "
+                    f"and the order is neither cancelled nor refunded: send the {guide}."
+                ),
+                products=products,
+                offer=Offer(kind="content", description=guide),
+                channel=Channel.WECHAT,
+                facts={
+                    "order_id": order.order_id,
+                    "category": category,
+                    "guide": guide,
+                    "ordered_at": order.at.isoformat(),
+                    "complements": ", ".join(complements) or None,
+                },
+            )
+        )
     return Decision(state, tuple(triggers))
 
 

@@ -13,8 +13,8 @@ from datetime import datetime
 from schemas import events as ev
 from schemas.events import Channel
 from schemas.triggers import ProductRef
-from streams.domain.decision import Decision, Stimulus, make_trigger
 from streams.domain.customer.state import CustomerState
+from streams.domain.decision import Decision, Stimulus, make_trigger
 from streams.domain.policy import Policy
 
 NAME = "welcome"
@@ -26,13 +26,27 @@ def _on_order(state: CustomerState, order: ev.OrderPlaced, now: datetime, policy
     if record is None or record.cancelled or state.order_count != 1 or state.first_order_at != record.at:
         return Decision(state)
     offer = policy.welcome.offer
-    reason = (f"First order {record.order_id} ({record.total:g} yuan) on {record.at.isoformat()}: "
-              f"a new customer gets the welcome pack ({offer.description}).")
+    reason = (
+        f"First order {record.order_id} ({record.total:g} yuan) on {record.at.isoformat()}: "
+        f"a new customer gets the welcome pack ({offer.description})."
+    )
     trigger = make_trigger(
-        NAME, state, occasion=OCCASION, due_at=record.at, now=now, policy=policy, reason=reason,
-        products=tuple(ProductRef(product_id=p) for p in record.product_ids), offer=offer, channel=Channel.SERVICE,
-        facts={"order_id": record.order_id, "order_total": record.total, "first_order_at": record.at.isoformat(),
-               "categories": ",".join(record.categories)},
+        NAME,
+        state,
+        occasion=OCCASION,
+        due_at=record.at,
+        now=now,
+        policy=policy,
+        reason=reason,
+        products=tuple(ProductRef(product_id=p) for p in record.product_ids),
+        offer=offer,
+        channel=Channel.SERVICE,
+        facts={
+            "order_id": record.order_id,
+            "order_total": record.total,
+            "first_order_at": record.at.isoformat(),
+            "categories": ",".join(record.categories),
+        },
     )
     return Decision(state, (trigger,))
 

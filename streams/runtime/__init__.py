@@ -1,1 +1,1 @@
-"""The Faust shell: the app built at start-up, the customer and product handlers, tickers, intake, event-time coordination."""
+"""The Faust shell: the app built at start-up, customer and product handlers, tickers, intake, event time."""

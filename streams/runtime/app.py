@@ -12,16 +12,31 @@ import faust
 
 from schemas.topics import TOPICS, TopicSpec, by_role
 from schemas.triggers import TriggerType
+from streams.config import Settings, load_policy
 from streams.runtime.clock import make_clock
-from streams.config import load_policy
 from streams.runtime.progress import CatalogGates, CustomerProgress
-from streams.config import Settings
 from streams.runtime.timer_index import TimerIndex
 
 __all__ = [
-    "POLICY", "SETTINGS", "app", "catalog_topics", "clock", "customer_topics", "customer_to_state",
-    "dead_letter_topic", "gates", "product_clock", "progress", "product_index", "product_to_state", "product_to_watchers",
-    "spec_for_topic", "ticks_topic", "timer_index", "trigger_topics", "watchers_topic",
+    "POLICY",
+    "SETTINGS",
+    "app",
+    "catalog_topics",
+    "clock",
+    "customer_topics",
+    "customer_to_state",
+    "dead_letter_topic",
+    "gates",
+    "product_clock",
+    "progress",
+    "product_index",
+    "product_to_state",
+    "product_to_watchers",
+    "spec_for_topic",
+    "ticks_topic",
+    "timer_index",
+    "trigger_topics",
+    "watchers_topic",
 ]
 
 
@@ -34,8 +49,10 @@ def _credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
             context.load_cert_chain(options["ssl_certfile"], options["ssl_keyfile"])
     if settings.kafka_security_protocol.startswith("SASL"):
         return faust.SASLCredentials(
-            username=options["sasl_plain_username"], password=options["sasl_plain_password"],
-            mechanism=settings.kafka_sasl_mechanism, ssl_context=context,
+            username=options["sasl_plain_username"],
+            password=options["sasl_plain_password"],
+            mechanism=settings.kafka_sasl_mechanism,
+            ssl_context=context,
         )
     return faust.SSLCredentials(context) if context else None
 
@@ -73,7 +90,9 @@ gates = CatalogGates(SETTINGS.partitions)  # event time: catalog events waiting 
 def _topic(*specs: TopicSpec) -> faust.TopicT:
     """Raw bytes in and out: decoding is ours, so bad input can be dead-lettered with its original bytes."""
     return app.topic(
-        *(SETTINGS.topic_name(s) for s in specs), key_serializer="raw", value_serializer="raw",
+        *(SETTINGS.topic_name(s) for s in specs),
+        key_serializer="raw",
+        value_serializer="raw",
         partitions=SETTINGS.partitions,
     )
 

@@ -21,21 +21,41 @@ from schemas.events import CustomerEvent
 from schemas.profile import CustomerProfile
 from schemas.topics import INPUT_TOPICS, by_role
 from schemas.triggers import Trigger
-from streams.runtime.app import (
-    POLICY, SETTINGS, clock, customer_to_state, dead_letter_topic, product_clock, progress, spec_for_topic,
-    ticks_topic, timer_index, trigger_topics, watchers_topic,
-)
+from streams.adapters.redis_view import ProfileProjector, connect_async
+from streams.domain.customer.profile import derive_profile
+from streams.domain.customer.state import CustomerState, initial_state
 from streams.domain.decision import Decision, ToProduct
 from streams.engine.customer import advance, handle_alert, handle_cycle, handle_event, hold, release
-from streams.domain.customer.profile import derive_profile
+from streams.runtime.app import (
+    POLICY,
+    SETTINGS,
+    clock,
+    customer_to_state,
+    dead_letter_topic,
+    product_clock,
+    progress,
+    spec_for_topic,
+    ticks_topic,
+    timer_index,
+    trigger_topics,
+    watchers_topic,
+)
 from streams.runtime.clock import WallClock
-from streams.domain.customer.state import CustomerState, initial_state
 from streams.runtime.intake import Rejection, dead_letter, decode
-from streams.adapters.redis_view import ProfileProjector, connect_async
 
 __all__ = [
-    "announce_progress", "current_profile", "resend_unanswered_lookups", "decode_or_reject", "guarded", "process_customer_record", "projector",
-    "known_state", "rebuild_timer_index", "send_acked", "track_assigned", "wake_due_customers",
+    "announce_progress",
+    "current_profile",
+    "resend_unanswered_lookups",
+    "decode_or_reject",
+    "guarded",
+    "process_customer_record",
+    "projector",
+    "known_state",
+    "rebuild_timer_index",
+    "send_acked",
+    "track_assigned",
+    "wake_due_customers",
 ]
 
 log = logging.getLogger(__name__)
@@ -50,8 +70,13 @@ _awaiting_since: dict[str, float] = {}  # customers with unanswered cycle lookup
 async def _reject(record: faust.types.EventT, rejection: Rejection) -> None:
     message = record.message
     letter = dead_letter(
-        rejection, message.key, message.value, topic=message.topic, partition=message.partition,
-        offset=message.offset, now=WallClock().now(),
+        rejection,
+        message.key,
+        message.value,
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        now=WallClock().now(),
     )
     log.warning("dead-lettered %s[%s]@%s: %s", message.topic, message.partition, message.offset, rejection.reason)
     await dead_letter_topic.send(key=message.key, value=letter.model_dump_json().encode())
@@ -70,7 +95,7 @@ async def guarded(record: faust.types.EventT, handler: Callable[[faust.types.Eve
     """Run ``handler``; a record it cannot process is dead-lettered with the error, never dropped."""
     try:
         await handler(record)
-    except Exception as exc:  # noqa: BLE001  (a bug on one record must not stop the worker)
+    except Exception as exc:
         log.exception("processing failed for %s@%s", record.message.topic, record.message.offset)
         await _reject(record, Rejection("processing_error", f"{type(exc).__name__}: {exc}"))
 
@@ -194,8 +219,12 @@ async def resend_unanswered_lookups() -> int:
         if state is None or not state.awaiting:
             _awaiting_since.pop(customer_id, None)
             continue
-        log.warning("customer %s has awaited %d cycle answers for %.0f s: asking again",
-                    customer_id, len(state.awaiting), now - since)
+        log.warning(
+            "customer %s has awaited %d cycle answers for %.0f s: asking again",
+            customer_id,
+            len(state.awaiting),
+            now - since,
+        )
         await _send_to_products(state.awaiting)
         _awaiting_since[customer_id], resent = now, resent + 1
     return resent
@@ -208,8 +237,10 @@ async def announce_progress() -> None:
         if announcement is None:
             return
         value = announcement.model_dump_json().encode()
-        deliveries = [await watchers_topic.send(key=b"progress", value=value, partition=partition)
-                      for partition in range(SETTINGS.partitions)]
+        deliveries = [
+            await watchers_topic.send(key=b"progress", value=value, partition=partition)
+            for partition in range(SETTINGS.partitions)
+        ]
         await asyncio.gather(*deliveries)
 
 

@@ -82,11 +82,22 @@ def decode(key: bytes | None, value: bytes | None, spec: TopicSpec, max_bytes: i
 
 
 def dead_letter(
-    rejection: Rejection, key: bytes | None, value: bytes | None, *, topic: str, partition: int, offset: int,
+    rejection: Rejection,
+    key: bytes | None,
+    value: bytes | None,
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
     now: datetime,
 ) -> DeadLetter:
     return DeadLetter(
-        code=rejection.code, reason=rejection.reason, source_topic=topic, source_partition=partition,
-        source_offset=offset, key_base64=base64.b64encode(key).decode() if key is not None else None,
-        value_base64=base64.b64encode(value or b"").decode(), rejected_at=now,
+        code=rejection.code,
+        reason=rejection.reason,
+        source_topic=topic,
+        source_partition=partition,
+        source_offset=offset,
+        key_base64=base64.b64encode(key).decode() if key is not None else None,
+        value_base64=base64.b64encode(value or b"").decode(),
+        rejected_at=now,
     )

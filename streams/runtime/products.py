@@ -16,16 +16,29 @@ import faust
 
 from schemas import events as ev
 from schemas.control import (
-    CustomersProgress, CycleLookup, ProductAlert, ProductCycle, ProductTick, WatchChanged, WatermarkAdvanced,
+    CustomersProgress,
+    CycleLookup,
+    ProductAlert,
+    ProductCycle,
+    ProductTick,
+    WatchChanged,
+    WatermarkAdvanced,
 )
-from streams.runtime.app import (
-    POLICY, SETTINGS, gates, product_clock, product_index, product_to_state, product_to_watchers, ticks_topic,
-    watchers_topic,
-)
-from streams.domain.product.holds import hold_catalog, release_catalog
 from streams.domain.product.cycles import release_lookups, take_lookup
+from streams.domain.product.holds import hold_catalog, release_catalog
 from streams.domain.product.state import ProductState
 from streams.domain.product.watchers import Watchers, product_moved, watch
+from streams.runtime.app import (
+    POLICY,
+    SETTINGS,
+    gates,
+    product_clock,
+    product_index,
+    product_to_state,
+    product_to_watchers,
+    ticks_topic,
+    watchers_topic,
+)
 from streams.runtime.customers import decode_or_reject, send_acked
 
 __all__ = ["process_catalog_record", "rebuild_product_index", "wake_waiting_products"]

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from schemas.control import CustomersProgress
-from streams.runtime.clock import EventClock
 from streams.domain.customer.state import CustomerState
+from streams.runtime.clock import EventClock
 from streams.runtime.timer_index import TimerIndex
 
 __all__ = ["CatalogGates", "CustomerProgress", "TICK"]
@@ -97,5 +97,8 @@ class CatalogGates:
 
     def due(self) -> list[str]:
         """Products whose earliest held catalog event the customers have passed (they leave the index)."""
-        return [product_id for partition, index in self._waiting.items()
-                for product_id in index.pop_due(self.before(partition) - TICK)]
+        return [
+            product_id
+            for partition, index in self._waiting.items()
+            for product_id in index.pop_due(self.before(partition) - TICK)
+        ]

@@ -43,8 +43,10 @@ class EventProducer:
     def __init__(self, settings: Settings, **kafka_options: Any) -> None:
         self._settings = settings
         self._producer = KafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap.split(","), linger_ms=0,
-            **settings.kafka_client_options(), **kafka_options,
+            bootstrap_servers=settings.kafka_bootstrap.split(","),
+            linger_ms=0,
+            **settings.kafka_client_options(),
+            **kafka_options,
         )
 
     def send(self, event: Envelope | dict[str, Any]) -> Envelope:
@@ -59,7 +61,9 @@ class EventProducer:
         return sum(1 for event in events if self.send(event))
 
     def send_in_time_order(
-        self, events: Iterable[Envelope], mark_every: timedelta | None = MARK_EVERY,
+        self,
+        events: Iterable[Envelope],
+        mark_every: timedelta | None = MARK_EVERY,
         sent: Callable[[], None] = lambda: None,
     ) -> int:
         """Send events sorted by time (``ValueError`` on one older than the last), advancing the watermark on

@@ -14,10 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import redis
 from kafka.errors import KafkaError
 
-from streams.tools.importer import Format, ImportFailed, parse_mapping, read_events
-from streams.config import PolicyError, load_policy
 from streams.adapters.redis_view import TAGS, connect
-from streams.config import Settings, masked
+from streams.config import PolicyError, Settings, load_policy, masked
+from streams.tools.importer import Format, ImportFailed, parse_mapping, read_events
 
 __all__ = ["main"]
 
@@ -83,8 +82,10 @@ def _profile(args: argparse.Namespace) -> int:
     with connect(settings.redis_url.get_secret_value()) as client:
         profile = read_profile(client, settings.redis_prefix, args.customer_id)
     if profile is None:
-        print(f"comeback: no profile of customer {args.customer_id!r} in redis (prefix {settings.redis_prefix!r})",
-              file=sys.stderr)
+        print(
+            f"comeback: no profile of customer {args.customer_id!r} in redis (prefix {settings.redis_prefix!r})",
+            file=sys.stderr,
+        )
         return 1
     print(profile.model_dump_json(indent=2))
     return 0
@@ -197,8 +198,12 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=int, default=1, help="same seed, same events (default: 1)")
     simulate.add_argument("--customers", type=int, default=1000, help="number of customers (default: 1000)")
     simulate.add_argument("--days", type=int, default=365, help="length of the period (default: 365)")
-    simulate.add_argument("--start", type=datetime.fromisoformat, default="2026-01-01",
-                          help="ISO date or time it starts; without an offset, Asia/Shanghai (default: 2026-01-01)")
+    simulate.add_argument(
+        "--start",
+        type=datetime.fromisoformat,
+        default="2026-01-01",
+        help="ISO date or time it starts; without an offset, Asia/Shanghai (default: 2026-01-01)",
+    )
     simulate.add_argument("--out", default="-", help="file to write, - for stdout (default: -)")
     simulate.set_defaults(handler=_simulate)
     profile = commands.add_parser("profile", help="print a customer's profile from redis as JSON")
@@ -206,20 +211,37 @@ def _parser() -> argparse.ArgumentParser:
     profile.set_defaults(handler=_profile)
     audience = commands.add_parser("audience", help="print the ids of the customers matching every filter (redis)")
     for tag in TAGS:
-        audience.add_argument(f"--{tag.replace('_', '-')}", dest=tag, action="append", metavar="VALUE",
-                              help="repeat to match any of several values")
+        audience.add_argument(
+            f"--{tag.replace('_', '-')}",
+            dest=tag,
+            action="append",
+            metavar="VALUE",
+            help="repeat to match any of several values",
+        )
     audience.set_defaults(handler=_audience)
     replay = commands.add_parser("replay", help="send a historical log through the pipeline in event time")
     replay.add_argument("file", help="JSON Lines of events, or a CSV order log")
     replay.add_argument("--format", choices=get_args(Format), help="default: csv for a .csv file, else jsonl")
-    replay.add_argument("--map", type=_mapping, default={}, metavar="FIELD=COLUMN,...",
-                        help="CSV columns of customer, at, amount, quantity, order, product, category, list_price, "
-                             "brand (default: a column named like the field, or customer_id, occurred_at, order_id, "
-                             "product_id)")
-    replay.add_argument("--timezone", type=_zone, default="Asia/Shanghai",
-                        help="zone of times without an offset (default: Asia/Shanghai)")
-    replay.add_argument("--no-watermark", action="store_true",
-                        help="do not advance the watermark to a day after the last event at the end")
+    replay.add_argument(
+        "--map",
+        type=_mapping,
+        default={},
+        metavar="FIELD=COLUMN,...",
+        help="CSV columns of customer, at, amount, quantity, order, product, category, list_price, "
+        "brand (default: a column named like the field, or customer_id, occurred_at, order_id, "
+        "product_id)",
+    )
+    replay.add_argument(
+        "--timezone",
+        type=_zone,
+        default="Asia/Shanghai",
+        help="zone of times without an offset (default: Asia/Shanghai)",
+    )
+    replay.add_argument(
+        "--no-watermark",
+        action="store_true",
+        help="do not advance the watermark to a day after the last event at the end",
+    )
     replay.set_defaults(handler=_replay)
     produce = commands.add_parser("produce", help="send JSON Lines events (invalid lines are reported and skipped)")
     produce.add_argument("file", nargs="?", default="-", help="file to read, - for stdin (default: -)")

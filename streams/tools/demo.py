@@ -16,20 +16,27 @@ from schemas.dead_letter import DeadLetter
 from schemas.events import EVENT_ADAPTER
 from schemas.topics import by_role
 from schemas.triggers import Trigger
+from streams.config import Settings, load_policy
 from streams.engine.reference import run_reference
-from streams.config import load_policy
 from streams.sdk.producer import EventProducer
 from streams.tools.report.figures import compute_report
 from streams.tools.report.files import write_report
-from streams.config import Settings
 from streams.tools.simulator import simulate_shop
 
 __all__ = ["demo_events", "load_sample", "run_demo"]
 
 _BAD_INPUT = (
     b"{this is not json",
-    json.dumps({"type": "product_viewed", "event_id": "bad-1", "occurred_at": "2026-11-02T09:00:00",
-                "customer_id": "c-anna", "product_id": "p-yoga-mat", "category": "yoga"}).encode(),
+    json.dumps(
+        {
+            "type": "product_viewed",
+            "event_id": "bad-1",
+            "occurred_at": "2026-11-02T09:00:00",
+            "customer_id": "c-anna",
+            "product_id": "p-yoga-mat",
+            "category": "yoga",
+        }
+    ).encode(),
 )
 
 
@@ -40,8 +47,10 @@ def load_sample() -> list[Envelope]:
 
 def _describe(trigger: Trigger) -> str:
     products = ", ".join(p.product_id for p in trigger.products)
-    return (f"[trigger] {trigger.type:<16} {trigger.customer_id:<8} due {trigger.due_at.isoformat()} "
-            f"tier={trigger.customer.tier} products: {products}\n          {trigger.reason}")
+    return (
+        f"[trigger] {trigger.type:<16} {trigger.customer_id:<8} due {trigger.due_at.isoformat()} "
+        f"tier={trigger.customer.tier} products: {products}\n          {trigger.reason}"
+    )
 
 
 PRODUCT_ALERTS = frozenset({"favorite_low_stock", "back_in_stock", "price_drop"})
@@ -58,9 +67,13 @@ def demo_events() -> list[Envelope]:
 def _consume(settings: Settings, expected: tuple[Trigger, ...], timeout: float) -> tuple[dict[str, Trigger], int]:
     """Triggers and dead letters as they arrive: sample customers' triggers printed in full."""
     topics = [settings.topic_name(by_role(role)) for role in ("triggers", "dead_letters")]
-    consumer = KafkaConsumer(*topics, bootstrap_servers=settings.kafka_bootstrap.split(","),
-                             auto_offset_reset="earliest", allow_auto_create_topics=False,
-                             **settings.kafka_client_options())
+    consumer = KafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        auto_offset_reset="earliest",
+        allow_auto_create_topics=False,
+        **settings.kafka_client_options(),
+    )
     wanted = {t.trigger_id for t in expected if t.type not in PRODUCT_ALERTS}
     received: dict[str, Trigger] = {}
     letters = 0
@@ -97,11 +110,16 @@ def run_demo(settings: Settings, report_dir: Path = Path("comeback-report"), tim
     received, letters = _consume(settings, expected, timeout)
     local = {t.trigger_id for t in expected if t.type not in PRODUCT_ALERTS}
     alerts = {t.trigger_id for t in expected if t.type in PRODUCT_ALERTS}
-    matched = local == {i for i, t in received.items() if t.type not in PRODUCT_ALERTS} and \
-        {i for i, t in received.items() if t.type in PRODUCT_ALERTS} <= alerts
+    matched = (
+        local == {i for i, t in received.items() if t.type not in PRODUCT_ALERTS}
+        and {i for i, t in received.items() if t.type in PRODUCT_ALERTS} <= alerts
+    )
     tally = ", ".join(f"{kind} {n}" for kind, n in sorted(Counter(t.type for t in received.values()).items()))
-    print(f"{len(received)} triggers from the worker ({tally}); {len(expected)} predicted by the pure core: "
-          f"{'they match' if matched else 'MISMATCH'}; {letters} dead letters", flush=True)
+    print(
+        f"{len(received)} triggers from the worker ({tally}); {len(expected)} predicted by the pure core: "
+        f"{'they match' if matched else 'MISMATCH'}; {letters} dead letters",
+        flush=True,
+    )
     html, figures = write_report(compute_report(events, policy, tuple(received.values())), report_dir)
     print(f"report: {html.resolve()}\nfigures: {figures.resolve()}", flush=True)
     return 0 if matched and letters == len(_BAD_INPUT) else 1

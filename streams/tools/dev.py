@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from streams.adapters.kafka_admin import create_topics
-from streams.tools.embedded import EmbeddedBroker, EmbeddedRedis, die_with_parent, free_port
 from streams.config import Settings
+from streams.tools.embedded import EmbeddedBroker, EmbeddedRedis, die_with_parent, free_port
 
 __all__ = ["run_dev"]
 
@@ -33,7 +33,11 @@ def _stack_env(broker: EmbeddedBroker, redis_server: EmbeddedRedis, run_dir: Pat
         "COMEBACK_DATA_DIR": str(run_dir / "data"),
         "COMEBACK_WEB_PORT": str(free_port()),
     }
-    fixed = {"COMEBACK_KAFKA_BOOTSTRAP": broker.bootstrap, "COMEBACK_REDIS_URL": redis_server.url, "COMEBACK_CLOCK": clock}
+    fixed = {
+        "COMEBACK_KAFKA_BOOTSTRAP": broker.bootstrap,
+        "COMEBACK_REDIS_URL": redis_server.url,
+        "COMEBACK_CLOCK": clock,
+    }
     return defaults | {k: v for k, v in os.environ.items() if k.startswith("COMEBACK_")} | fixed
 
 
@@ -42,8 +46,12 @@ def worker_process(env: dict[str, str], log_file: Path) -> Iterator[subprocess.P
     """A ``comeback worker`` child that is stopped (SIGTERM, then SIGKILL) when the block ends."""
     with log_file.open("wb") as log:
         child = subprocess.Popen(
-            [sys.executable, "-m", "streams", "worker"], env={**os.environ, **env}, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent(),
+            [sys.executable, "-m", "streams", "worker"],
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
         try:
             yield child
@@ -59,14 +67,19 @@ def worker_process(env: dict[str, str], log_file: Path) -> Iterator[subprocess.P
 @contextmanager
 def embedded_stack(clock: str) -> Iterator[tuple[Settings, Path]]:
     """Broker, redis-server, topics and one worker; everything stops when the block ends."""
-    with tempfile.TemporaryDirectory(prefix="comeback-dev-") as tmp, EmbeddedBroker() as broker, \
-            EmbeddedRedis(data_dir=Path(tmp) / "redis") as redis_server:
+    with (
+        tempfile.TemporaryDirectory(prefix="comeback-dev-") as tmp,
+        EmbeddedBroker() as broker,
+        EmbeddedRedis(data_dir=Path(tmp) / "redis") as redis_server,
+    ):
         run_dir = Path(tmp)
         env = _stack_env(broker, redis_server, run_dir, clock)
         os.environ.update(env)
         settings = Settings()
         create_topics(settings)
-        print(f"broker  {broker.bootstrap}\nredis   {redis_server.url}\nworker  log {run_dir / 'worker.log'}", flush=True)
+        print(
+            f"broker  {broker.bootstrap}\nredis   {redis_server.url}\nworker  log {run_dir / 'worker.log'}", flush=True
+        )
         with worker_process(env, run_dir / "worker.log"):
             yield settings, run_dir
 

@@ -145,8 +145,14 @@ class _ChildServer(ABC):
         run_dir.mkdir(parents=True, exist_ok=True)
         self._log = (run_dir / f"{self.name}.log").open("ab")
         self._process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, cwd=run_dir,
-            env={**os.environ, "NO_COLOR": "1"}, start_new_session=True, preexec_fn=die_with_parent(),
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=run_dir,
+            env={**os.environ, "NO_COLOR": "1"},
+            start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
         atexit.register(self.stop)
 
@@ -196,7 +202,9 @@ class _ChildServer(ABC):
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 
@@ -214,13 +222,25 @@ class EmbeddedBroker(_ChildServer):
 
     def _command(self) -> list[str]:
         url = f"tcp://{HOST}:{self.port}"
-        return [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
-                "--storage-engine", "memory://tansu/"]
+        return [
+            str(tansu_binary()),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ]
 
     def _probe(self) -> None:
         socket.create_connection((HOST, self.port), timeout=0.5).close()  # cheap check before a client
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id="comeback-embedded-probe",
-                                 bootstrap_timeout_ms=2_000, request_timeout_ms=2_000)
+        admin = KafkaAdminClient(
+            bootstrap_servers=self.bootstrap,
+            client_id="comeback-embedded-probe",
+            bootstrap_timeout_ms=2_000,
+            request_timeout_ms=2_000,
+        )
         try:
             admin.list_topics()
         finally:
@@ -245,8 +265,19 @@ class EmbeddedRedis(_ChildServer):
         return f"redis://{HOST}:{self.port}/0"
 
     def _command(self) -> list[str]:
-        return [str(redis_server_binary()), "--bind", HOST, "--port", str(self.port), "--dir", str(self.run_dir),
-                "--save", "", "--appendonly", "no"]
+        return [
+            str(redis_server_binary()),
+            "--bind",
+            HOST,
+            "--port",
+            str(self.port),
+            "--dir",
+            str(self.run_dir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
 
     def _probe(self) -> None:
         with redis.Redis(host=HOST, port=self.port, socket_connect_timeout=0.5, socket_timeout=0.5) as client:

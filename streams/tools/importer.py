@@ -24,8 +24,18 @@ from schemas.base import Envelope
 from schemas.events import EVENT_ADAPTER, OrderLine, OrderPlaced
 
 __all__ = [
-    "CSV_FIELDS", "DEFAULT_ZONE", "Format", "ImportFailed", "ImportResult", "RowProblem", "describe",
-    "parse_csv", "parse_jsonl", "parse_mapping", "parse_time", "read_events",
+    "CSV_FIELDS",
+    "DEFAULT_ZONE",
+    "Format",
+    "ImportFailed",
+    "ImportResult",
+    "RowProblem",
+    "describe",
+    "parse_csv",
+    "parse_jsonl",
+    "parse_mapping",
+    "parse_time",
+    "read_events",
 ]
 
 Format = Literal["jsonl", "csv"]
@@ -105,8 +115,15 @@ def parse_time(text: str, zone: tzinfo = DEFAULT_ZONE) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        moment = next((parsed for fmt in _SLASHED_DATES for suffix in _TIME_SUFFIXES
-                       if (parsed := _strptime(text, fmt + suffix))), None)
+        moment = next(
+            (
+                parsed
+                for fmt in _SLASHED_DATES
+                for suffix in _TIME_SUFFIXES
+                if (parsed := _strptime(text, fmt + suffix))
+            ),
+            None,
+        )
         if moment is None:
             raise ValueError(f"unrecognised date {text!r}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
@@ -176,8 +193,14 @@ def _row(line: int, cells: Mapping[str, str], zone: tzinfo) -> _Row:
     amount = _number(cells, "amount") or 0.0
     at = parse_time(cells["at"], zone)
     try:
-        item = OrderLine(product_id=cells["product"], category=cells["category"], brand=cells.get("brand") or None,
-                         unit_price=amount / quantity, list_price=_number(cells, "list_price"), quantity=quantity)
+        item = OrderLine(
+            product_id=cells["product"],
+            category=cells["category"],
+            brand=cells.get("brand") or None,
+            unit_price=amount / quantity,
+            list_price=_number(cells, "list_price"),
+            quantity=quantity,
+        )
     except ValidationError as exc:
         raise ValueError(describe(exc)) from None
     return _Row(line, cells["customer"], at, amount, cells.get("order") or None, item)
@@ -196,8 +219,11 @@ def _order(source: str, rows: list[_Row]) -> OrderPlaced:
     event_id = _derived_id(source, f"order:{first.order}" if first.order else f"line:{first.line}")
     try:
         return OrderPlaced(
-            event_id=event_id, customer_id=first.customer, order_id=first.order or event_id,
-            occurred_at=min(row.at for row in rows), lines=tuple(row.item for row in rows),
+            event_id=event_id,
+            customer_id=first.customer,
+            order_id=first.order or event_id,
+            occurred_at=min(row.at for row in rows),
+            lines=tuple(row.item for row in rows),
             total=round(sum(row.amount for row in rows), 2),
         )
     except ValidationError as exc:
@@ -214,7 +240,9 @@ def _columns(header: list[str], mapping: Mapping[str, str]) -> dict[str, int]:
         if found is not None:
             columns[ours] = found
         elif ours in mapping or ours in _REQUIRED:
-            raise ImportFailed(f"no column {' or '.join(map(repr, wanted))} for {ours} in the header: {', '.join(names)}")
+            raise ImportFailed(
+                f"no column {' or '.join(map(repr, wanted))} for {ours} in the header: {', '.join(names)}"
+            )
     return columns
 
 
@@ -228,8 +256,9 @@ def _records(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
         line = reader.line_num + 1
 
 
-def parse_csv(lines: Iterable[str], source: str, mapping: Mapping[str, str] | None = None,
-              zone: tzinfo = DEFAULT_ZONE) -> ImportResult:
+def parse_csv(
+    lines: Iterable[str], source: str, mapping: Mapping[str, str] | None = None, zone: tzinfo = DEFAULT_ZONE
+) -> ImportResult:
     """OrderPlaced events from a CSV order log (header first), sorted by time; ``source`` names the file.
 
     Rows with the same order id make one order; a row without one is an order by itself. When a row of an
@@ -265,8 +294,9 @@ def parse_csv(lines: Iterable[str], source: str, mapping: Mapping[str, str] | No
     return ImportResult(sorted(events, key=lambda e: e.occurred_at), sorted(problems, key=lambda p: p.line))
 
 
-def read_events(path: Path | str, fmt: Format | None = None, mapping: Mapping[str, str] | None = None,
-                zone: tzinfo = DEFAULT_ZONE) -> ImportResult:
+def read_events(
+    path: Path | str, fmt: Format | None = None, mapping: Mapping[str, str] | None = None, zone: tzinfo = DEFAULT_ZONE
+) -> ImportResult:
     """Events of a JSON Lines or CSV file (by ``fmt``, else by its suffix), sorted by time.
 
     Raises ImportFailed when the file cannot be read at all."""

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 
 from kafka import KafkaConsumer, TopicPartition
 
-from streams.runtime.clock import WallClock
+from streams.adapters.redis_view import connect, erase_profile, write_profile
+from streams.config import Settings, load_policy
 from streams.domain.customer.profile import derive_profile
 from streams.domain.customer.state import CustomerState
-from streams.config import load_policy
-from streams.adapters.redis_view import connect, erase_profile, write_profile
-from streams.config import Settings
+from streams.runtime.clock import WallClock
 
 __all__ = ["RebuildError", "RebuildResult", "latest_states", "rebuild_profiles"]
 
@@ -38,8 +37,10 @@ def latest_states(settings: Settings, *, idle_timeout: float = 30.0) -> dict[str
     """The last value of every key of the changelog (None for a tombstone)."""
     topic = f"{settings.app_id}-customer_to_state-changelog"
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap.split(","), allow_auto_create_topics=False,
-        enable_auto_commit=False, **settings.kafka_client_options(),
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        allow_auto_create_topics=False,
+        enable_auto_commit=False,
+        **settings.kafka_client_options(),
     )
     try:
         partitions = consumer.partitions_for_topic(topic)

@@ -12,9 +12,9 @@ from datetime import timedelta
 from typing import TextIO
 
 from schemas.base import Envelope
-from streams.tools.importer import RowProblem, parse_jsonl
-from streams.sdk.producer import MARK_EVERY, EventProducer
 from streams.config import Settings
+from streams.sdk.producer import MARK_EVERY, EventProducer
+from streams.tools.importer import RowProblem, parse_jsonl
 
 __all__ = ["Progress", "WATERMARK_MARGIN", "produce", "render_bar", "replay_log"]
 

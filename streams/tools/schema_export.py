@@ -90,10 +90,12 @@ def _message(name: str, model: type[BaseModel], payload_ref: str) -> dict[str, A
         "summary": summary,
         "contentType": "application/json",
         "payload": {"$ref": payload_ref},
-        "bindings": {"kafka": {
-            "key": {"type": "string", "description": f"Kafka message key: {'; '.join(keys)}."},
-            "bindingVersion": KAFKA_BINDING_VERSION,
-        }},
+        "bindings": {
+            "kafka": {
+                "key": {"type": "string", "description": f"Kafka message key: {'; '.join(keys)}."},
+                "bindingVersion": KAFKA_BINDING_VERSION,
+            }
+        },
     }
     return message | ({"description": doc} if doc and doc != summary else {})
 
@@ -134,11 +136,13 @@ def asyncapi_document() -> dict[str, Any]:
             "license": {"name": "Apache-2.0", "url": "https://www.apache.org/licenses/LICENSE-2.0"},
         },
         "defaultContentType": "application/json",
-        "servers": {"kafka": {
-            "host": "localhost:9092",
-            "protocol": "kafka",
-            "description": "Kafka bootstrap servers; the engine reads the address from COMEBACK_KAFKA_BOOTSTRAP.",
-        }},
+        "servers": {
+            "kafka": {
+                "host": "localhost:9092",
+                "protocol": "kafka",
+                "description": "Kafka bootstrap servers; the engine reads the address from COMEBACK_KAFKA_BOOTSTRAP.",
+            }
+        },
         "channels": {spec.role: _channel(spec) for spec in TOPICS},
         "operations": {op_id: op for spec in TOPICS for op_id, op in _operations(spec).items()},
         "components": {

@@ -48,26 +48,83 @@ class _Kind:
 
 
 _KINDS = (
-    _Kind("haircare", ("Shampoo 500 ml", "Conditioner 400 ml", "Scalp scrub"), ("Herba", "Silkleaf"), (39, 129), 6, 3,
-          30),
+    _Kind(
+        "haircare", ("Shampoo 500 ml", "Conditioner 400 ml", "Scalp scrub"), ("Herba", "Silkleaf"), (39, 129), 6, 3, 30
+    ),
     _Kind("paper", ("Paper towels 6 rolls", "Facial tissues 10 packs"), ("SoftCloud", "Birch"), (12, 45), 4, 3, 14),
-    _Kind("coffee", ("Coffee beans 500 g", "Espresso blend 1 kg"), ("Yunnan Peak", "Roastery 9"), (49, 169), 5, 2, 21,
-          ("coffee-gear",)),
-    _Kind("coffee-gear", ("Hand grinder", "Pour-over kettle", "Espresso machine"), ("Roastery 9", "Brewlab"),
-          (129, 999), 4, 0.8, None, ("coffee",)),
+    _Kind(
+        "coffee",
+        ("Coffee beans 500 g", "Espresso blend 1 kg"),
+        ("Yunnan Peak", "Roastery 9"),
+        (49, 169),
+        5,
+        2,
+        21,
+        ("coffee-gear",),
+    ),
+    _Kind(
+        "coffee-gear",
+        ("Hand grinder", "Pour-over kettle", "Espresso machine"),
+        ("Roastery 9", "Brewlab"),
+        (129, 999),
+        4,
+        0.8,
+        None,
+        ("coffee",),
+    ),
     _Kind("ink", ("Black ink cartridge", "Colour ink cartridge"), ("Printa", "Inkwell"), (79, 269), 4, 1, 60),
-    _Kind("printer", ("Inkjet printer", "Photo printer", "All-in-one printer"), ("Printa",), (399, 1099), 3, 0.5,
-          None, ("ink",)),
-    _Kind("yoga", ("Yoga mat 6 mm", "Yoga block", "Yoga strap"), ("Lotus", "Asana"), (39, 399), 5, 1, None,
-          ("sportswear",)),
-    _Kind("sportswear", ("Yoga leggings", "Sports bra", "Running tee"), ("Lotus", "Stride"), (99, 459), 6, 1.2, None,
-          ("yoga",)),
-    _Kind("skincare", ("Face cream 50 ml", "Serum 30 ml", "Cleanser 150 ml"), ("Dew", "Jade"), (89, 599), 6, 2, 45,
-          ("makeup",)),
+    _Kind(
+        "printer",
+        ("Inkjet printer", "Photo printer", "All-in-one printer"),
+        ("Printa",),
+        (399, 1099),
+        3,
+        0.5,
+        None,
+        ("ink",),
+    ),
+    _Kind(
+        "yoga",
+        ("Yoga mat 6 mm", "Yoga block", "Yoga strap"),
+        ("Lotus", "Asana"),
+        (39, 399),
+        5,
+        1,
+        None,
+        ("sportswear",),
+    ),
+    _Kind(
+        "sportswear",
+        ("Yoga leggings", "Sports bra", "Running tee"),
+        ("Lotus", "Stride"),
+        (99, 459),
+        6,
+        1.2,
+        None,
+        ("yoga",),
+    ),
+    _Kind(
+        "skincare",
+        ("Face cream 50 ml", "Serum 30 ml", "Cleanser 150 ml"),
+        ("Dew", "Jade"),
+        (89, 599),
+        6,
+        2,
+        45,
+        ("makeup",),
+    ),
     _Kind("makeup", ("Lipstick", "Foundation", "Eyeliner"), ("Dew", "Petal"), (59, 329), 5, 1.5),
     _Kind("candles", ("Rose candle", "Oud candle", "Cedar candle"), ("Ember",), (59, 199), 5, 1),
-    _Kind("tea", ("Oolong 250 g", "Pu-erh cake", "Jasmine green 200 g"), ("Mount Wuyi", "Leaf & Co"), (45, 399), 5, 1.5,
-          30, ("teaware",)),
+    _Kind(
+        "tea",
+        ("Oolong 250 g", "Pu-erh cake", "Jasmine green 200 g"),
+        ("Mount Wuyi", "Leaf & Co"),
+        (45, 399),
+        5,
+        1.5,
+        30,
+        ("teaware",),
+    ),
     _Kind("teaware", ("Gaiwan set", "Clay teapot"), ("Leaf & Co",), (129, 899), 3, 0.6, None, ("tea",)),
     _Kind("pet-food", ("Cat food 2 kg", "Dog food 5 kg"), ("Purrfect", "Woof"), (69, 259), 4, 2, 30),
 )
@@ -94,8 +151,13 @@ class _Day:
 
 _WEEKEND = _Day(traffic=1.3)
 _SALE = {  # by days from the big sale: a warm-up of browsing and favorites, then the buying spike
-    -5: _Day(2, 0.8, 2), -4: _Day(2, 0.8, 2), -3: _Day(5, 0.5, 3), -2: _Day(5, 0.5, 3), -1: _Day(5, 0.5, 3),
-    0: _Day(8, 1.6, 1, promo=True), 1: _Day(4, 1.3, 1, promo=True),
+    -5: _Day(2, 0.8, 2),
+    -4: _Day(2, 0.8, 2),
+    -3: _Day(5, 0.5, 3),
+    -2: _Day(5, 0.5, 3),
+    -1: _Day(5, 0.5, 3),
+    0: _Day(8, 1.6, 1, promo=True),
+    1: _Day(4, 1.3, 1, promo=True),
 }
 _SALE_CUT_DAY, _SALE_RESTORE_DAY = -3, 2  # sale prices hold from the warm-up until the day after the spike
 
@@ -150,10 +212,15 @@ def _poisson(rng: random.Random, mean: float) -> int:
 def _catalog(rng: random.Random) -> list[_Product]:
     return [
         _Product(
-            product_id=f"p-{kind.category}-{i + 1:02d}", name=kind.nouns[i % len(kind.nouns)], kind=kind,
-            brand=rng.choice(kind.brands), price=_yuan(rng.uniform(*kind.prices)), stock=rng.randint(20, 400),
+            product_id=f"p-{kind.category}-{i + 1:02d}",
+            name=kind.nouns[i % len(kind.nouns)],
+            kind=kind,
+            brand=rng.choice(kind.brands),
+            price=_yuan(rng.uniform(*kind.prices)),
+            stock=rng.randint(20, 400),
         )
-        for kind in _KINDS for i in range(kind.count)
+        for kind in _KINDS
+        for i in range(kind.count)
     ]
 
 
@@ -215,9 +282,17 @@ class _Shop:
     def events(self) -> Iterator[Envelope]:
         """Every event of the period in time order; events scheduled past its end are dropped."""
         for p in self.products:
-            self.emit(self.start, ev.ProductUpserted, product_id=p.product_id, name=f"{p.brand} {p.name}",
-                      category=p.kind.category, brand=p.brand, price=p.price,
-                      replenishment_days=p.kind.replenishment_days, related_categories=p.kind.related)
+            self.emit(
+                self.start,
+                ev.ProductUpserted,
+                product_id=p.product_id,
+                name=f"{p.brand} {p.name}",
+                category=p.kind.category,
+                brand=p.brand,
+                price=p.price,
+                replenishment_days=p.kind.replenishment_days,
+                related_categories=p.kind.related,
+            )
         for p in self.products:
             self.emit(self.start, ev.StockLevelChanged, product_id=p.product_id, available=p.stock)
         numbers = itertools.count(1)
@@ -291,16 +366,26 @@ class _Shop:
         age = max(14, min(70, round(rng.gauss(32, 9))))
         has_birthday = rng.random() < 0.85
         self.emit(
-            at, ev.CustomerProfileChanged, customer_id=c.customer_id, timezone=rng.choice(_ZONES),
+            at,
+            ev.CustomerProfileChanged,
+            customer_id=c.customer_id,
+            timezone=rng.choice(_ZONES),
             birthday=date(self.start.year - age, rng.randint(1, 12), rng.randint(1, 28)) if has_birthday else None,
             age_band=_age_band(age) if has_birthday else None,
             gender=rng.choices(("female", "male", "other", None), weights=(45, 25, 2, 28))[0],
-            consents={ev.Channel.SMS: rng.random() < 0.6, ev.Channel.PUSH: rng.random() < 0.8,
-                      ev.Channel.WECHAT: rng.random() < 0.7},
+            consents={
+                ev.Channel.SMS: rng.random() < 0.6,
+                ev.Channel.PUSH: rng.random() < 0.8,
+                ev.Channel.WECHAT: rng.random() < 0.7,
+            },
         )
         if rng.random() < 0.05:
-            self.emit(at + timedelta(days=rng.uniform(1, 300)), ev.CustomerProfileChanged,
-                      customer_id=c.customer_id, consents={ev.Channel.SMS: False})
+            self.emit(
+                at + timedelta(days=rng.uniform(1, 300)),
+                ev.CustomerProfileChanged,
+                customer_id=c.customer_id,
+                consents={ev.Channel.SMS: False},
+            )
         if rng.random() < 0.45:
             self.emit(at + timedelta(minutes=1), ev.ShopFollowed, customer_id=c.customer_id)
             if rng.random() < 0.05:
@@ -316,7 +401,7 @@ class _Shop:
 
     def pick_product(self, c: _Customer, category: str) -> _Product:
         products = self.by_category[category]
-        weights = [p.price ** c.budget * (3 if p.brand in c.brands else 1) for p in products]
+        weights = [p.price**c.budget * (3 if p.brand in c.brands else 1) for p in products]
         return self.rng.choices(products, weights=weights)[0]
 
     def session(self, c: _Customer, at: datetime, category: str, buys: bool, mood: _Day) -> None:
@@ -326,17 +411,32 @@ class _Shop:
         for _ in range(rng.randint(2, 8)):
             product = self.pick_product(c, category if rng.random() < 0.8 else self.pick_category(c))
             viewed.append(product)
-            self.emit(at, ev.ProductViewed, customer_id=c.customer_id, product_id=product.product_id,
-                      category=product.kind.category, session_id=session_id)
+            self.emit(
+                at,
+                ev.ProductViewed,
+                customer_id=c.customer_id,
+                product_id=product.product_id,
+                category=product.kind.category,
+                session_id=session_id,
+            )
             at += timedelta(seconds=rng.randint(15, 240))
         liked = rng.choice(viewed)
         if rng.random() < 0.1 * mood.favorites and liked.product_id not in c.favorites:
             c.favorites.add(liked.product_id)
-            self.emit(at, ev.FavoriteAdded, customer_id=c.customer_id, product_id=liked.product_id,
-                      category=liked.kind.category)
+            self.emit(
+                at,
+                ev.FavoriteAdded,
+                customer_id=c.customer_id,
+                product_id=liked.product_id,
+                category=liked.kind.category,
+            )
             if rng.random() < 0.25:
-                self.emit(at + timedelta(days=rng.uniform(1, 60)), ev.FavoriteRemoved,
-                          customer_id=c.customer_id, product_id=liked.product_id)
+                self.emit(
+                    at + timedelta(days=rng.uniform(1, 60)),
+                    ev.FavoriteRemoved,
+                    customer_id=c.customer_id,
+                    product_id=liked.product_id,
+                )
         if buys:
             self.order(c, at + timedelta(seconds=rng.randint(60, 900)), viewed, mood)
 
@@ -353,16 +453,27 @@ class _Shop:
         promo = _SALE_PROMO[1] * (subtotal // _SALE_PROMO[0]) if mood.promo else 0
         discount = promo + (coupon[1] if coupon else 0)
         order_id, total = f"o{next(self.order_ids)}", round(subtotal - discount, 2)
-        self.emit(at, ev.OrderPlaced, customer_id=c.customer_id, order_id=order_id, lines=lines,
-                  coupon_code=coupon[2] if coupon else None, discount=discount, total=total)
+        self.emit(
+            at,
+            ev.OrderPlaced,
+            customer_id=c.customer_id,
+            order_id=order_id,
+            lines=lines,
+            coupon_code=coupon[2] if coupon else None,
+            discount=discount,
+            total=total,
+        )
         self.after_order(c, at, order_id, lines, total)
 
     def line(self, product: _Product, on_discount: bool) -> ev.OrderLine:
         rng = self.rng
         cut = rng.choice((0.7, 0.8, 0.85, 0.9)) if on_discount and rng.random() < 0.6 else 1.0
         return ev.OrderLine(
-            product_id=product.product_id, category=product.kind.category, brand=product.brand,
-            unit_price=round(product.price * cut, 2), list_price=product.price,
+            product_id=product.product_id,
+            category=product.kind.category,
+            brand=product.brand,
+            unit_price=round(product.price * cut, 2),
+            list_price=product.price,
             quantity=rng.choice((1, 1, 1, 2, 3)) if product.kind.replenishment_days else 1,
         )
 
@@ -379,14 +490,23 @@ class _Shop:
             c.interests.extend(r for r in kind.related if r not in c.interests)
         fate = rng.random()
         if fate < 0.02:
-            self.emit(at + timedelta(minutes=rng.uniform(5, 360)), ev.OrderCancelled,
-                      customer_id=c.customer_id, order_id=order_id)
+            self.emit(
+                at + timedelta(minutes=rng.uniform(5, 360)),
+                ev.OrderCancelled,
+                customer_id=c.customer_id,
+                order_id=order_id,
+            )
         elif fate < 0.05:
             returned = rng.choice(lines) if len(lines) > 1 and rng.random() < 0.4 else None
             amount = min(returned.unit_price * returned.quantity, total) if returned else total
-            self.emit(at + timedelta(days=rng.uniform(2, 20)), ev.OrderRefunded, customer_id=c.customer_id,
-                      order_id=order_id, amount=round(amount, 2),
-                      product_ids=(returned.product_id,) if returned else tuple(line.product_id for line in lines))
+            self.emit(
+                at + timedelta(days=rng.uniform(2, 20)),
+                ev.OrderRefunded,
+                customer_id=c.customer_id,
+                order_id=order_id,
+                amount=round(amount, 2),
+                product_ids=(returned.product_id,) if returned else tuple(line.product_id for line in lines),
+            )
 
 
 def simulate_shop(

@@ -26,8 +26,13 @@ def node() -> str:
     if node is None or npm is None:
         pytest.skip("node and npm are needed on PATH to run the AsyncAPI parser")
     if not (CHECK_DIR / "node_modules" / "@asyncapi" / "parser").is_dir():
-        subprocess.run([npm, "install", "--no-audit", "--no-fund", "--ignore-scripts"],
-                       cwd=CHECK_DIR, check=True, capture_output=True, timeout=600)
+        subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--ignore-scripts"],
+            cwd=CHECK_DIR,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
     return node
 
 
@@ -41,8 +46,14 @@ def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module", params=["asyncapi.json", "asyncapi.yaml"])
 def report(request: pytest.FixtureRequest, node: str, out_dir: Path) -> dict[str, Any]:
     """What the parser says about one of the written documents."""
-    done = subprocess.run([node, "check.js", str(out_dir / request.param)],
-                          cwd=CHECK_DIR, check=True, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [node, "check.js", str(out_dir / request.param)],
+        cwd=CHECK_DIR,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return json.loads(done.stdout)
 
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 import time
-from unittest import mock
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
+from unittest import mock
 
 from kafka import KafkaConsumer
 
 from streams.adapters.kafka_admin import create_topics, wait_for_topics
-from streams.tools.dev import worker_process
 from streams.config import Settings
+from streams.tools.dev import worker_process
 
 __all__ = ["Workers", "read_topic", "settings_from"]
 
@@ -60,7 +60,10 @@ def read_topic(
     """
     wait_for_topics(settings, [topic], timeout=timeout)
     consumer = KafkaConsumer(
-        topic, bootstrap_servers=settings.kafka_bootstrap, auto_offset_reset="earliest", allow_auto_create_topics=False,
+        topic,
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        allow_auto_create_topics=False,
     )
     values: list[bytes] = []
     deadline = time.monotonic() + timeout

@@ -16,8 +16,8 @@ import pytest
 
 from schemas.topics import by_role
 from schemas.triggers import Trigger, TriggerType
-from streams.engine.reference import run_reference
 from streams.domain.policy import Policy
+from streams.engine.reference import run_reference
 from streams.sdk.producer import EventProducer
 from streams.tools.simulator import simulate_shop
 from tests.integration.helpers import Workers, read_topic

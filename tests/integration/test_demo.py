@@ -15,8 +15,9 @@ pytestmark = pytest.mark.integration
 
 def test_the_demo_matches_the_pure_core_and_writes_the_report(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMEBACK_")}
-    done = subprocess.run([sys.executable, "-m", "streams", "demo"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "streams", "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "they match; 2 dead letters" in done.stdout
     figures = json.loads((tmp_path / "comeback-report" / "report.json").read_text())

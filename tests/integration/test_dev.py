@@ -24,8 +24,9 @@ def _listening(address: str) -> bool:
 
 def test_ctrl_c_stops_the_dev_stack_and_leaves_nothing_listening() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMEBACK_")}
-    dev = subprocess.Popen([sys.executable, "-m", "streams", "dev"], env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)
+    dev = subprocess.Popen(
+        [sys.executable, "-m", "streams", "dev"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     lines: list[str] = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and dev.stdout is not None:

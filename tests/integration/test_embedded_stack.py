@@ -18,8 +18,8 @@ from kafka.errors import KafkaTimeoutError
 
 from schemas.topics import TOPICS, by_role
 from streams.adapters.kafka_admin import TopicLayoutError, create_topics, wait_for_topics
-from streams.tools.embedded import EmbeddedBroker, EmbeddedRedis
 from streams.config import Settings
+from streams.tools.embedded import EmbeddedBroker, EmbeddedRedis
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ import pytest
 from schemas.dead_letter import DeadLetter
 from schemas.topics import INPUT_TOPICS, by_role
 from schemas.triggers import Trigger
-from streams.engine.reference import run_reference
 from streams.domain.policy import Policy
+from streams.engine.reference import run_reference
 from streams.sdk.producer import EventProducer
 from tests.factories import order, product_upserted, view
 from tests.integration.helpers import Workers, read_topic
@@ -26,8 +26,11 @@ def _valid_event(role: str, n: int) -> dict[str, object]:
     base = {"event_id": f"valid-{role}-{n}", "occurred_at": T0.isoformat()}
     if role == "catalog":
         return base | {"type": "stock_level_changed", "product_id": f"p-{role}", "available": 5}
-    kinds = {"orders": {"type": "order_cancelled", "order_id": "o-1"}, "behavior": {"type": "shop_followed"},
-             "customers": {"type": "customer_profile_changed", "timezone": "Asia/Shanghai"}}
+    kinds = {
+        "orders": {"type": "order_cancelled", "order_id": "o-1"},
+        "behavior": {"type": "shop_followed"},
+        "customers": {"type": "customer_profile_changed", "timezone": "Asia/Shanghai"},
+    }
     return base | kinds[role] | {"customer_id": f"c-{role}"}
 
 
@@ -43,9 +46,16 @@ def test_bad_input_on_every_input_topic_is_dead_lettered_and_the_next_valid_mess
     rejected = {DeadLetter.model_validate_json(v).source_topic: DeadLetter.model_validate_json(v) for v in letters}
     assert set(rejected) == {settings.topic_name(spec) for spec in INPUT_TOPICS}
     assert all(letter.code == "not_json" and letter.value_base64 == "/yBnYXJiYWdl" for letter in rejected.values())
-    for table, keys in (("customer_to_state", {"c-orders", "c-behavior", "c-customers"}), ("product_to_state", {"p-catalog"})):
+    for table, keys in (
+        ("customer_to_state", {"c-orders", "c-behavior", "c-customers"}),
+        ("product_to_state", {"p-catalog"}),
+    ):
         changelog = f"{settings.app_id}-{table}-changelog"
-        seen = read_topic(settings, changelog, lambda v: keys <= {json.loads(x)["customer_id" if "customer" in table else "product_id"] for x in v})
+        seen = read_topic(
+            settings,
+            changelog,
+            lambda v: keys <= {json.loads(x)["customer_id" if "customer" in table else "product_id"] for x in v},
+        )
         assert keys <= {json.loads(x)["customer_id" if "customer" in table else "product_id"] for x in seen}
 
 
@@ -53,9 +63,12 @@ def test_the_worker_emits_exactly_the_triggers_the_pure_core_predicts(workers: W
     settings = workers.start(clock="event")
     hour = timedelta(hours=1)
     events = [
-        view(customer_id="c-a", at=T0), view(customer_id="c-a", product_id="p2", at=T0 + hour / 2),
-        view(customer_id="c-b", at=T0), order(customer_id="c-b", at=T0 + hour),
-        view(customer_id="c-c", at=T0), order(customer_id="c-c", at=T0 + 3 * hour),
+        view(customer_id="c-a", at=T0),
+        view(customer_id="c-a", product_id="p2", at=T0 + hour / 2),
+        view(customer_id="c-b", at=T0),
+        order(customer_id="c-b", at=T0 + hour),
+        view(customer_id="c-c", at=T0),
+        order(customer_id="c-c", at=T0 + 3 * hour),
     ]
     events.append(events[0])  # a redelivered view changes nothing
     until = T0 + 10 * hour
@@ -115,9 +128,15 @@ def test_on_the_wall_clock_a_replenishment_reminder_uses_the_catalogs_cycle(work
     now = datetime.now(UTC)
     with EventProducer(settings) as producer:
         producer.send(product_upserted(product_id="p-vit", category="vitamins", replenishment_days=1, at=now))
-        producer.send(order(customer_id="c-vit", product_id="p-vit", category="vitamins", at=now + timedelta(seconds=1)))
+        producer.send(
+            order(customer_id="c-vit", product_id="p-vit", category="vitamins", at=now + timedelta(seconds=1))
+        )
     values = read_topic(settings, topic, lambda v: any(b'"replenishment"' in x for x in v), timeout=40)
     [reminder] = [t for t in map(Trigger.model_validate_json, values) if t.type == "replenishment"]
-    assert (reminder.customer_id, reminder.facts["cycle_source"], reminder.facts["cycle_days"]) == ("c-vit", "catalog", 1)
+    assert (reminder.customer_id, reminder.facts["cycle_source"], reminder.facts["cycle_days"]) == (
+        "c-vit",
+        "catalog",
+        1,
+    )
     assert abs(reminder.due_at - (now + timedelta(seconds=7))) < timedelta(milliseconds=1)  # lead in float days
     assert timedelta(0) <= reminder.emitted_at - reminder.due_at < timedelta(seconds=1)

@@ -16,10 +16,10 @@ import pytest
 import redis
 
 from schemas.profile import CustomerProfile
+from streams.adapters.redis_view import audience, connect, read_profile
+from streams.sdk.producer import EventProducer
 from streams.tools.cli import main
 from streams.tools.embedded import free_port
-from streams.sdk.producer import EventProducer
-from streams.adapters.redis_view import audience, connect, read_profile
 from tests.factories import erasure, order, view
 from tests.integration.helpers import Workers
 
@@ -55,7 +55,10 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 
 
 def test_profiles_reach_redis_the_routed_web_view_and_survive_a_rebuild(
-    workers: Workers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    workers: Workers,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     settings = workers.start(clock="wall", redis_prefix=f"t{uuid.uuid4().hex[:8]}:")
     first_env = workers.env
@@ -79,7 +82,11 @@ def test_profiles_reach_redis_the_routed_web_view_and_survive_a_rebuild(
 
     profiles = _eventually(stored)
     assert {c: (p.order_count, p.tier) for c, p in profiles.items()} == {
-        "c-1": (1, "member"), "c-2": (1, "vip"), "c-3": (1, "vip"), "c-4": (1, "super_vip"), "c-5": (1, "super_vip"),
+        "c-1": (1, "member"),
+        "c-2": (1, "vip"),
+        "c-3": (1, "vip"),
+        "c-4": (1, "super_vip"),
+        "c-5": (1, "super_vip"),
         "c-browser": (0, "none"),
     }
     _eventually(lambda: True if read_profile(client, prefix, "c-gone") is None else None)  # erased

@@ -13,11 +13,18 @@ import pytest
 import redis
 from factories import profile
 
-from streams.tools.embedded import EmbeddedRedis
 from streams.adapters.redis_view import (
-    ProfileProjector, audience, connect, connect_async, erase_profile, profile_key, read_profile, tag_key,
+    ProfileProjector,
+    audience,
+    connect,
+    connect_async,
+    erase_profile,
+    profile_key,
+    read_profile,
+    tag_key,
     write_profile,
 )
+from streams.tools.embedded import EmbeddedRedis
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +44,9 @@ def _keys(client: redis.Redis, prefix: str) -> set[str]:
     return set(client.scan_iter(match=f"{prefix}*"))
 
 
-def test_a_newer_revision_replaces_and_an_older_or_repeated_one_changes_nothing(client: redis.Redis, prefix: str) -> None:
+def test_a_newer_revision_replaces_and_an_older_or_repeated_one_changes_nothing(
+    client: redis.Redis, prefix: str
+) -> None:
     first = profile("c1", revision=3, order_count=1)
     assert write_profile(client, prefix, first)
     assert read_profile(client, prefix, "c1") == first
@@ -82,7 +91,9 @@ def test_an_audience_intersects_tags_and_unites_the_values_of_one_tag(client: re
         write_profile(client, prefix, customer)
     assert audience(client, prefix, lifecycle="sleeping") == ["a", "b", "c"]
     assert audience(client, prefix, lifecycle="sleeping", tier="vip", category="yoga") == ["a", "b"]
-    assert audience(client, prefix, lifecycle="sleeping", tier="vip", segment="price_sensitive", category="yoga") == ["a"]
+    assert audience(client, prefix, lifecycle="sleeping", tier="vip", segment="price_sensitive", category="yoga") == [
+        "a"
+    ]
     assert audience(client, prefix, tier=["vip", "super_vip"], category=["running", "yoga"]) == ["a", "b", "d"]
     assert audience(client, prefix, tier=["vip", "super_vip"], lifecycle=["active", "lost"]) == ["d"]
     assert audience(client, prefix, category="knitting") == []
@@ -99,11 +110,20 @@ def test_erasure_removes_the_hash_and_every_tag_membership(client: redis.Redis, 
     assert not erase_profile(client, prefix, "gone")
     assert read_profile(client, prefix, "gone") is None
     assert all("gone" not in client.smembers(key) for key in _keys(client, prefix) if ":tag:" in key)
-    assert _keys(client, prefix) == {profile_key(prefix, "kept"), *(
-        tag_key(prefix, *tag.split(":", 1)) for tag in
-        ("lifecycle:active", "tier:member", "segment:potential", "purchasing_power:medium", "price_sensitivity:low",
-         "category:yoga")
-    )}
+    assert _keys(client, prefix) == {
+        profile_key(prefix, "kept"),
+        *(
+            tag_key(prefix, *tag.split(":", 1))
+            for tag in (
+                "lifecycle:active",
+                "tier:member",
+                "segment:potential",
+                "purchasing_power:medium",
+                "price_sensitivity:low",
+                "category:yoga",
+            )
+        ),
+    }
     assert write_profile(client, prefix, profile("gone", revision=1))  # a returning customer starts over
 
 

@@ -14,11 +14,11 @@ import pytest
 from schemas.control import WatermarkAdvanced
 from schemas.topics import by_role
 from streams.adapters.kafka_admin import create_topics
-from streams.tools.cli import main
-from streams.engine.reference import run_reference
 from streams.domain.customer.state import CustomerState
 from streams.domain.policy import Policy
+from streams.engine.reference import run_reference
 from streams.sdk.producer import MARK_EVERY, EventProducer
+from streams.tools.cli import main
 from streams.tools.replay import WATERMARK_MARGIN
 from tests.factories import follow, line, order, view
 from tests.integration.helpers import Workers, read_topic, settings_from
@@ -40,14 +40,24 @@ A-4,c-cat,2026/03/0X 09:15,10,1,p-mat,yoga,
 MAPPING = "order=Order No,customer=Buyer,at=Paid At,amount=Paid,quantity=Qty,product=SKU,category=Cat"
 # The same orders as events.
 ORDERS = [
-    order("c-ann", order_id="A-1", at=datetime(2026, 3, 1, 10, tzinfo=SHANGHAI), total=179.5, lines=[
-        line("p-mat", "yoga", 120.5, brand="Lotus"), line("p-shampoo", "haircare", 29.5, 2, brand="Herba")]),
-    order("c-ann", order_id="A-2", at=datetime(2026, 3, 2, 18, 30, tzinfo=SHANGHAI),
-          lines=[line("p-wear", "sportswear", 80, brand="Lotus")]),
+    order(
+        "c-ann",
+        order_id="A-1",
+        at=datetime(2026, 3, 1, 10, tzinfo=SHANGHAI),
+        total=179.5,
+        lines=[line("p-mat", "yoga", 120.5, brand="Lotus"), line("p-shampoo", "haircare", 29.5, 2, brand="Herba")],
+    ),
+    order(
+        "c-ann",
+        order_id="A-2",
+        at=datetime(2026, 3, 2, 18, 30, tzinfo=SHANGHAI),
+        lines=[line("p-wear", "sportswear", 80, brand="Lotus")],
+    ),
     order("c-bob", at=datetime(2026, 3, 1, 12, tzinfo=UTC), lines=[line("p-mat", "yoga", 100, 3)]),
     order("c-bob", at=BOB_SECOND, lines=[line("p-shampoo", "haircare", 45.5, brand="Herba")]),
-    order("c-cat", order_id="A-3", at=datetime(2026, 3, 3, 9, 15, tzinfo=SHANGHAI),
-          lines=[line("p-bike", "cycling", 999)]),
+    order(
+        "c-cat", order_id="A-3", at=datetime(2026, 3, 3, 9, 15, tzinfo=SHANGHAI), lines=[line("p-bike", "cycling", 999)]
+    ),
 ]
 
 Summary = tuple[int, float, float, datetime | None, datetime | None]
@@ -68,7 +78,10 @@ def _use_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
 
 
 def test_a_replayed_csv_order_log_gives_the_customer_states_of_the_reference_run(
-    workers: Workers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    workers: Workers,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     settings = workers.start(clock="event")
     _use_env(monkeypatch, workers.env)
@@ -82,7 +95,10 @@ def test_a_replayed_csv_order_log_gives_the_customer_states_of_the_reference_run
     assert main(["replay", str(log), "--map", MAPPING, "--no-watermark"]) == 0
     assert main(["replay", str(log), "--map", MAPPING]) == 0
     out, err = capsys.readouterr()
-    assert out.splitlines() == 2 * ["sent 5 events; skipped 1 malformed rows", "  line 8: unrecognised date '2026/03/0X 09:15'"]
+    assert out.splitlines() == 2 * [
+        "sent 5 events; skipped 1 malformed rows",
+        "  line 8: unrecognised date '2026/03/0X 09:15'",
+    ]
     assert "5/5" in err
 
     # A customer's events are processed in order: once their follow is stored, so are the repeats before it.
@@ -99,19 +115,30 @@ def test_a_replayed_csv_order_log_gives_the_customer_states_of_the_reference_run
 
 
 def test_produce_sends_the_valid_lines_of_stdin_and_reports_the_invalid_ones(
-    comeback_env: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    comeback_env: Callable[..., dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     env = comeback_env()
     settings = settings_from(env)
     create_topics(settings)
     _use_env(monkeypatch, env)
     events = [view("c-1", event_id="pv-1"), view("c-2", event_id="pv-2")]
-    lines = [events[0].model_dump_json(), "{broken", "", json.dumps({"type": "product_viewed"}), events[1].model_dump_json()]
+    lines = [
+        events[0].model_dump_json(),
+        "{broken",
+        "",
+        json.dumps({"type": "product_viewed"}),
+        events[1].model_dump_json(),
+    ]
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
     assert main(["produce"]) == 0
     out, err = capsys.readouterr()
     assert out == "sent 2 events; skipped 2 invalid lines\n"
-    assert err.startswith("comeback: line 2: Invalid JSON") and "comeback: line 4: product_viewed.event_id: Field required" in err
+    assert (
+        err.startswith("comeback: line 2: Invalid JSON")
+        and "comeback: line 4: product_viewed.event_id: Field required" in err
+    )
     values = read_topic(settings, settings.topic_name(by_role("behavior")), lambda v: len(v) >= 2, timeout=20)
     assert sorted(json.loads(v)["event_id"] for v in values) == ["pv-1", "pv-2"]
     assert main(["produce", "/no/such/file.jsonl"]) == 2
@@ -133,4 +160,5 @@ def test_sending_in_time_order_marks_every_input_partition_each_day_and_refuses_
     marks = read_topic(settings, catalog, lambda v: len(v) >= 2 * settings.partitions, timeout=20)
     expected = [events[2].occurred_at, events[4].occurred_at]
     assert sorted(WatermarkAdvanced.model_validate_json(m).at for m in marks) == sorted(
-        at for at in expected for _ in range(settings.partitions))
+        at for at in expected for _ in range(settings.partitions)
+    )

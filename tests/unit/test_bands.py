@@ -14,7 +14,8 @@ SENSITIVITY = PriceSensitivityPolicy()
 
 
 @pytest.mark.parametrize(
-    ("aov", "band"), [(225.0, "high"), (224.99, "medium"), (112.5, "medium"), (112.49, "low"), (0.01, "low")],
+    ("aov", "band"),
+    [(225.0, "high"), (224.99, "medium"), (112.5, "medium"), (112.49, "low"), (0.01, "low")],
 )
 def test_purchasing_power_is_the_aov_relative_to_the_shops_average(aov: float, band: str) -> None:
     """High: AOV >= 1.5 x the shop's AOV; low: AOV < 0.75 x; medium in between (yuan)."""
@@ -25,7 +26,11 @@ def test_the_shops_average_and_factors_come_from_the_policy() -> None:
     """Shop AOV 100, factors 2 and 0.5: high from 200, low below 50."""
     custom = policy(shop={"average_order_value": 100, "high_power_factor": 2, "low_power_factor": 0.5}).shop
     assert [purchasing_power(fold(order(total=t)), custom) for t in (200.0, 199.99, 50.0, 49.99)] == [
-        "high", "medium", "medium", "low"]
+        "high",
+        "medium",
+        "medium",
+        "low",
+    ]
 
 
 def test_purchasing_power_is_unknown_without_orders_that_count() -> None:
@@ -82,15 +87,20 @@ def test_the_discount_depth_is_one_minus_paid_over_undiscounted(lines: list, dis
 
 def _history(discounted: int, of: int, depth: float) -> CustomerState:
     """``of`` orders, ``discounted`` of them at ``depth`` off a 100-yuan list price, the rest at full price."""
-    return fold(*(
-        order(lines=[line(unit_price=round(100 * (1 - depth), 2) if n < discounted else 100.0, list_price=100.0)],
-              at=T0 + days(n))
-        for n in range(of)
-    ))
+    return fold(
+        *(
+            order(
+                lines=[line(unit_price=round(100 * (1 - depth), 2) if n < discounted else 100.0, list_price=100.0)],
+                at=T0 + days(n),
+            )
+            for n in range(of)
+        )
+    )
 
 
 @pytest.mark.parametrize(
-    ("discounted", "of", "band"), [(3, 5, "high"), (2, 5, "medium"), (1, 4, "medium"), (1, 5, "low"), (0, 5, "low")],
+    ("discounted", "of", "band"),
+    [(3, 5, "high"), (2, 5, "medium"), (1, 4, "medium"), (1, 5, "low"), (0, 5, "low")],
 )
 def test_price_sensitivity_by_the_share_of_discounted_orders(discounted: int, of: int, band: str) -> None:
     """High from a 0.6 share; low at most a 0.2 share (with shallow 5% discounts, below the 0.1 depth)."""

@@ -7,7 +7,8 @@ from datetime import timedelta
 from functools import partial
 
 import pytest
-from factories import T0, days, fold, hours, order, pending, policy, run as run_all, view
+from factories import T0, days, fold, hours, order, pending, policy, view
+from factories import run as run_all
 
 from streams.engine.customer import advance, handle_event
 from streams.rules.browse_followup import NAME
@@ -32,11 +33,18 @@ def test_a_late_timer_keeps_its_due_time_and_says_when_it_was_decided() -> None:
 
 
 def test_the_followup_lists_each_viewed_product_once() -> None:
-    views = [view(product_id="p1", at=T0), view(product_id="p2", at=T0 + hours(0.5)),
-             view(product_id="p3", category="bags", at=T0 + hours(1)), view(product_id="p1", at=T0 + hours(1))]
+    views = [
+        view(product_id="p1", at=T0),
+        view(product_id="p2", at=T0 + hours(0.5)),
+        view(product_id="p3", category="bags", at=T0 + hours(1)),
+        view(product_id="p1", at=T0 + hours(1)),
+    ]
     _, [trigger] = run(views, until=T0 + days(1))
     assert sorted((p.product_id, p.category) for p in trigger.products) == [
-        ("p1", "shoes"), ("p2", "shoes"), ("p3", "bags")]
+        ("p1", "shoes"),
+        ("p2", "shoes"),
+        ("p3", "bags"),
+    ]
 
 
 def test_several_views_collapse_into_one_followup_due_two_hours_after_the_last() -> None:
@@ -47,10 +55,14 @@ def test_several_views_collapse_into_one_followup_due_two_hours_after_the_last()
     assert {p.product_id for p in trigger.products} == {"p1", "p2"}
 
 
-@pytest.mark.parametrize(("product_id", "category"), [("p1", "shoes"), ("p2", "shoes")],
-                         ids=["the viewed product", "another product of the category"])
+@pytest.mark.parametrize(
+    ("product_id", "category"),
+    [("p1", "shoes"), ("p2", "shoes")],
+    ids=["the viewed product", "another product of the category"],
+)
 def test_an_order_in_the_viewed_category_before_the_due_time_cancels_the_followup(
-    product_id: str, category: str,
+    product_id: str,
+    category: str,
 ) -> None:
     bought = order(product_id=product_id, category=category, at=T0 + hours(1))
     state, triggers = run([view(at=T0), bought], until=T0 + days(1))

@@ -14,11 +14,11 @@ import pytest
 from factories import T0, days, fold, hours, line, order, policy, product_upserted, run, view
 
 from schemas.control import CycleLookup, ProductCycle
+from streams.domain.customer.state import CustomerState, HeldEvent, Timer, initial_state
 from streams.domain.product.cycles import answer, apply_cycle, ask, release_lookups, take_lookup
+from streams.domain.product.state import ProductState, evolve_product
 from streams.engine.customer import handle_cycle, handle_event, hold, release
 from streams.engine.reference import run_reference
-from streams.domain.product.state import ProductState, evolve_product
-from streams.domain.customer.state import CustomerState, HeldEvent, Timer, initial_state
 from streams.rules.replenishment import NAME
 
 LEAD = timedelta(days=policy().replenishment.lead_days)
@@ -30,16 +30,23 @@ def _lookups(messages) -> list[CycleLookup]:
 
 
 def _reply(lookup: CycleLookup, days_: int | None) -> ProductCycle:
-    return ProductCycle(customer_id=lookup.customer_id, product_id=lookup.product_id, order_id=lookup.order_id,
-                        category=lookup.category, at=lookup.at, days=days_)
+    return ProductCycle(
+        customer_id=lookup.customer_id,
+        product_id=lookup.product_id,
+        order_id=lookup.order_id,
+        category=lookup.category,
+        at=lookup.at,
+        days=days_,
+    )
 
 
 def _product(*changes: tuple[int | None, object]) -> ProductState:
     """A product folded from upserts of (replenishment_days, at)."""
     state = ProductState(product_id="vit")
     for replenishment_days, at in changes:
-        state = evolve_product(state, product_upserted(product_id="vit", category="vitamins", at=at,
-                                                        replenishment_days=replenishment_days))
+        state = evolve_product(
+            state, product_upserted(product_id="vit", category="vitamins", at=at, replenishment_days=replenishment_days)
+        )
     return state
 
 
@@ -62,7 +69,9 @@ def test_ask_sends_one_lookup_per_product_with_its_category_and_the_order_time()
     placed = order(lines=[line("shampoo", "haircare"), line("vit", "vitamins")], order_id="o1", at=T0 + hours(3))
     state, lookups = ask(fold(placed), placed, policy())
     assert sorted((lk.product_id, lk.category, lk.order_id, lk.customer_id, lk.at) for lk in lookups) == [
-        ("shampoo", "haircare", "o1", "c1", placed.occurred_at), ("vit", "vitamins", "o1", "c1", placed.occurred_at)]
+        ("shampoo", "haircare", "o1", "c1", placed.occurred_at),
+        ("vit", "vitamins", "o1", "c1", placed.occurred_at),
+    ]
     assert _awaited(state) == [("o1", "shampoo"), ("o1", "vit")]
 
 
@@ -121,7 +130,7 @@ def _answered(products: dict[str, str], days: dict[str, int], *, reverse: bool =
     """An order of ``products`` (id: category) whose lookups get ``days`` (id: cycle), in order or reversed."""
     placed = order(lines=[line(p, c) for p, c in products.items()], order_id="o1")
     state, lookups = ask(fold(placed), placed, policy())
-    for lookup in (reversed(lookups) if reverse else lookups):
+    for lookup in reversed(lookups) if reverse else lookups:
         state = apply_cycle(state, _reply(lookup, days[lookup.product_id]))
     return state
 
@@ -136,8 +145,9 @@ def test_apply_cycle_keeps_the_cycle_on_the_order_per_category_and_stops_awaitin
 def test_apply_cycle_keeps_the_shortest_cycle_of_two_products_in_one_category_whichever_comes_first(
     reverse: bool,
 ) -> None:
-    state = _answered({"shampoo": "haircare", "conditioner": "haircare"}, {"shampoo": 40, "conditioner": 25},
-                      reverse=reverse)
+    state = _answered(
+        {"shampoo": "haircare", "conditioner": "haircare"}, {"shampoo": 40, "conditioner": 25}, reverse=reverse
+    )
     assert state.find_order("o1").catalog_cycles == {"haircare": 25}
 
 
@@ -173,7 +183,8 @@ def test_without_a_catalog_watermark_a_lookup_is_answered_at_once() -> None:
     lookup = _lookup(at=T0 + days(1))
     after, replies = take_lookup(product, lookup, None)
     assert [(r.order_id, r.product_id, r.category, r.at, r.days) for r in replies] == [
-        ("o1", "vit", "vitamins", lookup.at, 12)]
+        ("o1", "vit", "vitamins", lookup.at, 12)
+    ]
     assert after.held_lookups == ()
 
 
@@ -221,8 +232,9 @@ def test_release_lookups_answers_only_those_the_watermark_passed() -> None:
 def test_a_held_lookup_is_answered_as_of_the_purchase_after_the_catalog_changed() -> None:
     purchase = T0 + days(1)
     product, _ = take_lookup(_product((12, T0)), _lookup(at=purchase), T0)
-    product = evolve_product(product, product_upserted(product_id="vit", category="vitamins", at=purchase + days(1),
-                                                       replenishment_days=20))
+    product = evolve_product(
+        product, product_upserted(product_id="vit", category="vitamins", at=purchase + days(1), replenishment_days=20)
+    )
     assert product.replenishment_days == 20  # the catalog now says 20
     after, replies = release_lookups(product, purchase + days(2))
     assert [r.days for r in replies] == [12]
@@ -281,8 +293,9 @@ def test_once_answered_timers_fire_on_release_with_the_catalog_cycle() -> None:
     first = release(held, T0 + hours(1), policy())
     state = first.state
     for lookup in _lookups(first.to_products):
-        state = handle_cycle(state, _reply(lookup, 12 if lookup.product_id == "vit" else None), lookup.at,
-                             policy()).state
+        state = handle_cycle(
+            state, _reply(lookup, 12 if lookup.product_id == "vit" else None), lookup.at, policy()
+        ).state
     due = placed.occurred_at + days(12) - LEAD
     after = release(state, due, policy())
     fired = [t for t in after.triggers if t.type == NAME]
@@ -332,8 +345,10 @@ def test_the_catalog_cycle_beats_the_policy_cycle() -> None:
 
 def test_the_learned_cycle_beats_the_catalog_cycle() -> None:
     second = T0 + days(10)
-    history = [order(product_id="shampoo", category="haircare", at=T0),
-               order(product_id="shampoo", category="haircare", at=second)]
+    history = [
+        order(product_id="shampoo", category="haircare", at=T0),
+        order(product_id="shampoo", category="haircare", at=second),
+    ]
     state, early = run(history, only=NAME, catalog_cycles={"shampoo": 40})
     assert (early, _pending(state)) == ([], [("haircare", second, second + days(10) - LEAD)])
     _, [trigger] = run(history, until=second + days(10) - LEAD, only=NAME, catalog_cycles={"shampoo": 40})
@@ -350,8 +365,12 @@ def test_an_order_without_a_catalog_answer_falls_back_to_the_policy() -> None:
 
 def test_a_catalog_cycle_no_longer_than_the_lead_gets_no_reminder() -> None:
     short = int(LEAD / timedelta(days=1))
-    state, triggers = run([order(product_id="vit", category="vitamins", at=T0)], until=T0 + days(400), only=NAME,
-                          catalog_cycles={"vit": short})
+    state, triggers = run(
+        [order(product_id="vit", category="vitamins", at=T0)],
+        until=T0 + days(400),
+        only=NAME,
+        catalog_cycles={"vit": short},
+    )
     assert (_pending(state), triggers) == ([], [])
 
 
@@ -360,8 +379,10 @@ def test_a_catalog_cycle_no_longer_than_the_lead_gets_no_reminder() -> None:
 
 def test_run_offline_answers_the_lookup_from_the_catalog_before_the_purchase() -> None:
     bought = T0 + days(1)
-    events = [product_upserted(product_id="vit", category="vitamins", replenishment_days=12, at=T0),
-              order(product_id="vit", category="vitamins", at=bought)]
+    events = [
+        product_upserted(product_id="vit", category="vitamins", replenishment_days=12, at=T0),
+        order(product_id="vit", category="vitamins", at=bought),
+    ]
     customers, triggers = run_reference(events, policy(), until=bought + days(30))
     [trigger] = [t for t in triggers if t.type == NAME]
     assert trigger.due_at == bought + days(12) - LEAD
@@ -371,8 +392,10 @@ def test_run_offline_answers_the_lookup_from_the_catalog_before_the_purchase() -
 
 def test_run_offline_ignores_a_catalog_cycle_stated_after_the_purchase() -> None:
     bought = T0 + days(1)
-    events = [order(product_id="vit", category="vitamins", at=bought),
-              product_upserted(product_id="vit", category="vitamins", replenishment_days=12, at=bought + days(1))]
+    events = [
+        order(product_id="vit", category="vitamins", at=bought),
+        product_upserted(product_id="vit", category="vitamins", replenishment_days=12, at=bought + days(1)),
+    ]
     customers, triggers = run_reference(events, policy(), until=bought + days(60))
     assert [t for t in triggers if t.type == NAME] == []
     assert _pending(customers["c1"]) == []
@@ -380,8 +403,10 @@ def test_run_offline_ignores_a_catalog_cycle_stated_after_the_purchase() -> None
 
 def test_run_offline_falls_back_to_the_policy_when_the_catalog_cycle_comes_after_the_purchase() -> None:
     bought = T0 + days(1)
-    events = [order(product_id="shampoo", category="haircare", at=bought),
-              product_upserted(product_id="shampoo", category="haircare", replenishment_days=12, at=bought + days(1))]
+    events = [
+        order(product_id="shampoo", category="haircare", at=bought),
+        product_upserted(product_id="shampoo", category="haircare", replenishment_days=12, at=bought + days(1)),
+    ]
     _, triggers = run_reference(events, policy(), until=bought + days(60))
     [trigger] = [t for t in triggers if t.type == NAME]
     assert trigger.due_at == bought + days(HAIRCARE_POLICY_DAYS) - LEAD

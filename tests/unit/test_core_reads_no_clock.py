@@ -50,10 +50,17 @@ def test_a_core_module_reads_no_clock_and_makes_no_random_ids(path: Path) -> Non
     assert forbidden_calls(_tree(path)) == []
 
 
-@pytest.mark.parametrize("source", [
-    "datetime.now(UTC)", "from datetime import datetime as dt\ndt.now()", "time.time()", "uuid.uuid4()", "uuid4()",
-    "date.today()",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "datetime.now(UTC)",
+        "from datetime import datetime as dt\ndt.now()",
+        "time.time()",
+        "uuid.uuid4()",
+        "uuid4()",
+        "date.today()",
+    ],
+)
 def test_the_call_check_catches_a_clock_or_random_call(source: str) -> None:
     assert forbidden_calls(ast.parse(source))
 

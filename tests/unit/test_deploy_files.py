@@ -17,10 +17,9 @@ import yaml
 
 from schemas.events import EVENT_ADAPTER
 from schemas.topics import TOPICS
-from streams.tools.cli import main
-from streams.config import load_policy
+from streams.config import Settings, load_policy
 from streams.domain.policy import Policy
-from streams.config import Settings
+from streams.tools.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
@@ -93,8 +92,11 @@ def test_kafka_listeners_are_declared_mapped_and_advertised_consistently() -> No
 
 
 def test_kafka_single_node_settings() -> None:
-    for name in ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
-                 "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"):
+    for name in (
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR",
+        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
+        "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR",
+    ):
         assert KAFKA_ENV[name] == "1", name
     assert KAFKA_ENV["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
     assert "healthcheck" in SERVICES["kafka"]

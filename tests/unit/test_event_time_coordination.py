@@ -16,12 +16,12 @@ from factories import T0, hours, price_changed, product_upserted, stock_changed,
 import streams.runtime.progress
 from schemas import events as ev
 from schemas.control import CustomersProgress, ProductAlert, WatchChanged
-from streams.runtime.clock import EventClock
+from streams.domain.customer.state import CustomerState, HeldEvent
+from streams.domain.policy import Policy
 from streams.domain.product.holds import hold_catalog, release_catalog
 from streams.domain.product.state import ProductState, cycle_before
-from streams.domain.customer.state import CustomerState, HeldEvent
 from streams.domain.product.watchers import Watchers, product_moved, watch
-from streams.domain.policy import Policy
+from streams.runtime.clock import EventClock
 from streams.runtime.progress import REPEAT_SECONDS, TICK, CatalogGates, CustomerProgress
 from streams.runtime.timer_index import TimerIndex
 
@@ -302,7 +302,8 @@ def _favorited(customer_id: str = "c1", at: datetime = T0 - hours(1)) -> Watcher
 
 
 def _in_time_order(
-    events: list[ev.CatalogEvent], watchers: Watchers,
+    events: list[ev.CatalogEvent],
+    watchers: Watchers,
 ) -> tuple[ProductState, Watchers, tuple[ProductAlert, ...]]:
     product, alerts = ProductState(product_id="p1"), ()
     for event in sorted(events, key=lambda e: e.occurred_at):
@@ -329,11 +330,17 @@ def test_held_stock_events_arriving_reversed_alert_as_in_time_order() -> None:
 
 def test_held_events_are_applied_in_time_order_not_arrival_order() -> None:
     """Applied as they arrive, the newest would make the older two stale and only one alert would go out."""
-    low, sold_out, back = (stock_changed(available=5, at=T0), stock_changed(available=0, at=T0 + hours(1)),
-                           stock_changed(available=8, at=T0 + hours(2)))
+    low, sold_out, back = (
+        stock_changed(available=5, at=T0),
+        stock_changed(available=0, at=T0 + hours(1)),
+        stock_changed(available=8, at=T0 + hours(2)),
+    )
     product, _, alerts = release_catalog(_held(back, sold_out, low), _favorited(), T0 + hours(3), POLICY)
     assert [(a.kind, a.at) for a in alerts] == [
-        ("low_stock", T0), ("low_stock", T0 + hours(2)), ("back_in_stock", T0 + hours(2))]
+        ("low_stock", T0),
+        ("low_stock", T0 + hours(2)),
+        ("back_in_stock", T0 + hours(2)),
+    ]
     assert (product.available, product.restock_cycle) == (8, 1)
     assert alerts == _in_time_order([low, sold_out, back], _favorited())[2]
 
@@ -344,8 +351,11 @@ def test_held_events_are_kept_sorted_by_event_time() -> None:
 
 
 def test_only_events_strictly_before_customers_before_are_released() -> None:
-    first, at_gate, later = (stock_changed(available=50, at=T0), stock_changed(available=5, at=T0 + hours(1)),
-                             stock_changed(available=3, at=T0 + hours(2)))
+    first, at_gate, later = (
+        stock_changed(available=50, at=T0),
+        stock_changed(available=5, at=T0 + hours(1)),
+        stock_changed(available=3, at=T0 + hours(2)),
+    )
     product, _, alerts = release_catalog(_held(later, first, at_gate), _favorited(), T0 + hours(1), POLICY)
     assert alerts == ()
     assert product.available == 50

@@ -11,7 +11,19 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from factories import (
-    T0, cancel, days, favorite, fold, follow, line, order, profile_changed, refund, unfavorite, unfollow, view,
+    T0,
+    cancel,
+    days,
+    favorite,
+    fold,
+    follow,
+    line,
+    order,
+    profile_changed,
+    refund,
+    unfavorite,
+    unfollow,
+    view,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -36,8 +48,9 @@ def _order_lines(draw: st.DrawFn) -> ev.OrderLine:
     unit = draw(st.integers(min_value=1_000, max_value=50_000)) / 100
     listed = draw(st.sampled_from([None, unit, round(unit * 1.25, 2)]))
     brand = draw(st.sampled_from([None, "Acme", "Bolt"]))
-    return line(product, PRODUCTS[product], unit_price=unit, list_price=listed, brand=brand,
-                quantity=draw(st.integers(1, 3)))
+    return line(
+        product, PRODUCTS[product], unit_price=unit, list_price=listed, brand=brand, quantity=draw(st.integers(1, 3))
+    )
 
 
 @st.composite
@@ -45,8 +58,9 @@ def _order(draw: st.DrawFn, order_id: str) -> Maker:
     lines = draw(st.lists(_order_lines(), min_size=1, max_size=2))
     coupon = draw(st.sampled_from([None, "SAVE10"]))
     discount = draw(st.sampled_from([0.0, 5.0]))
-    return lambda at, eid: order(lines=lines, order_id=order_id, at=at, event_id=eid, coupon_code=coupon,
-                                 discount=discount)
+    return lambda at, eid: order(
+        lines=lines, order_id=order_id, at=at, event_id=eid, coupon_code=coupon, discount=discount
+    )
 
 
 @st.composite
@@ -63,8 +77,9 @@ def _other(draw: st.DrawFn, order_ids: list[str]) -> Maker:
         return lambda at, eid: cancel(oid, at=at, event_id=eid)
     if kind == "view":
         session = draw(st.sampled_from([None, "s1", "s2"]))
-        return lambda at, eid: view(product_id=product, category=PRODUCTS[product], at=at, event_id=eid,
-                                    session_id=session)
+        return lambda at, eid: view(
+            product_id=product, category=PRODUCTS[product], at=at, event_id=eid, session_id=session
+        )
     if kind == "favorite":
         category = draw(st.sampled_from([PRODUCTS[product], None]))
         return lambda at, eid: favorite(product, category, at=at, event_id=eid)
@@ -88,7 +103,7 @@ def histories(draw: st.DrawFn) -> list[ev.CustomerEvent]:
     makers = [draw(_order(oid)) for oid in order_ids]
     makers += draw(st.lists(_other(order_ids), max_size=20))
     times = draw(st.lists(_minutes, min_size=len(makers), max_size=len(makers), unique=True))
-    return [make(T0 + timedelta(minutes=m), f"e{n}") for n, (make, m) in enumerate(zip(makers, times))]
+    return [make(T0 + timedelta(minutes=m), f"e{n}") for n, (make, m) in enumerate(zip(makers, times, strict=True))]
 
 
 def _canonical(state: CustomerState) -> CustomerState:
@@ -137,8 +152,10 @@ def test_many_refunds_of_one_order_give_the_same_state_in_any_order(data: st.Dat
     """Up to eight refunds of 0.01-50 yuan on a 1000-yuan order: the refunded sum is exact to the fen."""
     placed = order(total=1000.0, order_id="o1", event_id="e0")
     amounts = data.draw(st.lists(_refund_cents, min_size=2, max_size=8))
-    refunds = [refund("o1", cents / 100, at=T0 + timedelta(minutes=n + 1), event_id=f"e{n + 1}")
-               for n, cents in enumerate(amounts)]
+    refunds = [
+        refund("o1", cents / 100, at=T0 + timedelta(minutes=n + 1), event_id=f"e{n + 1}")
+        for n, cents in enumerate(amounts)
+    ]
     shuffled = data.draw(st.permutations([placed, *refunds]))
     assert _canonical(fold(*shuffled)) == _canonical(fold(placed, *refunds))
 

@@ -29,14 +29,16 @@ def histories(draw: st.DrawFn) -> list[ev.CustomerEvent]:
     """Orders with refunds, cancellations (some repeated, some of unknown orders) and views, mixed."""
     orders = draw(placed_orders(max_size=6))
     order_ids = st.sampled_from([o.order_id for o in orders] + ["unknown"])
-    others = draw(st.lists(
-        st.one_of(
-            st.builds(lambda oid, c: refund(oid, c / 100), order_ids, _cents),
-            st.builds(cancel, order_ids),
-            st.builds(lambda m: view(product_id="p1", at=T0 + timedelta(minutes=m)), _minutes),
-        ),
-        max_size=12,
-    ))
+    others = draw(
+        st.lists(
+            st.one_of(
+                st.builds(lambda oid, c: refund(oid, c / 100), order_ids, _cents),
+                st.builds(cancel, order_ids),
+                st.builds(lambda m: view(product_id="p1", at=T0 + timedelta(minutes=m)), _minutes),
+            ),
+            max_size=12,
+        )
+    )
     return draw(st.permutations(orders + others))
 
 

@@ -16,7 +16,7 @@ MINUTE = timedelta(minutes=1)
 SECOND = timedelta(seconds=1)
 
 
-def _bought(category: str, ago_days: float, brand: str | None = None):  # noqa: ANN202
+def _bought(category: str, ago_days: float, brand: str | None = None):
     return order(lines=[line(f"p-{category}", category, brand=brand)], at=T0 - days(ago_days))
 
 
@@ -52,8 +52,9 @@ def test_ties_are_broken_by_name() -> None:
 
 
 def test_brands_rank_by_decayed_purchases_and_the_top_n_comes_from_the_policy() -> None:
-    state = fold(_bought("c1", 0, brand="Acme"), _bought("c2", 5, brand="Bolt"), _bought("c3", 0, brand="Acme"),
-                 _bought("c4", 1))
+    state = fold(
+        _bought("c1", 0, brand="Acme"), _bought("c2", 5, brand="Bolt"), _bought("c3", 0, brand="Acme"), _bought("c4", 1)
+    )
     top2 = policy(affinity={"top": 2}).affinity
     categories, brands = affinities(state, T0, top2)
     assert categories == ("c1", "c3")

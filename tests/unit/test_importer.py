@@ -10,15 +10,24 @@ import pytest
 
 from schemas.events import OrderPlaced
 from streams.tools.cli import main
-from streams.tools.importer import ImportFailed, ImportResult, RowProblem, parse_csv, parse_mapping, parse_time, read_events
+from streams.tools.importer import (
+    ImportFailed,
+    ImportResult,
+    RowProblem,
+    parse_csv,
+    parse_mapping,
+    parse_time,
+    read_events,
+)
 from tests.factories import view
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HEADER = "order_id,customer_id,at,amount,quantity,product_id,category"
 
 
-def _csv(*rows: str, header: str = HEADER, source: str = "orders.csv", mapping: dict[str, str] | None = None
-         ) -> ImportResult:
+def _csv(
+    *rows: str, header: str = HEADER, source: str = "orders.csv", mapping: dict[str, str] | None = None
+) -> ImportResult:
     return parse_csv([header, *rows], source, mapping)
 
 
@@ -29,21 +38,24 @@ def _orders(result: ImportResult) -> list[OrderPlaced]:
     return result.events  # type: ignore[return-value]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2024-03-01T10:15:30+02:00", datetime(2024, 3, 1, 10, 15, 30, tzinfo=timezone(timedelta(hours=2)))),
-    ("2024-03-01T10:15:30Z", datetime(2024, 3, 1, 10, 15, 30, tzinfo=UTC)),
-    ("2024-03-01T10:15:30", datetime(2024, 3, 1, 10, 15, 30, tzinfo=SHANGHAI)),
-    ("2024-03-01", datetime(2024, 3, 1, tzinfo=SHANGHAI)),
-    ("2024/03/01", datetime(2024, 3, 1, tzinfo=SHANGHAI)),
-    ("2024/03/01 10:15", datetime(2024, 3, 1, 10, 15, tzinfo=SHANGHAI)),
-    ("2024-03-01 10:15", datetime(2024, 3, 1, 10, 15, tzinfo=SHANGHAI)),
-    ("2024-03-01 10:15:30", datetime(2024, 3, 1, 10, 15, 30, tzinfo=SHANGHAI)),
-    ("01/03/2024", datetime(2024, 3, 1, tzinfo=SHANGHAI)),
-    ("31/12/2024 23:59:59", datetime(2024, 12, 31, 23, 59, 59, tzinfo=SHANGHAI)),
-    ("1709288130", datetime(2024, 3, 1, 10, 15, 30, tzinfo=UTC)),
-    ("1709288130500", datetime(2024, 3, 1, 10, 15, 30, 500_000, tzinfo=UTC)),
-    (" 1709288130.25 ", datetime(2024, 3, 1, 10, 15, 30, 250_000, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-03-01T10:15:30+02:00", datetime(2024, 3, 1, 10, 15, 30, tzinfo=timezone(timedelta(hours=2)))),
+        ("2024-03-01T10:15:30Z", datetime(2024, 3, 1, 10, 15, 30, tzinfo=UTC)),
+        ("2024-03-01T10:15:30", datetime(2024, 3, 1, 10, 15, 30, tzinfo=SHANGHAI)),
+        ("2024-03-01", datetime(2024, 3, 1, tzinfo=SHANGHAI)),
+        ("2024/03/01", datetime(2024, 3, 1, tzinfo=SHANGHAI)),
+        ("2024/03/01 10:15", datetime(2024, 3, 1, 10, 15, tzinfo=SHANGHAI)),
+        ("2024-03-01 10:15", datetime(2024, 3, 1, 10, 15, tzinfo=SHANGHAI)),
+        ("2024-03-01 10:15:30", datetime(2024, 3, 1, 10, 15, 30, tzinfo=SHANGHAI)),
+        ("01/03/2024", datetime(2024, 3, 1, tzinfo=SHANGHAI)),
+        ("31/12/2024 23:59:59", datetime(2024, 12, 31, 23, 59, 59, tzinfo=SHANGHAI)),
+        ("1709288130", datetime(2024, 3, 1, 10, 15, 30, tzinfo=UTC)),
+        ("1709288130500", datetime(2024, 3, 1, 10, 15, 30, 500_000, tzinfo=UTC)),
+        (" 1709288130.25 ", datetime(2024, 3, 1, 10, 15, 30, 250_000, tzinfo=UTC)),
+    ],
+)
 def test_every_supported_date_format_gives_the_right_aware_instant(text: str, expected: datetime) -> None:
     parsed = parse_time(text)
     assert parsed.tzinfo is not None
@@ -67,7 +79,10 @@ def test_an_unrecognised_date_is_an_error_naming_it(text: str) -> None:
 
 def test_a_mapping_names_their_column_for_our_field() -> None:
     assert parse_mapping("customer=cust_id, at=order_date,amount=total") == {
-        "customer": "cust_id", "at": "order_date", "amount": "total"}
+        "customer": "cust_id",
+        "at": "order_date",
+        "amount": "total",
+    }
     with pytest.raises(ValueError, match="unknown field 'client'"):
         parse_mapping("client=cust_id")
     with pytest.raises(ValueError, match="FIELD=COLUMN"):
@@ -76,13 +91,21 @@ def test_a_mapping_names_their_column_for_our_field() -> None:
 
 def test_a_log_with_other_column_names_is_read_through_the_mapping() -> None:
     header = "Order No,Buyer,Paid At,Total,Qty,SKU,Cat,RRP,Maker"
-    mapping = parse_mapping("order=Order No,customer=Buyer,at=Paid At,amount=Total,quantity=Qty,product=SKU,"
-                            "category=Cat,list_price=RRP,brand=Maker")
+    mapping = parse_mapping(
+        "order=Order No,customer=Buyer,at=Paid At,amount=Total,quantity=Qty,product=SKU,"
+        "category=Cat,list_price=RRP,brand=Maker"
+    )
     [order] = _orders(_csv("A-1,c1,2024-03-01 10:00,90,3,p-1,shoes,40,Acme", header=header, mapping=mapping))
     assert (order.order_id, order.customer_id, order.total) == ("A-1", "c1", 90)
     [item] = order.lines
     assert (item.product_id, item.category, item.quantity, item.unit_price, item.list_price, item.brand) == (
-        "p-1", "shoes", 3, 30, 40, "Acme")
+        "p-1",
+        "shoes",
+        3,
+        30,
+        40,
+        "Acme",
+    )
 
 
 def test_without_a_mapping_our_names_are_found_and_quantity_defaults_to_one() -> None:
@@ -100,16 +123,21 @@ def test_a_missing_column_or_header_means_the_file_cannot_be_read() -> None:
 
 
 def test_rows_of_one_order_become_one_order_with_several_lines_and_their_total() -> None:
-    orders = _orders(_csv(
-        "o1,c1,2024-03-01 10:05,10.10,1,p1,shoes",
-        ",c2,2024-03-01 09:00,7,1,p1,shoes",
-        "o1,c1,2024-03-01 10:00,20.20,2,p2,bags",
-        ",c2,2024-03-01 09:30,8,1,p3,bags",
-    ))
+    orders = _orders(
+        _csv(
+            "o1,c1,2024-03-01 10:05,10.10,1,p1,shoes",
+            ",c2,2024-03-01 09:00,7,1,p1,shoes",
+            "o1,c1,2024-03-01 10:00,20.20,2,p2,bags",
+            ",c2,2024-03-01 09:30,8,1,p3,bags",
+        )
+    )
     assert [(o.customer_id, o.total) for o in orders] == [("c2", 7), ("c2", 8), ("c1", 30.3)]
     multi = orders[-1]
     assert multi.order_id == "o1"
-    assert [(item.product_id, item.quantity, item.unit_price) for item in multi.lines] == [("p1", 1, 10.1), ("p2", 2, 10.1)]
+    assert [(item.product_id, item.quantity, item.unit_price) for item in multi.lines] == [
+        ("p1", 1, 10.1),
+        ("p2", 2, 10.1),
+    ]
     assert multi.occurred_at == datetime(2024, 3, 1, 10, tzinfo=SHANGHAI)  # the earliest row's time
     assert orders[0].order_id != orders[1].order_id  # without an order id, each row is an order
 
@@ -149,8 +177,10 @@ def test_one_malformed_row_skips_its_whole_order_and_an_order_may_not_mix_custom
     )
     assert result.events == []
     assert [str(p) for p in result.problems] == [
-        "line 2: order 'o1' skipped: line 3 is malformed", "line 3: amount is not a number: 'x'",
-        "line 4: order 'o2' has rows of several customers", "line 5: order 'o2' has rows of several customers",
+        "line 2: order 'o1' skipped: line 3 is malformed",
+        "line 3: amount is not a number: 'x'",
+        "line 4: order 'o2' has rows of several customers",
+        "line 5: order 'o2' has rows of several customers",
     ]
 
 
@@ -172,12 +202,18 @@ def test_event_ids_depend_on_the_file_name_and_the_order_id_or_line_only() -> No
 
 def test_read_events_reads_csv_and_jsonl_files_sorted_by_time(tmp_path: Path) -> None:
     csv_file = tmp_path / "log.csv"
-    csv_file.write_text("\ufeff" + "\n".join([HEADER, "o2,c1,2024-03-02,10,1,p1,shoes", "o1,c1,2024-03-01,10,1,p1,shoes"]))
+    csv_file.write_text(
+        "\ufeff" + "\n".join([HEADER, "o2,c1,2024-03-02,10,1,p1,shoes", "o1,c1,2024-03-01,10,1,p1,shoes"])
+    )
     assert [e.order_id for e in read_events(csv_file).events] == ["o1", "o2"]  # type: ignore[attr-defined]
-    later, earlier = view(event_id="v2", at=datetime(2024, 3, 2, tzinfo=UTC)), view(event_id="v1", at=datetime(2024, 3, 1, tzinfo=UTC))
+    later, earlier = (
+        view(event_id="v2", at=datetime(2024, 3, 2, tzinfo=UTC)),
+        view(event_id="v1", at=datetime(2024, 3, 1, tzinfo=UTC)),
+    )
     jsonl = tmp_path / "log.txt"
-    jsonl.write_text("\n".join([later.model_dump_json(), "", "{not json", '{"type": "shop_followed"}',
-                                earlier.model_dump_json()]))
+    jsonl.write_text(
+        "\n".join([later.model_dump_json(), "", "{not json", '{"type": "shop_followed"}', earlier.model_dump_json()])
+    )
     result = read_events(jsonl, "jsonl")
     assert result.events == [earlier, later]
     assert [p.line for p in result.problems] == [3, 4]

@@ -41,8 +41,11 @@ def test_a_valid_event_decodes_to_its_model() -> None:
     assert decode(b"c1", placed.model_dump_json().encode(), ORDERS, LIMIT) == placed
 
 
-@pytest.mark.parametrize("value", [b"{not json", b"\xc3\x28", '{"type": "café"}'.encode("latin-1"), b"", None],
-                         ids=["garbage", "invalid UTF-8", "Latin-1", "empty", "no value"])
+@pytest.mark.parametrize(
+    "value",
+    [b"{not json", b"\xc3\x28", '{"type": "café"}'.encode("latin-1"), b"", None],
+    ids=["garbage", "invalid UTF-8", "Latin-1", "empty", "no value"],
+)
 def test_a_value_that_is_not_utf8_json_is_not_json(value: bytes | None) -> None:
     assert _rejected(value).code == "not_json"
 
@@ -61,13 +64,17 @@ def test_a_value_over_the_size_limit_is_too_large_and_says_both_sizes() -> None:
     assert decode(b"c1", value, ORDERS, len(value)) is not None  # exactly at the limit is fine
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    (_body(customer_id=None), "customer_id"),
-    (_body(occurred_at="2025-03-03T09:30:00"), "occurred_at"),
-    (_body(total=-1), "total"),
-    (_body(lines=[]), "lines"),
-    (_body(surprise="field"), "surprise"),
-], ids=["missing customer_id", "naive datetime", "negative total", "no lines", "unknown field"])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (_body(customer_id=None), "customer_id"),
+        (_body(occurred_at="2025-03-03T09:30:00"), "occurred_at"),
+        (_body(total=-1), "total"),
+        (_body(lines=[]), "lines"),
+        (_body(surprise="field"), "surprise"),
+    ],
+    ids=["missing customer_id", "naive datetime", "negative total", "no lines", "unknown field"],
+)
 def test_an_invalid_event_is_invalid_and_names_the_field(body: dict[str, Any], field: str) -> None:
     rejection = _rejected(_bytes(body))
     assert rejection.code == "invalid"
@@ -78,8 +85,11 @@ def test_json_that_is_not_an_object_is_invalid() -> None:
     assert _rejected(b'["order_placed"]').code == "invalid"
 
 
-@pytest.mark.parametrize("body", [_body(type="order_teleported"), _body(type=None), _body(type=7)],
-                         ids=["unknown name", "no type", "not a string"])
+@pytest.mark.parametrize(
+    "body",
+    [_body(type="order_teleported"), _body(type=None), _body(type=7)],
+    ids=["unknown name", "no type", "not a string"],
+)
 def test_a_message_of_an_unknown_type_is_unknown_type(body: dict[str, Any]) -> None:
     assert _rejected(_bytes(body)).code == "unknown_type"
 
@@ -123,7 +133,8 @@ def test_a_customer_event_on_the_ticks_topic_is_wrong_topic() -> None:
 
 @pytest.mark.parametrize(("key", "value"), [(b"c1", b"\x00\xff{oops"), (None, b"x"), (b"k", None)])
 def test_a_dead_letter_keeps_the_original_bytes_and_where_they_came_from(
-    key: bytes | None, value: bytes | None,
+    key: bytes | None,
+    value: bytes | None,
 ) -> None:
     rejection = Rejection("not_json", "not UTF-8 JSON")
     letter = dead_letter(rejection, key, value, topic=ORDERS.name, partition=3, offset=1234, now=T0 + hours(1))

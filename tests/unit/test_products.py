@@ -24,8 +24,14 @@ def test_a_price_change_sets_the_price() -> None:
 
 def test_an_upsert_sets_the_catalog_facts_and_keeps_the_stock() -> None:
     stocked = evolve_product(_fresh(), stock_changed(available=7, at=T0))
-    upsert = product_upserted(category="ink", price=45.0, at=T0 + hours(1), brand="Acme", replenishment_days=30,
-                              related_categories=("printers",))
+    upsert = product_upserted(
+        category="ink",
+        price=45.0,
+        at=T0 + hours(1),
+        brand="Acme",
+        replenishment_days=30,
+        related_categories=("printers",),
+    )
     state = evolve_product(stocked, upsert)
     assert (state.category, state.brand, state.price) == ("ink", "Acme", 45.0)
     assert (state.replenishment_days, state.related_categories) == (30, ("printers",))
@@ -39,11 +45,15 @@ def test_an_upsert_replaces_facts_it_leaves_out() -> None:
     assert (state.brand, state.replenishment_days) == (None, None)
 
 
-@pytest.mark.parametrize(("newer", "older"), [
-    (stock_changed(available=1, at=T0 + hours(1)), stock_changed(available=50, at=T0)),
-    (price_changed(new_price=60.0, at=T0 + hours(1)), price_changed(new_price=99.0, at=T0)),
-    (product_upserted(price=60.0, at=T0 + hours(1)), product_upserted(price=99.0, at=T0)),
-], ids=["stock", "price", "upsert"])
+@pytest.mark.parametrize(
+    ("newer", "older"),
+    [
+        (stock_changed(available=1, at=T0 + hours(1)), stock_changed(available=50, at=T0)),
+        (price_changed(new_price=60.0, at=T0 + hours(1)), price_changed(new_price=99.0, at=T0)),
+        (product_upserted(price=60.0, at=T0 + hours(1)), product_upserted(price=99.0, at=T0)),
+    ],
+    ids=["stock", "price", "upsert"],
+)
 def test_an_event_older_than_the_last_applied_one_is_ignored(newer, older) -> None:
     """Except in the cycle's history, which answers lookups as of a purchase."""
     state = evolve_product(_fresh(), newer)
@@ -53,9 +63,11 @@ def test_an_event_older_than_the_last_applied_one_is_ignored(newer, older) -> No
 
 def test_the_cycle_before_a_moment_is_the_last_one_stated_strictly_before_it_even_when_stated_late() -> None:
     state = _fresh()
-    for upsert in (product_upserted(replenishment_days=60, at=T0 + hours(4)),
-                   product_upserted(replenishment_days=30, at=T0),
-                   product_upserted(at=T0 + hours(2))):
+    for upsert in (
+        product_upserted(replenishment_days=60, at=T0 + hours(4)),
+        product_upserted(replenishment_days=30, at=T0),
+        product_upserted(at=T0 + hours(2)),
+    ):
         state = evolve_product(state, upsert)
     assert state.replenishment_days == 60
     assert [cycle_before(state, T0 + hours(h)) for h in (0, 1, 2, 3, 5)] == [None, 30, 30, None, 60]

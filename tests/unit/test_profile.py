@@ -6,7 +6,19 @@ from datetime import date, timedelta
 
 import pytest
 from factories import (
-    T0, days, erasure, favorite, fold, follow, hours, order, policy, profile_changed, refund, unfollow, view,
+    T0,
+    days,
+    erasure,
+    favorite,
+    fold,
+    follow,
+    hours,
+    order,
+    policy,
+    profile_changed,
+    refund,
+    unfollow,
+    view,
 )
 
 from schemas.events import Channel
@@ -22,12 +34,22 @@ FIRST = order(total=200.0, category="shampoo", product_id="sh-1", at=T0)
 SECOND = order(total=400.0, category="shampoo", product_id="sh-1", at=T0 + days(30))
 HISTORY = (
     view(product_id="cond-1", category="conditioner", at=T0 - hours(1)),
-    FIRST, SECOND, refund(SECOND.order_id, 100.0, at=T0 + days(32)),
+    FIRST,
+    SECOND,
+    refund(SECOND.order_id, 100.0, at=T0 + days(32)),
     favorite("mask-1", "masks", at=T0 + days(31)),
-    profile_changed(at=T0 + days(20), timezone="Asia/Shanghai", birthday=date(1990, 5, 17),
-                    consents={Channel.SMS: True, Channel.PUSH: False}),
-    profile_changed(at=T0 + days(10), timezone="Europe/Paris", birthday=date(1985, 1, 1),
-                    consents={Channel.WECHAT: True, Channel.SMS: False}),
+    profile_changed(
+        at=T0 + days(20),
+        timezone="Asia/Shanghai",
+        birthday=date(1990, 5, 17),
+        consents={Channel.SMS: True, Channel.PUSH: False},
+    ),
+    profile_changed(
+        at=T0 + days(10),
+        timezone="Europe/Paris",
+        birthday=date(1985, 1, 1),
+        consents={Channel.WECHAT: True, Channel.SMS: False},
+    ),
     unfollow(at=T0 + days(40)),
     follow(at=T0 + days(5)),
 )
@@ -86,7 +108,10 @@ def test_a_profile_change_that_leaves_a_field_out_keeps_the_earlier_value() -> N
     later = profile_changed(at=T0 + days(50), consents={Channel.PUSH: True})
     profile = derive_profile(fold(*HISTORY, later), NOW, DEFAULT)
     assert (profile.timezone, profile.consents[Channel.PUSH], profile.consents[Channel.SMS]) == (
-        "Asia/Shanghai", True, True)
+        "Asia/Shanghai",
+        True,
+        True,
+    )
 
 
 def test_follows_shop_is_the_latest_follow_or_unfollow_by_event_time() -> None:

@@ -13,19 +13,32 @@ from streams.adapters.redis_view import TAGS, decode_profile, encode_profile, pr
 
 def test_tags_cover_every_indexed_field_in_order_without_repeats() -> None:
     tagged = profile(
-        lifecycle="sleeping", tier="vip", segments=("price_sensitive", "high_value", "price_sensitive"),
-        purchasing_power="high", price_sensitivity="medium", top_categories=("yoga", "running"),
+        lifecycle="sleeping",
+        tier="vip",
+        segments=("price_sensitive", "high_value", "price_sensitive"),
+        purchasing_power="high",
+        price_sensitivity="medium",
+        top_categories=("yoga", "running"),
     )
     assert profile_tags(tagged) == (
-        "lifecycle:sleeping", "tier:vip", "segment:price_sensitive", "segment:high_value",
-        "purchasing_power:high", "price_sensitivity:medium", "category:yoga", "category:running",
+        "lifecycle:sleeping",
+        "tier:vip",
+        "segment:price_sensitive",
+        "segment:high_value",
+        "purchasing_power:high",
+        "price_sensitivity:medium",
+        "category:yoga",
+        "category:running",
     )
     assert {tag.split(":", 1)[0] for tag in profile_tags(tagged)} == set(TAGS)
 
 
 def test_a_profile_without_segments_or_categories_has_only_the_single_valued_tags() -> None:
     assert profile_tags(profile(segments=(), top_categories=())) == (
-        "lifecycle:active", "tier:member", "purchasing_power:medium", "price_sensitivity:low",
+        "lifecycle:active",
+        "tier:member",
+        "purchasing_power:medium",
+        "price_sensitivity:low",
     )
 
 
@@ -49,11 +62,17 @@ def test_scalars_are_plain_strings_and_collections_json_and_nulls_left_out() -> 
 
 def test_the_hash_encoding_round_trips_every_field() -> None:
     full = profile(
-        customer_id="123", follows_shop=False, timezone="Asia/Shanghai", birthday=date(1990, 5, 17),
-        consents={Channel.SMS: True, Channel.PUSH: False}, top_brands=("acme", "true"),
-        next_purchases=(PredictedPurchase(category="yoga", interval_days=30.5, last_purchase_at=T0,
-                                          due_at=T0 + days(30.5)),),
-        discount_share=1e-05, favorites_unbought=("p9",),
+        customer_id="123",
+        follows_shop=False,
+        timezone="Asia/Shanghai",
+        birthday=date(1990, 5, 17),
+        consents={Channel.SMS: True, Channel.PUSH: False},
+        top_brands=("acme", "true"),
+        next_purchases=(
+            PredictedPurchase(category="yoga", interval_days=30.5, last_purchase_at=T0, due_at=T0 + days(30.5)),
+        ),
+        discount_share=1e-05,
+        favorites_unbought=("p9",),
     )
     assert decode_profile(encode_profile(full)) == full
     sparse = profile(first_order_at=None, last_order_at=None, days_since_last_order=None, order_count=0)

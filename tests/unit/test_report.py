@@ -11,10 +11,10 @@ import pytest
 
 from schemas.base import Envelope
 from schemas.events import EVENT_ADAPTER
-from streams.tools.cli import main
-from streams.engine.reference import checkpoints, run_reference
 from streams.domain.customer.profile import derive_profile
 from streams.domain.policy import Policy
+from streams.engine.reference import checkpoints, run_reference
+from streams.tools.cli import main
 from streams.tools.report.figures import LIFECYCLES, TIERS, TRIGGER_TYPES, Report, compute_report, repurchase_rate
 from streams.tools.report.files import read_jsonl, write_report
 from streams.tools.report.html import render_html
@@ -91,7 +91,9 @@ def test_given_triggers_are_counted_instead_and_those_due_outside_only_in_the_to
     figures = compute_report(shop, Policy(), given)
     assert (figures.totals.triggers, figures.totals.triggers_outside) == (11, 1)
     assert sum((Counter(w.triggers) for w in figures.weeks), Counter()) == Counter(t.type for t in offline[:10])
-    same_but_triggers = (w.model_copy(update={"triggers": f.triggers}) for w, f in zip(report.weeks, figures.weeks))
+    same_but_triggers = (
+        w.model_copy(update={"triggers": f.triggers}) for w, f in zip(report.weeks, figures.weeks, strict=True)
+    )
     assert figures.weeks == tuple(same_but_triggers)
 
 
@@ -99,14 +101,21 @@ def test_repurchase_rate_of_a_hand_built_history() -> None:
     """Week 1: c1 and c2 buy, c3 only looks. Week 2: c1 again, c4 new.
     Week 3: c4 again; c2's second order is cancelled."""
     events = [
-        order("c1", at=T0, total=50), order("c2", at=T0, total=80), view("c3", at=T0),
-        order("c1", at=T0 + days(8), total=60), order("c4", at=T0 + days(9), total=200),
-        order("c4", at=T0 + days(15), total=40), order("c2", order_id="c2-again", at=T0 + days(16), total=70),
+        order("c1", at=T0, total=50),
+        order("c2", at=T0, total=80),
+        view("c3", at=T0),
+        order("c1", at=T0 + days(8), total=60),
+        order("c4", at=T0 + days(9), total=200),
+        order("c4", at=T0 + days(15), total=40),
+        order("c2", order_id="c2-again", at=T0 + days(16), total=70),
         cancel("c2-again", customer_id="c2", at=T0 + days(16.5)),
     ]
     figures = compute_report(events, policy())
     assert [(w.buyers, w.repeat_buyers, w.repurchase_rate) for w in figures.weeks] == [
-        (2, 0, 0.0), (3, 1, 0.3333), (3, 2, 0.6667)]
+        (2, 0, 0.0),
+        (3, 1, 0.3333),
+        (3, 2, 0.6667),
+    ]
     totals = figures.totals
     assert (totals.customers, totals.buyers, totals.repeat_buyers, totals.orders) == (4, 3, 2, 5)
     assert (totals.repurchase_rate, totals.revenue) == (0.6667, 430.0)
@@ -133,7 +142,7 @@ def test_replay_checkpoints_see_the_events_before_each_mark_and_end_as_run_offli
     assert (dict(end.customers), end.triggers) == (states, triggers)
     for checkpoint in seen:
         before = [e for e in shop if e.occurred_at < checkpoint.at]
-        known = {getattr(e, "customer_id") for e in before if hasattr(e, "customer_id")}
+        known = {e.customer_id for e in before if hasattr(e, "customer_id")}
         assert set(checkpoint.customers) == known
         assert all(s.last_event_at is None or s.last_event_at < checkpoint.at for s in checkpoint.customers.values())
 
@@ -185,7 +194,7 @@ def test_the_command_counts_the_triggers_it_is_given(tmp_path: Path, capsys: pyt
 
 def test_the_command_names_a_bad_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "events.jsonl"
-    bad.write_text(SAMPLE.read_text(encoding="utf-8").splitlines()[0] + "\n{\"type\": \"order_placed\"}\n")
+    bad.write_text(SAMPLE.read_text(encoding="utf-8").splitlines()[0] + '\n{"type": "order_placed"}\n')
     assert main(["report", str(bad), "--out", str(tmp_path)]) == 2
     assert f"{bad}, line 2" in capsys.readouterr().err
 
@@ -194,4 +203,3 @@ def test_write_report_writes_the_same_figures_twice(report: Report, tmp_path: Pa
     html_path, json_path = write_report(report, tmp_path / "new" / "dir")
     assert Report.model_validate_json(json_path.read_text(encoding="utf-8")) == report
     assert Report.model_validate_json(_embedded(html_path.read_text(encoding="utf-8"))) == report
-

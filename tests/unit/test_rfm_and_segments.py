@@ -63,8 +63,9 @@ def test_a_customer_without_orders_has_no_scores() -> None:
 
 
 def test_the_cut_points_come_from_the_policy() -> None:
-    custom = policy(rfm={"recency_days": [7, 14, 21, 28], "frequency_orders": [3, 4, 6, 10],
-                         "monetary_spent": [100, 300, 600, 900]})
+    custom = policy(
+        rfm={"recency_days": [7, 14, 21, 28], "frequency_orders": [3, 4, 6, 10], "monetary_spent": [100, 300, 600, 900]}
+    )
     state = _orders(3, each=100.0, gap_days=0.01)  # 3 orders, 300 yuan
     assert rfm_scores(state, T0 + days(7), custom) == (5, 2, 3)
     assert rfm_scores(state, T0 + days(7) + SECOND, custom) == (4, 2, 3)

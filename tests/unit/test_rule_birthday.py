@@ -14,10 +14,10 @@ from factories import T0, days, erasure, hours, order, pending, policy, profile_
 from schemas import events as ev
 from schemas.events import Channel
 from schemas.triggers import Trigger
+from streams.config import PolicyError, load_policy
+from streams.domain.customer.state import CustomerState
 from streams.engine.customer import advance
 from streams.engine.reference import run_reference
-from streams.domain.customer.state import CustomerState
-from streams.config import PolicyError, load_policy
 from streams.rules.birthday import NAME
 
 SECOND = timedelta(seconds=1)

@@ -11,9 +11,9 @@ from factories import T0, days, follow, hours, order, policy, run, unfollow, vie
 from schemas import events as ev
 from schemas.events import Channel
 from schemas.triggers import Trigger
-from streams.engine.reference import run_reference
 from streams.domain.customer.state import CustomerState
 from streams.domain.policy import Policy
+from streams.engine.reference import run_reference
 from streams.rules.churn_warning import NAME
 
 GAP = timedelta(minutes=30)
@@ -49,7 +49,11 @@ def test_the_view_that_starts_the_second_session_brings_the_retention_coupon() -
     assert trigger.facts["first_session_at"] == T0.isoformat()
     assert trigger.facts["last_order_at"] == BOUGHT.isoformat()
     assert trigger.facts["viewed_categories"] == "shoes,bags"
-    assert "2 browsing sessions in a row" in trigger.reason and "2nd" in trigger.reason and BOUGHT.isoformat() in trigger.reason
+    assert (
+        "2 browsing sessions in a row" in trigger.reason
+        and "2nd" in trigger.reason
+        and BOUGHT.isoformat() in trigger.reason
+    )
 
 
 def test_views_exactly_thirty_minutes_apart_are_one_session() -> None:
@@ -83,8 +87,13 @@ def test_the_number_of_sessions_comes_from_the_policy() -> None:
 
 
 def test_more_views_and_sessions_in_the_same_streak_send_nothing_more() -> None:
-    events = customer(view(at=T0), view(at=T0 + hours(2)), view(product_id="p2", at=T0 + hours(2) + GAP),
-                      view(at=T0 + hours(5)), view(at=T0 + days(1)))
+    events = customer(
+        view(at=T0),
+        view(at=T0 + hours(2)),
+        view(product_id="p2", at=T0 + hours(2) + GAP),
+        view(at=T0 + hours(5)),
+        view(at=T0 + days(1)),
+    )
     _, triggers = run(events)
     assert len(warnings(triggers)) == 1
 
@@ -105,8 +114,13 @@ def test_a_session_that_started_at_the_order_time_is_not_after_the_order() -> No
 
 
 def test_a_new_streak_after_a_new_order_warns_again_with_a_new_id() -> None:
-    events = customer(view(at=T0), view(at=T0 + hours(2)), order(at=T0 + days(1)),
-                      view(at=T0 + days(2)), view(at=T0 + days(2) + hours(2)))
+    events = customer(
+        view(at=T0),
+        view(at=T0 + hours(2)),
+        order(at=T0 + days(1)),
+        view(at=T0 + days(2)),
+        view(at=T0 + days(2) + hours(2)),
+    )
     _, triggers = run(events)
     first, second = warnings(triggers)
     assert (first.due_at, second.due_at) == (T0 + hours(2), T0 + days(2) + hours(2))

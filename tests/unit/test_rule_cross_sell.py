@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
-from factories import T0, cancel, days, fold, hours, line, order, pending, policy, refund, run as run_all
+from factories import T0, cancel, days, fold, hours, line, order, pending, policy, refund
+from factories import run as run_all
 
 from schemas import events as ev
 from schemas.triggers import Trigger
+from streams.domain.customer.state import initial_state
 from streams.engine.customer import advance, handle_event
 from streams.engine.reference import run_reference
-from streams.domain.customer.state import initial_state
 from streams.rules.cross_sell import NAME
 
 DELAY = hours(24)
@@ -112,8 +113,9 @@ def test_a_cancelled_order_gets_no_offer() -> None:
 
 
 def test_a_fully_refunded_order_gets_no_offer() -> None:
-    state, triggers = run([yoga_mat("o1", at=T0, total=120.0), refund("o1", 120.0, at=T0 + hours(1))],
-                          until=T0 + days(3))
+    state, triggers = run(
+        [yoga_mat("o1", at=T0, total=120.0), refund("o1", 120.0, at=T0 + hours(1))], until=T0 + days(3)
+    )
     assert (pending(state, NAME), triggers) == ([], [])
 
 
@@ -165,8 +167,11 @@ def test_a_disabled_offer_schedules_nothing() -> None:
 
 
 def test_the_offline_run_offers_each_customer_what_they_did_not_buy() -> None:
-    events = [yoga_mat("o1", at=T0), order("c2", order_id="o2", category="yoga", at=T0),
-              order("c2", category="sportswear", at=T0 + hours(3))]
+    events = [
+        yoga_mat("o1", at=T0),
+        order("c2", order_id="o2", category="yoga", at=T0),
+        order("c2", category="sportswear", at=T0 + hours(3)),
+    ]
     _, triggers = run_reference(events, policy(), until=T0 + days(3))
     assert [(t.customer_id, t.facts["offer_categories"]) for t in triggers if t.type == NAME] == [("c1", "sportswear")]
 

@@ -11,25 +11,38 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from factories import (
-    T0, days, favorite, fold, hours, order, policy, price_changed, product_upserted, stock_changed, unfavorite, view,
+    T0,
+    days,
+    favorite,
+    fold,
+    hours,
+    order,
+    policy,
+    price_changed,
+    product_upserted,
+    stock_changed,
+    unfavorite,
+    view,
 )
 
 from schemas.base import Envelope
 from schemas.control import ProductAlert
 from schemas.triggers import Trigger
-from streams.engine.customer import handle_alert
-from streams.engine.reference import run_reference
 from streams.domain.customer.state import initial_state
 from streams.domain.policy import Policy
+from streams.engine.customer import handle_alert
+from streams.engine.reference import run_reference
 
 ALERT_TYPES = ("favorite_low_stock", "back_in_stock", "price_drop")
 
 # Distinct offers per kind, so a test can tell which one a trigger carries.
-OFFERS = policy(product_alerts={
-    "low_stock_offer": {"kind": "coupon", "level": 1, "value": 5, "description": "only a few left"},
-    "back_in_stock_offer": {"kind": "points", "level": 2, "value": 2, "description": "back in stock"},
-    "price_drop_offer": {"kind": "percent_off", "level": 3, "value": 10, "description": "cheaper now"},
-})
+OFFERS = policy(
+    product_alerts={
+        "low_stock_offer": {"kind": "coupon", "level": 1, "value": 5, "description": "only a few left"},
+        "back_in_stock_offer": {"kind": "points", "level": 2, "value": 2, "description": "back in stock"},
+        "price_drop_offer": {"kind": "percent_off", "level": 3, "value": 10, "description": "cheaper now"},
+    }
+)
 
 
 def _shelf(available: int = 50, price: float = 100.0) -> list[Envelope]:
@@ -47,12 +60,29 @@ def summary(triggers: Sequence[Trigger]) -> list[tuple[str, str, str, datetime]]
     return [(t.type, t.customer_id, str(t.facts["interest"]), t.due_at) for t in triggers]
 
 
-def low_stock_alert(at: datetime, *, cycle: int = 0, available: int = 5, interest: str | None = "favorite",
-                    watched_since: datetime | None = T0, customer_id: str = "c1") -> ProductAlert:
+def low_stock_alert(
+    at: datetime,
+    *,
+    cycle: int = 0,
+    available: int = 5,
+    interest: str | None = "favorite",
+    watched_since: datetime | None = T0,
+    customer_id: str = "c1",
+) -> ProductAlert:
     """A low-stock alert as the product side addresses it to ``customer_id``."""
-    return ProductAlert(customer_id=customer_id, product_id="p1", category="shoes", kind="low_stock", at=at,
-                        available=available, old_price=100.0, new_price=100.0, cycle=cycle, interest=interest,
-                        watched_since=watched_since)
+    return ProductAlert(
+        customer_id=customer_id,
+        product_id="p1",
+        category="shoes",
+        kind="low_stock",
+        at=at,
+        available=available,
+        old_price=100.0,
+        new_price=100.0,
+        cycle=cycle,
+        interest=interest,
+        watched_since=watched_since,
+    )
 
 
 # favorite_low_stock
@@ -82,7 +112,12 @@ def test_a_product_only_viewed_gets_no_low_stock_alert() -> None:
 
 
 def test_a_favorite_bought_after_favoriting_gets_no_low_stock_alert() -> None:
-    events = [*_shelf(), favorite(at=T0), order(product_id="p1", at=T0 + hours(1)), stock_changed(available=5, at=T0 + days(1))]
+    events = [
+        *_shelf(),
+        favorite(at=T0),
+        order(product_id="p1", at=T0 + hours(1)),
+        stock_changed(available=5, at=T0 + days(1)),
+    ]
     assert alerts(events) == []
 
 
@@ -97,19 +132,30 @@ def test_only_favoriters_get_the_low_stock_alert_of_a_product_others_viewed() ->
 
 
 def test_a_second_drop_in_the_same_restock_cycle_sends_nothing_more() -> None:
-    events = [*_shelf(), favorite(at=T0), stock_changed(available=8, at=T0 + days(1)),
-              stock_changed(available=2, at=T0 + days(2))]
+    events = [
+        *_shelf(),
+        favorite(at=T0),
+        stock_changed(available=8, at=T0 + days(1)),
+        stock_changed(available=2, at=T0 + days(2)),
+    ]
     [trigger] = alerts(events)
     assert (trigger.facts["available"], trigger.facts["restock_cycle"]) == (8, 0)
 
 
 def test_after_a_restock_a_new_drop_sends_a_second_low_stock_alert() -> None:
-    events = [*_shelf(), favorite(at=T0), stock_changed(available=8, at=T0 + days(1)),
-              stock_changed(available=2, at=T0 + days(2)), stock_changed(available=40, at=T0 + days(3)),
-              stock_changed(available=4, at=T0 + days(4))]
+    events = [
+        *_shelf(),
+        favorite(at=T0),
+        stock_changed(available=8, at=T0 + days(1)),
+        stock_changed(available=2, at=T0 + days(2)),
+        stock_changed(available=40, at=T0 + days(3)),
+        stock_changed(available=4, at=T0 + days(4)),
+    ]
     triggers = alerts(events)
     assert [(t.due_at, t.facts["available"], t.facts["restock_cycle"]) for t in triggers] == [
-        (T0 + days(1), 8, 0), (T0 + days(4), 4, 1)]
+        (T0 + days(1), 8, 0),
+        (T0 + days(4), 4, 1),
+    ]
     assert triggers[0].trigger_id != triggers[1].trigger_id
 
 
@@ -154,7 +200,9 @@ def test_a_favorite_coming_back_in_small_numbers_gets_both_alerts() -> None:
     """From 0 to 5: back in stock, and at once low (the new cycle's one low-stock alert)."""
     events = [*_shelf(available=0), favorite(at=T0), stock_changed(available=5, at=T0 + days(1))]
     assert sorted((t.type, t.facts["restock_cycle"]) for t in alerts(events)) == [
-        ("back_in_stock", 1), ("favorite_low_stock", 1)]
+        ("back_in_stock", 1),
+        ("favorite_low_stock", 1),
+    ]
 
 
 def test_stock_that_was_never_zero_going_up_sends_no_back_in_stock() -> None:
@@ -167,8 +215,10 @@ def test_stock_that_was_never_zero_going_up_sends_no_back_in_stock() -> None:
 def test_a_ten_percent_drop_sends_price_drop_to_viewers_and_favoriters() -> None:
     events = [*_shelf(), favorite(at=T0), view(customer_id="c2", at=T0), price_changed(new_price=90.0, at=T0 + days(1))]
     triggers = alerts(events)
-    assert sorted(summary(triggers)) == [("price_drop", "c1", "favorite", T0 + days(1)),
-                                         ("price_drop", "c2", "viewed", T0 + days(1))]
+    assert sorted(summary(triggers)) == [
+        ("price_drop", "c1", "favorite", T0 + days(1)),
+        ("price_drop", "c2", "viewed", T0 + days(1)),
+    ]
     for trigger in triggers:
         assert [(p.product_id, p.category) for p in trigger.products] == [("p1", "shoes")]
         assert trigger.offer == OFFERS.product_alerts.price_drop_offer
@@ -178,24 +228,43 @@ def test_a_ten_percent_drop_sends_price_drop_to_viewers_and_favoriters() -> None
 
 
 def test_a_five_percent_drop_sends_nothing() -> None:
-    assert alerts([*_shelf(), favorite(at=T0), view(customer_id="c2", at=T0), price_changed(new_price=95.0, at=T0 + days(1))]) == []
+    assert (
+        alerts(
+            [*_shelf(), favorite(at=T0), view(customer_id="c2", at=T0), price_changed(new_price=95.0, at=T0 + days(1))]
+        )
+        == []
+    )
 
 
 def test_each_price_drop_sends_its_own_alert() -> None:
-    events = [*_shelf(), favorite(at=T0), price_changed(new_price=90.0, at=T0 + days(1)),
-              price_changed(new_price=80.0, at=T0 + days(2))]
+    events = [
+        *_shelf(),
+        favorite(at=T0),
+        price_changed(new_price=90.0, at=T0 + days(1)),
+        price_changed(new_price=80.0, at=T0 + days(2)),
+    ]
     assert [(t.facts["old_price"], t.facts["new_price"]) for t in alerts(events)] == [(100.0, 90.0), (90.0, 80.0)]
 
 
 def test_a_price_drop_after_buying_the_viewed_product_sends_nothing() -> None:
-    events = [*_shelf(), view(at=T0), order(product_id="p1", at=T0 + hours(1)), price_changed(new_price=50.0, at=T0 + days(1))]
+    events = [
+        *_shelf(),
+        view(at=T0),
+        order(product_id="p1", at=T0 + hours(1)),
+        price_changed(new_price=50.0, at=T0 + days(1)),
+    ]
     assert alerts(events) == []
 
 
 def test_disabled_product_alerts_send_nothing() -> None:
     off = policy(product_alerts={"enabled": False})
-    events = [*_shelf(available=0), favorite(at=T0), view(customer_id="c2", at=T0),
-              stock_changed(available=5, at=T0 + days(1)), price_changed(new_price=50.0, at=T0 + days(2))]
+    events = [
+        *_shelf(available=0),
+        favorite(at=T0),
+        view(customer_id="c2", at=T0),
+        stock_changed(available=5, at=T0 + days(1)),
+        price_changed(new_price=50.0, at=T0 + days(2)),
+    ]
     assert alerts(events, using=off) == []
     assert alerts(events) != []  # the same history with alerts on does alert
 
@@ -214,7 +283,11 @@ def test_an_alert_judged_after_a_later_unfavorite_still_fires() -> None:
     later = fold(favorite(at=T0), unfavorite(at=T0 + days(2)))
     decision = handle_alert(later, low_stock_alert(T0 + days(1)), T0 + days(2) + hours(1), OFFERS)
     [trigger] = decision.triggers
-    assert (trigger.type, trigger.due_at, trigger.emitted_at) == ("favorite_low_stock", T0 + days(1), T0 + days(2) + hours(1))
+    assert (trigger.type, trigger.due_at, trigger.emitted_at) == (
+        "favorite_low_stock",
+        T0 + days(1),
+        T0 + days(2) + hours(1),
+    )
     assert trigger.facts["interest"] == "favorite"
     assert [(p.product_id, p.category) for p in trigger.products] == [("p1", "shoes")]
     assert trigger.offer == OFFERS.product_alerts.low_stock_offer

@@ -8,14 +8,15 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
-from factories import T0, cancel, days, fold, hours, line, order, policy, refund, run as run_all
+from factories import T0, cancel, days, fold, hours, line, order, policy, refund
+from factories import run as run_all
 
 from schemas import events as ev
 from schemas.triggers import Trigger
+from streams.domain.customer.state import CustomerState, Timer, initial_state
 from streams.domain.decision import schedule
 from streams.engine.customer import advance, handle_event
 from streams.engine.reference import run_reference
-from streams.domain.customer.state import CustomerState, Timer, initial_state
 from streams.rules.replenishment import NAME
 
 SECOND = timedelta(seconds=1)
@@ -49,8 +50,16 @@ def test_the_reminder_carries_the_stock_up_offer_and_explains_the_cycle() -> Non
     assert trigger.offer == policy().replenishment.offer
     assert trigger.channel == "push"
     assert [(p.product_id, p.category) for p in trigger.products] == [("shampoo", "haircare")]
-    assert trigger.facts.items() >= {"category": "haircare", "cycle_days": 30, "cycle_source": "policy",
-                                     "last_purchase_at": T0.isoformat(), "lead_days": 5}.items()
+    assert (
+        trigger.facts.items()
+        >= {
+            "category": "haircare",
+            "cycle_days": 30,
+            "cycle_source": "policy",
+            "last_purchase_at": T0.isoformat(),
+            "lead_days": 5,
+        }.items()
+    )
     assert "haircare" in trigger.reason and "30 days" in trigger.reason
     assert (T0 + days(30)).date().isoformat() in trigger.reason
 
@@ -134,8 +143,9 @@ def test_a_cancelled_only_purchase_gets_no_reminder() -> None:
 
 
 def test_a_fully_refunded_only_purchase_gets_no_reminder() -> None:
-    state, triggers = run([shampoo(T0, order_id="o1", total=80.0), refund("o1", 80.0, at=T0 + days(3))],
-                          until=T0 + days(60))
+    state, triggers = run(
+        [shampoo(T0, order_id="o1", total=80.0), refund("o1", 80.0, at=T0 + days(3))], until=T0 + days(60)
+    )
     assert (_pending(state), triggers) == ([], [])
 
 
@@ -152,7 +162,9 @@ def test_each_category_has_its_own_reminder() -> None:
     both = order(lines=[line("shampoo", "haircare"), line("beans", "coffee")], at=T0)
     state, triggers = run([both], until=T0 + days(30))
     assert [(t.facts["category"], t.due_at) for t in triggers] == [
-        ("coffee", T0 + days(16)), ("haircare", T0 + days(25))]
+        ("coffee", T0 + days(16)),
+        ("haircare", T0 + days(25)),
+    ]
     assert all(t.products == () for t in triggers)  # which line is which category is not kept
     assert _pending(state) == []
 

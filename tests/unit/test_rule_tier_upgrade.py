@@ -19,21 +19,35 @@ def upgrades(triggers: Sequence[Trigger]) -> list[str]:
     return [str(t.facts["tier"]) for t in triggers if t.type == NAME]
 
 
-@pytest.mark.parametrize(("total", "reached"), [
-    (187.99, []), (188.0, ["vip"]), (387.99, ["vip"]), (388.0, ["super_vip"]),
-], ids=["187.99 is not vip", "188 is vip", "387.99 is only vip", "388 is super vip"])
+@pytest.mark.parametrize(
+    ("total", "reached"),
+    [
+        (187.99, []),
+        (188.0, ["vip"]),
+        (387.99, ["vip"]),
+        (388.0, ["super_vip"]),
+    ],
+    ids=["187.99 is not vip", "188 is vip", "387.99 is only vip", "388 is super vip"],
+)
 def test_a_single_order_of_188_makes_a_vip_and_of_388_a_super_vip(total: float, reached: list[str]) -> None:
     _, triggers = run([order(total=50.0, at=T0 - days(10)), order(total=total, at=T0)])
     assert upgrades(triggers) == reached
 
 
 def test_the_vip_gift_is_the_policy_coupon_valid_for_the_policy_days() -> None:
-    _, triggers = run([order(order_id="small", total=50.0, at=T0 - days(10)), order(order_id="big", total=200.0, at=T0)])
+    _, triggers = run(
+        [order(order_id="small", total=50.0, at=T0 - days(10)), order(order_id="big", total=200.0, at=T0)]
+    )
     [trigger] = [t for t in triggers if t.type == NAME]
     assert (trigger.offer.kind, trigger.offer.value, trigger.offer.valid_days) == ("coupon", 20, 30)
     assert (trigger.due_at, trigger.channel) == (T0, Channel.PUSH)
-    assert trigger.facts == {"previous_tier": "member", "tier": "vip", "order_id": "big", "order_total": 200.0,
-                             "threshold": 188.0}
+    assert trigger.facts == {
+        "previous_tier": "member",
+        "tier": "vip",
+        "order_id": "big",
+        "order_total": 200.0,
+        "threshold": 188.0,
+    }
     assert "big" in trigger.reason and "188" in trigger.reason and "member -> vip" in trigger.reason
     assert trigger.customer.tier == "vip"
 
@@ -74,8 +88,11 @@ def test_a_late_smaller_order_does_not_congratulate_on_a_tier_already_passed() -
 def test_a_tier_is_congratulated_once_even_if_lost_and_regained() -> None:
     """With downgrade on refund, a refunded VIP order drops the tier; buying big again is not a new VIP gift."""
     downgrading = policy(tiers={"downgrade_on_refund": True})
-    events = [order(order_id="a", total=200.0, at=T0), refund("a", 200.0, at=T0 + days(1)),
-              order(order_id="b", total=200.0, at=T0 + days(2))]
+    events = [
+        order(order_id="a", total=200.0, at=T0),
+        refund("a", 200.0, at=T0 + days(1)),
+        order(order_id="b", total=200.0, at=T0 + days(2)),
+    ]
     _, triggers = run(events, using=downgrading)
     assert upgrades(triggers) == ["vip"]
 
@@ -96,8 +113,9 @@ def test_replaying_the_same_history_gives_the_same_trigger_ids() -> None:
 
 
 def test_the_thresholds_and_coupons_come_from_the_policy() -> None:
-    custom = policy(tiers={"vip_single_order": 100, "super_vip_single_order": 300, "vip_coupon": 5},
-                    tier_upgrade={"valid_days": 14})
+    custom = policy(
+        tiers={"vip_single_order": 100, "super_vip_single_order": 300, "vip_coupon": 5}, tier_upgrade={"valid_days": 14}
+    )
     _, triggers = run([order(total=120.0, at=T0)], using=custom)
     [trigger] = [t for t in triggers if t.type == NAME]
     assert (trigger.facts["tier"], trigger.offer.value, trigger.offer.valid_days) == ("vip", 5, 14)

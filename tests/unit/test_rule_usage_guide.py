@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
-from factories import T0, cancel, days, fold, hours, line, order, pending, policy, refund, run as run_all
+from factories import T0, cancel, days, fold, hours, line, order, pending, policy, refund
+from factories import run as run_all
 
 from schemas import events as ev
 from schemas.triggers import Trigger
+from streams.domain.customer.state import initial_state
 from streams.engine.customer import advance, handle_event
 from streams.engine.reference import run_reference
-from streams.domain.customer.state import initial_state
 from streams.rules.usage_guide import NAME
 
 DELAY = days(3)
@@ -77,8 +78,9 @@ def test_a_cancellation_that_arrives_before_its_order_still_stops_the_guide() ->
 
 
 def test_a_fully_refunded_order_gets_no_guide() -> None:
-    state, triggers = run([appliance("o1", at=T0, total=300.0), refund("o1", 300.0, at=T0 + days(2))],
-                          until=T0 + days(10))
+    state, triggers = run(
+        [appliance("o1", at=T0, total=300.0), refund("o1", 300.0, at=T0 + days(2))], until=T0 + days(10)
+    )
     assert (pending(state, NAME), triggers) == ([], [])
 
 
@@ -131,11 +133,16 @@ def test_a_disabled_guide_schedules_nothing() -> None:
 
 
 def test_the_offline_run_sends_each_customer_their_guide() -> None:
-    events = [appliance("o1", at=T0), order("c2", order_id="o2", category="makeup", at=T0 + hours(1)),
-              order("c3", order_id="o3", category="books", at=T0)]
+    events = [
+        appliance("o1", at=T0),
+        order("c2", order_id="o2", category="makeup", at=T0 + hours(1)),
+        order("c3", order_id="o3", category="books", at=T0),
+    ]
     _, triggers = run_reference(events, policy(), until=T0 + days(10))
     assert sorted((t.customer_id, t.offer.description) for t in triggers if t.type == NAME) == [
-        ("c1", "energy-saving tips"), ("c2", "make-up tutorial")]
+        ("c1", "energy-saving tips"),
+        ("c2", "make-up tutorial"),
+    ]
 
 
 def test_the_state_after_the_engine_matches_the_fold() -> None:

@@ -97,7 +97,8 @@ def test_the_tier_follows_the_largest_single_order(largest: float, expected: str
 
 
 @pytest.mark.parametrize(
-    ("largest", "expected"), [(99.99, "member"), (100, "vip"), (299.99, "vip"), (300, "super_vip")],
+    ("largest", "expected"),
+    [(99.99, "member"), (100, "vip"), (299.99, "vip"), (300, "super_vip")],
 )
 def test_the_tier_thresholds_come_from_the_policy(largest: float, expected: str) -> None:
     custom = policy(tiers={"vip_single_order": 100, "super_vip_single_order": 300}).tiers

@@ -115,7 +115,11 @@ def test_orders_mix_list_prices_discounts_coupons_and_several_lines(year: list[E
 
 def test_the_cli_writes_json_lines(tmp_path: Path) -> None:
     out = tmp_path / "shop.jsonl"
-    assert main(["simulate", "--seed", "5", "--customers", "10", "--days", "5", "--start", "2026-03-01",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            ["simulate", "--seed", "5", "--customers", "10", "--days", "5", "--start", "2026-03-01", "--out", str(out)]
+        )
+        == 0
+    )
     events = [EVENT_ADAPTER.validate_json(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert events == list(simulate_shop(5, 10, 5, datetime(2026, 3, 1, tzinfo=SHOP_ZONE)))

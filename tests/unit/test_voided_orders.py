@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from factories import T0, cancel, days, fold, hours, line, order, policy, refund
 
-from streams.engine.customer import advance, handle_event
 from streams.domain.customer.state import initial_state
+from streams.engine.customer import advance, handle_event
 
 
 def test_an_order_is_void_from_its_cancellation_time() -> None:

@@ -11,11 +11,11 @@ from datetime import datetime
 from factories import T0, days, favorite, fold, hours, order, policy, price_changed, stock_changed, unfavorite, view
 
 from schemas.control import ProductAlert, WatchChanged
-from streams.engine.customer import handle_event
 from streams.domain.customer.interest import interests, watch_changes
-from streams.domain.product.state import ProductState
 from streams.domain.customer.state import initial_state
+from streams.domain.product.state import ProductState
 from streams.domain.product.watchers import Watch, Watchers, alert_kinds, fan_out, product_moved, watch
+from streams.engine.customer import handle_event
 from streams.tools.simulator import simulate_shop
 
 LIMIT = 100
@@ -69,18 +69,23 @@ def test_back_in_stock_and_price_drop_go_to_favoriters_and_viewers() -> None:
     watchers = watched(change("c1", "favorite", T0), change("c2", "viewed", T0, until=T0 + days(30)))
     sold_out = STOCKED.model_copy(update={"available": 0})
     _, _, back = moved(watchers, stock_changed(available=40, at=T0 + days(1)), sold_out)
-    assert addressed(back) == [("back_in_stock", "c1", "favorite", T0, T0 + days(1)),
-                               ("back_in_stock", "c2", "viewed", T0, T0 + days(1))]
+    assert addressed(back) == [
+        ("back_in_stock", "c1", "favorite", T0, T0 + days(1)),
+        ("back_in_stock", "c2", "viewed", T0, T0 + days(1)),
+    ]
     _, _, cheaper = moved(watchers, price_changed(new_price=90.0, at=T0 + days(1)))
-    assert addressed(cheaper) == [("price_drop", "c1", "favorite", T0, T0 + days(1)),
-                                  ("price_drop", "c2", "viewed", T0, T0 + days(1))]
+    assert addressed(cheaper) == [
+        ("price_drop", "c1", "favorite", T0, T0 + days(1)),
+        ("price_drop", "c2", "viewed", T0, T0 + days(1)),
+    ]
     assert {(a.old_price, a.new_price) for a in cheaper} == {(100.0, 90.0)}
 
 
 def test_a_viewed_watch_lapses_after_its_until() -> None:
     watchers = watched(change("c2", "viewed", T0, until=T0 + days(30)))
     assert addressed(moved(watchers, price_changed(new_price=90.0, at=T0 + days(30)))[2]) == [
-        ("price_drop", "c2", "viewed", T0, T0 + days(30))]
+        ("price_drop", "c2", "viewed", T0, T0 + days(30))
+    ]
     assert moved(watchers, price_changed(new_price=90.0, at=T0 + days(30) + hours(1)))[2] == ()
 
 
@@ -91,8 +96,9 @@ def test_a_stopped_watch_gets_nothing() -> None:
 
 def test_no_alerts_while_product_alerts_are_off() -> None:
     watchers = watched(change("c1", "favorite", T0))
-    product, _, alerts = product_moved(STOCKED, watchers, stock_changed(available=5, at=T0 + days(1)),
-                                       policy(product_alerts={"enabled": False}))
+    product, _, alerts = product_moved(
+        STOCKED, watchers, stock_changed(available=5, at=T0 + days(1)), policy(product_alerts={"enabled": False})
+    )
     assert (product.available, alerts) == (5, ())
 
 
@@ -100,11 +106,17 @@ def test_the_alert_kinds_follow_the_threshold_and_the_drop_percent() -> None:
     settings = P.product_alerts
     low, empty = STOCKED.model_copy(update={"available": 10}), STOCKED.model_copy(update={"available": 0})
     assert alert_kinds(STOCKED, low, stock_changed(available=10), settings) == ("low_stock",)
-    assert alert_kinds(STOCKED, STOCKED.model_copy(update={"available": 11}), stock_changed(available=11), settings) == ()
+    assert (
+        alert_kinds(STOCKED, STOCKED.model_copy(update={"available": 11}), stock_changed(available=11), settings) == ()
+    )
     assert alert_kinds(low, STOCKED.model_copy(update={"available": 4}), stock_changed(available=4), settings) == ()
     assert alert_kinds(empty, low, stock_changed(available=10), settings) == ("low_stock", "back_in_stock")
-    assert alert_kinds(STOCKED, STOCKED.model_copy(update={"price": 90.0}), price_changed(new_price=90.0), settings) == ("price_drop",)
-    assert alert_kinds(STOCKED, STOCKED.model_copy(update={"price": 95.0}), price_changed(new_price=95.0), settings) == ()
+    assert alert_kinds(
+        STOCKED, STOCKED.model_copy(update={"price": 90.0}), price_changed(new_price=90.0), settings
+    ) == ("price_drop",)
+    assert (
+        alert_kinds(STOCKED, STOCKED.model_copy(update={"price": 95.0}), price_changed(new_price=95.0), settings) == ()
+    )
 
 
 def test_fan_out_remembers_only_the_last_few_alerts() -> None:
@@ -181,10 +193,12 @@ def test_the_watcher_limit_refuses_a_new_watcher_but_not_a_change_of_an_existing
 
 def test_product_moved_keeps_only_the_change_in_force_at_the_event_and_later_ones() -> None:
     watchers = watched(
-        change("c1", "viewed", T0, until=T0 + days(30)), change("c1", "favorite", T0 + days(1)),
+        change("c1", "viewed", T0, until=T0 + days(30)),
+        change("c1", "favorite", T0 + days(1)),
         change("c1", "none", T0 + days(3)),
         change("c2", "favorite", T0 + days(4)),
-        change("c3", "favorite", T0), change("c3", "none", T0 + days(1)),
+        change("c3", "favorite", T0),
+        change("c3", "none", T0 + days(1)),
     )
     _, folded, alerts = moved(watchers, price_changed(new_price=120.0, at=T0 + days(2)))  # a rise: no alert
     assert alerts == ()
@@ -209,14 +223,14 @@ def test_an_unfavorite_that_leaves_an_earlier_view_is_a_viewed_change_at_the_unf
     before = fold(view(at=T0), favorite(at=T0 + hours(1)))
     after = fold(view(at=T0), favorite(at=T0 + hours(1)), unfavorite(at=T0 + hours(2)))
     assert watch_changes(before, after, P.product_alerts, T0 + hours(2)) == (
-        WatchChanged(product_id="p1", customer_id="c1", interest="viewed", until=T0 + days(30), at=T0 + hours(2)),)
+        WatchChanged(product_id="p1", customer_id="c1", interest="viewed", until=T0 + days(30), at=T0 + hours(2)),
+    )
 
 
 def test_a_purchase_is_a_none_change_at_the_purchase_time() -> None:
     before = fold(favorite(at=T0))
     after = fold(favorite(at=T0), order(product_id="p1", at=T0 + days(1)))
-    assert watch_changes(before, after, P.product_alerts, T0 + days(1)) == (
-        change("c1", "none", T0 + days(1)),)
+    assert watch_changes(before, after, P.product_alerts, T0 + days(1)) == (change("c1", "none", T0 + days(1)),)
 
 
 def test_the_engine_sends_the_watch_changes_stamped_at_the_events_time() -> None:
@@ -248,6 +262,7 @@ def test_watch_changes_over_a_simulated_history_are_exactly_the_differences_of_a
             expected = {p: new.get(p) for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
             changes = watch_changes(state, after, settings, event.occurred_at)
             assert {c.product_id: c.interest for c in changes} == {
-                p: (i.kind if i else "none") for p, i in expected.items()}
+                p: (i.kind if i else "none") for p, i in expected.items()
+            }
             compared, state = compared + len(changes), after
     assert compared > 50

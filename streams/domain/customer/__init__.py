@@ -1,1 +1,1 @@
-"""The customer: state, the fold that builds it, and everything derived from it (profile, segments, habits, interest)."""
+"""The customer: state, the fold that builds it, and what is derived from it (profile, segments, habits, interest)."""

@@ -13,7 +13,15 @@ from typing import TypeVar
 
 from schemas import events as ev
 from streams.domain.customer.state import (
-    Adjustment, ArchivedOrders, CustomerState, Favorite, OrderRecord, PendingAdjustment, Stamped, View, initial_state,
+    Adjustment,
+    ArchivedOrders,
+    CustomerState,
+    Favorite,
+    OrderRecord,
+    PendingAdjustment,
+    Stamped,
+    View,
+    initial_state,
 )
 from streams.domain.policy import LimitsPolicy
 
@@ -22,7 +30,9 @@ __all__ = ["evolve", "fold_events"]
 T = TypeVar("T")
 
 
-def _insert_sorted(items: tuple[T, ...], item: T, key: Callable[[T], datetime], limit: int) -> tuple[tuple[T, ...], tuple[T, ...]]:
+def _insert_sorted(
+    items: tuple[T, ...], item: T, key: Callable[[T], datetime], limit: int
+) -> tuple[tuple[T, ...], tuple[T, ...]]:
     """``item`` added in time order; returns (kept, dropped) with at most ``limit`` kept, the oldest dropped."""
     merged = tuple(sorted((*items, item), key=key))
     cut = max(len(merged) - limit, 0)
@@ -34,12 +44,17 @@ def evolve(state: CustomerState, event: ev.CustomerEvent, limits: LimitsPolicy) 
     if event.event_id in state.seen_event_ids:
         return state
     folded = _apply(event, state, limits)
-    seen = (*folded.seen_event_ids, event.event_id)[-limits.remembered_event_ids:]
+    seen = (*folded.seen_event_ids, event.event_id)[-limits.remembered_event_ids :]
     latest = max(filter(None, (state.last_event_at, event.occurred_at)))
     erased_at = event.occurred_at if isinstance(event, ev.CustomerErasureRequested) else None
-    return folded.model_copy(update={
-        "seen_event_ids": seen, "last_event_at": latest, "revision": state.revision + 1, "erased_at": erased_at,
-    })
+    return folded.model_copy(
+        update={
+            "seen_event_ids": seen,
+            "last_event_at": latest,
+            "revision": state.revision + 1,
+            "erased_at": erased_at,
+        }
+    )
 
 
 def fold_events(customer_id: str, events: Iterable[ev.CustomerEvent], limits: LimitsPolicy) -> CustomerState:
@@ -53,22 +68,28 @@ def _apply(event: ev.CustomerEvent, state: CustomerState, limits: LimitsPolicy) 
 
 def _record(event: ev.OrderPlaced) -> OrderRecord:
     gross = sum(max(line.list_price or 0.0, line.unit_price) * line.quantity for line in event.lines)
-    on_discount = bool(event.coupon_code) or event.discount > 0 or any(
-        line.list_price is not None and line.list_price > line.unit_price for line in event.lines
+    on_discount = (
+        bool(event.coupon_code)
+        or event.discount > 0
+        or any(line.list_price is not None and line.list_price > line.unit_price for line in event.lines)
     )
     return OrderRecord(
-        order_id=event.order_id, at=event.occurred_at, total=event.total,
+        order_id=event.order_id,
+        at=event.occurred_at,
+        total=event.total,
         product_ids=tuple(dict.fromkeys(line.product_id for line in event.lines)),
         categories=tuple(dict.fromkeys(line.category for line in event.lines)),
         brands=tuple(dict.fromkeys(line.brand for line in event.lines if line.brand)),
-        on_discount=on_discount, discount_depth=min(max(1 - event.total / gross, 0.0), 1.0) if gross > 0 else 0.0,
+        on_discount=on_discount,
+        discount_depth=min(max(1 - event.total / gross, 0.0), 1.0) if gross > 0 else 0.0,
     )
 
 
 def _archive(archived: ArchivedOrders, dropped: tuple[OrderRecord, ...]) -> ArchivedOrders:
     for order in (o for o in dropped if not o.cancelled):
         archived = ArchivedOrders(
-            count=archived.count + 1, net=round(archived.net + order.net, 2),
+            count=archived.count + 1,
+            net=round(archived.net + order.net, 2),
             max_total=max(archived.max_total, order.total),
             first_at=min(filter(None, (archived.first_at, order.at))),
             last_at=max(filter(None, (archived.last_at, order.at))),
@@ -85,24 +106,30 @@ def _(event: ev.OrderPlaced, state: CustomerState, limits: LimitsPolicy) -> Cust
     if pending is not None:
         record = _with_adjustments(record, pending.adjustments)
     kept, dropped = _insert_sorted(state.orders, record, lambda o: o.at, limits.remembered_orders)
-    return state.model_copy(update={
-        "orders": kept, "archived": _archive(state.archived, dropped),
-        "pending_adjustments": tuple(p for p in state.pending_adjustments if p is not pending),
-    })
+    return state.model_copy(
+        update={
+            "orders": kept,
+            "archived": _archive(state.archived, dropped),
+            "pending_adjustments": tuple(p for p in state.pending_adjustments if p is not pending),
+        }
+    )
 
 
 def _with_adjustments(order: OrderRecord, adjustments: tuple[Adjustment, ...]) -> OrderRecord:
     """The order with these refunds and cancellations, replayed in event-time order: refunds add up in
     cents (capped at the total) and the order is void from the first moment it was cancelled or fully refunded."""
     cancels = sorted((a for a in adjustments if a.cancel), key=lambda a: a.at)  # only the first one matters
-    adjustments = tuple(sorted((*(a for a in adjustments if not a.cancel), *cancels[:1]), key=lambda a: (a.at, a.refund)))
+    adjustments = tuple(
+        sorted((*(a for a in adjustments if not a.cancel), *cancels[:1]), key=lambda a: (a.at, a.refund))
+    )
     refunded, cancelled, voided_at = 0.0, False, None
     for adjustment in adjustments:
         refunded, cancelled = min(order.total, round(refunded + adjustment.refund, 2)), cancelled or adjustment.cancel
         if voided_at is None and (cancelled or (order.total > 0 and refunded >= order.total)):
             voided_at = adjustment.at
-    return order.model_copy(update={"adjustments": adjustments,
-                                    "refunded": refunded, "cancelled": cancelled, "voided_at": voided_at})
+    return order.model_copy(
+        update={"adjustments": adjustments, "refunded": refunded, "cancelled": cancelled, "voided_at": voided_at}
+    )
 
 
 def _adjust(state: CustomerState, order_id: str, adjustment: Adjustment, limits: LimitsPolicy) -> CustomerState:
@@ -111,10 +138,12 @@ def _adjust(state: CustomerState, order_id: str, adjustment: Adjustment, limits:
     if order is not None:
         updated = _with_adjustments(order, (*order.adjustments, adjustment))
         return state.model_copy(update={"orders": tuple(updated if o is order else o for o in state.orders)})
-    pending = next((p for p in state.pending_adjustments if p.order_id == order_id), PendingAdjustment(order_id=order_id))
+    pending = next(
+        (p for p in state.pending_adjustments if p.order_id == order_id), PendingAdjustment(order_id=order_id)
+    )
     merged = pending.model_copy(update={"adjustments": (*pending.adjustments, adjustment)})
     others = tuple(p for p in state.pending_adjustments if p.order_id != order_id)
-    return state.model_copy(update={"pending_adjustments": (*others, merged)[-limits.remembered_orders:]})
+    return state.model_copy(update={"pending_adjustments": (*others, merged)[-limits.remembered_orders :]})
 
 
 @_apply.register
@@ -151,8 +180,9 @@ def _mark_favorite(state: CustomerState, mark: Favorite, limits: LimitsPolicy) -
 
 @_apply.register
 def _(event: ev.FavoriteAdded, state: CustomerState, limits: LimitsPolicy) -> CustomerState:
-    return _mark_favorite(state, Favorite(product_id=event.product_id, category=event.category,
-                                          at=event.occurred_at, active=True), limits)
+    return _mark_favorite(
+        state, Favorite(product_id=event.product_id, category=event.category, at=event.occurred_at, active=True), limits
+    )
 
 
 @_apply.register
@@ -183,7 +213,10 @@ def _(event: ev.ShopUnfollowed, state: CustomerState, limits: LimitsPolicy) -> C
 def _(event: ev.CustomerProfileChanged, state: CustomerState, limits: LimitsPolicy) -> CustomerState:
     birthday = event.birthday.isoformat() if event.birthday else None
     values: dict[str, str | bool | None] = {
-        "timezone": event.timezone, "birthday": birthday, "gender": event.gender, "age_band": event.age_band,
+        "timezone": event.timezone,
+        "birthday": birthday,
+        "gender": event.gender,
+        "age_band": event.age_band,
     }
     values |= {f"consent.{channel.value}": allowed for channel, allowed in event.consents.items()}
     return _set_facts(state, event.occurred_at, values)

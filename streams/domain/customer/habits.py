@@ -48,9 +48,15 @@ def next_purchases(state: CustomerState, policy: RepurchasePolicy) -> tuple[Pred
     predictions = []
     for category, times in sorted(days.items()):
         if len(times) >= policy.min_purchases:
-            gap = median((b - a) / timedelta(days=1) for a, b in zip(times, times[1:]))
-            predictions.append(PredictedPurchase(category=category, interval_days=round(gap, 2),
-                                                 last_purchase_at=times[-1], due_at=times[-1] + timedelta(days=gap)))
+            gap = median((b - a) / timedelta(days=1) for a, b in zip(times, times[1:], strict=False))
+            predictions.append(
+                PredictedPurchase(
+                    category=category,
+                    interval_days=round(gap, 2),
+                    last_purchase_at=times[-1],
+                    due_at=times[-1] + timedelta(days=gap),
+                )
+            )
     return tuple(sorted(predictions, key=lambda p: (p.due_at, p.category)))
 
 
@@ -80,6 +86,7 @@ def browse_streak(state: CustomerState, policy: BrowsingPolicy) -> int:
 def favorites_unbought(state: CustomerState) -> tuple[str, ...]:
     """Favorited products (still favorited) not bought since they were favorited, newest first."""
     return tuple(
-        f.product_id for f in sorted(state.favorites, key=lambda f: f.at, reverse=True)
+        f.product_id
+        for f in sorted(state.favorites, key=lambda f: f.at, reverse=True)
         if f.active and not any(f.product_id in o.product_ids and o.at >= f.at for o in state.valid_orders)
     )

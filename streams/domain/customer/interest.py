@@ -27,11 +27,14 @@ class Interest(NamedTuple):
 
 
 def interests(
-    state: CustomerState, policy: ProductAlertsPolicy, as_of: datetime | None = None,
+    state: CustomerState,
+    policy: ProductAlertsPolicy,
+    as_of: datetime | None = None,
     products: Collection[str] | None = None,
 ) -> dict[str, Interest]:
     """Products watched (among ``products`` if given), from everything known (``as_of`` None) or only from
     what happened by ``as_of``."""
+
     def counted(product_id: str, at: datetime) -> bool:
         return (as_of is None or at <= as_of) and (products is None or product_id in products)
 
@@ -71,10 +74,13 @@ def _touched(before: CustomerState, after: CustomerState) -> set[str]:
     """The products whose views, favorites or orders differ: only their interest can have changed."""
     views, favorites = _replaced(before.views, after.views), _replaced(before.favorites, after.favorites)
     return {r.product_id for r in (*views, *favorites)} | {
-        p for o in _replaced(before.orders, after.orders) for p in o.product_ids}
+        p for o in _replaced(before.orders, after.orders) for p in o.product_ids
+    }
 
 
-def watch_changes(before: CustomerState, after: CustomerState, policy: ProductAlertsPolicy, at: datetime) -> tuple[WatchChanged, ...]:
+def watch_changes(
+    before: CustomerState, after: CustomerState, policy: ProductAlertsPolicy, at: datetime
+) -> tuple[WatchChanged, ...]:
     """The product-keyed messages that keep the product side's watchers in step with this customer.
 
     Each is stamped with the event time of the event that changed the interest (``at``), not the time it
@@ -87,10 +93,15 @@ def watch_changes(before: CustomerState, after: CustomerState, policy: ProductAl
     changes = []
     for product_id in sorted(old.keys() | new.keys()):
         if old.get(product_id) != (current := new.get(product_id)):
-            changes.append(WatchChanged(
-                product_id=product_id, customer_id=after.customer_id, at=at,
-                interest=current.kind if current else "none", until=current.until if current else None,
-            ))
+            changes.append(
+                WatchChanged(
+                    product_id=product_id,
+                    customer_id=after.customer_id,
+                    at=at,
+                    interest=current.kind if current else "none",
+                    until=current.until if current else None,
+                )
+            )
     return tuple(changes)
 
 
@@ -115,8 +126,12 @@ def alerted_interest(state: CustomerState, alert: ProductAlert, policy: Policy) 
     alert's time says otherwise.
     """
     since = alert.watched_since
-    if alert.interest is None or since is None or state.erased_at is not None or not _unknown_then(
-            state, alert, since, policy.limits):
+    if (
+        alert.interest is None
+        or since is None
+        or state.erased_at is not None
+        or not _unknown_then(state, alert, since, policy.limits)
+    ):
         return interests(state, policy.product_alerts, as_of=alert.at).get(alert.product_id)
     if any(alert.product_id in o.product_ids and since <= o.at <= alert.at for o in state.valid_orders):
         return None

@@ -21,22 +21,35 @@ def derive_profile(state: CustomerState, now: datetime, policy: Policy) -> Custo
     last = state.last_order_at
     birthday = state.fact("birthday")
     return CustomerProfile(
-        customer_id=state.customer_id, revision=state.revision, as_of=now,
-        lifecycle=segments.lifecycle(state, now, policy.lifecycle), tier=segments.tier(state, policy.tiers),
-        recency_score=recency, frequency_score=frequency, monetary_score=monetary,
+        customer_id=state.customer_id,
+        revision=state.revision,
+        as_of=now,
+        lifecycle=segments.lifecycle(state, now, policy.lifecycle),
+        tier=segments.tier(state, policy.tiers),
+        recency_score=recency,
+        frequency_score=frequency,
+        monetary_score=monetary,
         segments=segments.named_segments(state, now, policy),
-        order_count=state.order_count, total_spent=max(state.total_spent, 0.0),
-        average_order_value=max(segments.average_order_value(state), 0.0), max_order_value=state.max_order_value,
-        first_order_at=state.first_order_at, last_order_at=last,
+        order_count=state.order_count,
+        total_spent=max(state.total_spent, 0.0),
+        average_order_value=max(segments.average_order_value(state), 0.0),
+        max_order_value=state.max_order_value,
+        first_order_at=state.first_order_at,
+        last_order_at=last,
         days_since_last_order=None if last is None else (now - last) // timedelta(days=1),
         purchasing_power=segments.purchasing_power(state, policy.shop),
         price_sensitivity=segments.price_sensitivity(state, policy.price_sensitivity),
-        discount_share=share, average_discount_depth=depth, top_categories=categories, top_brands=brands,
+        discount_share=share,
+        average_discount_depth=depth,
+        top_categories=categories,
+        top_brands=brands,
         next_purchases=habits.next_purchases(state, policy.repurchase),
         favorites_unbought=habits.favorites_unbought(state),
         browse_streak=habits.browse_streak(state, policy.browsing),
         follows_shop=state.fact("follows_shop"),  # type: ignore[arg-type]
-        consents={c: bool(state.fact(f"consent.{c.value}")) for c in Channel if state.fact(f"consent.{c.value}") is not None},
+        consents={
+            c: bool(state.fact(f"consent.{c.value}")) for c in Channel if state.fact(f"consent.{c.value}") is not None
+        },
         timezone=state.fact("timezone"),  # type: ignore[arg-type]
         birthday=date.fromisoformat(birthday) if isinstance(birthday, str) else None,
     )
@@ -45,6 +58,10 @@ def derive_profile(state: CustomerState, now: datetime, policy: Policy) -> Custo
 def snapshot(profile: CustomerProfile) -> CustomerSnapshot:
     """The segment fields a trigger carries for personalisation."""
     return CustomerSnapshot(
-        lifecycle=profile.lifecycle, tier=profile.tier, order_count=profile.order_count,
-        total_spent=profile.total_spent, average_order_value=profile.average_order_value, segments=profile.segments,
+        lifecycle=profile.lifecycle,
+        tier=profile.tier,
+        order_count=profile.order_count,
+        total_spent=profile.total_spent,
+        average_order_value=profile.average_order_value,
+        segments=profile.segments,
     )

@@ -10,8 +10,14 @@ from streams.domain.customer.state import CustomerState
 from streams.domain.policy import LifecyclePolicy, Policy, PriceSensitivityPolicy, ShopPolicy, TierPolicy
 
 __all__ = [
-    "average_order_value", "discount_profile", "lifecycle", "named_segments", "price_sensitivity",
-    "purchasing_power", "rfm_scores", "tier",
+    "average_order_value",
+    "discount_profile",
+    "lifecycle",
+    "named_segments",
+    "price_sensitivity",
+    "purchasing_power",
+    "rfm_scores",
+    "tier",
 ]
 
 
@@ -24,8 +30,10 @@ def lifecycle(state: CustomerState, now: datetime, policy: LifecyclePolicy) -> L
         return "new"
     quiet = now - last
     for stage, after_days in (
-        ("lost", policy.lost_after_days), ("at_risk", policy.at_risk_after_days),
-        ("sleeping", policy.sleeping_after_days), ("silent", policy.silent_after_days),
+        ("lost", policy.lost_after_days),
+        ("at_risk", policy.at_risk_after_days),
+        ("sleeping", policy.sleeping_after_days),
+        ("silent", policy.silent_after_days),
     ):
         if quiet > timedelta(days=after_days):
             return stage  # type: ignore[return-value]
@@ -36,7 +44,9 @@ def tier(state: CustomerState, policy: TierPolicy) -> Tier:
     """none, member, vip or super_vip by the largest single order (net of refunds if the policy says so)."""
     if state.order_count == 0:
         return "none"
-    largest = max((o.net for o in state.valid_orders), default=0.0) if policy.downgrade_on_refund else state.max_order_value
+    largest = (
+        max((o.net for o in state.valid_orders), default=0.0) if policy.downgrade_on_refund else state.max_order_value
+    )
     if largest >= policy.super_vip_single_order:
         return "super_vip"
     return "vip" if largest >= policy.vip_single_order else "member"
@@ -96,7 +106,8 @@ def named_segments(state: CustomerState, now: datetime, policy: Policy) -> tuple
         "high_value": min(r, f, m) >= rules.high_value_min_score,
         "potential": r >= rules.potential_min_recency and f <= rules.potential_max_frequency,
         "slipping": f >= rules.slipping_min_frequency and 0 < r <= rules.slipping_max_recency,
-        "low_value": state.order_count > 0 and average_order_value(state) <= rules.low_value_max_aov
+        "low_value": state.order_count > 0
+        and average_order_value(state) <= rules.low_value_max_aov
         and state.order_count / years <= rules.low_value_max_orders_per_year,
         "price_sensitive": price_sensitivity(state, policy.price_sensitivity) == "high",
         stage: stage in ("new", "sleeping", "at_risk", "lost"),

@@ -17,7 +17,18 @@ from schemas.base import Contract
 from schemas.control import CycleLookup
 
 __all__ = [
-    "Adjustment", "ArchivedOrders", "CustomerState", "HeldEvent", "Favorite", "OrderRecord", "PendingAdjustment", "Stamped", "Timer", "View", "initial_state"]
+    "Adjustment",
+    "ArchivedOrders",
+    "CustomerState",
+    "HeldEvent",
+    "Favorite",
+    "OrderRecord",
+    "PendingAdjustment",
+    "Stamped",
+    "Timer",
+    "View",
+    "initial_state",
+]
 
 
 class Adjustment(Contract):
@@ -44,7 +55,8 @@ class OrderRecord(Contract):
     adjustments: tuple[Adjustment, ...] = Field(default=(), description="Refunds and cancellations, by time.")
     voided_at: AwareDatetime | None = Field(default=None, description="When it was cancelled or refunded in full.")
     catalog_cycles: dict[str, int] = Field(
-        default_factory=dict, description="Per category, the catalog's replenishment days of the products bought.")
+        default_factory=dict, description="Per category, the catalog's replenishment days of the products bought."
+    )
 
     def voided_by(self, moment: datetime | None = None) -> bool:
         """Cancelled or refunded in full at ``moment`` (event time), or at all when ``moment`` is None."""
@@ -125,7 +137,8 @@ class CustomerState(Contract):
     timers: tuple[Timer, ...] = ()
     held: tuple[HeldEvent, ...] = Field(default=(), description="Event-time mode: events waiting for the watermark.")
     awaiting: tuple[CycleLookup, ...] = Field(
-        default=(), description="Cycle lookups not answered yet; event time holds newer events until they are.")
+        default=(), description="Cycle lookups not answered yet; event time holds newer events until they are."
+    )
     seen_event_ids: tuple[str, ...] = Field(default=(), description="Recent event ids, for dedupe (bounded).")
     fired_trigger_ids: tuple[str, ...] = Field(default=(), description="Recent trigger ids, never emitted twice.")
     last_event_at: AwareDatetime | None = None
@@ -173,11 +186,13 @@ class CustomerState(Contract):
 
     def as_of(self, moment: datetime) -> CustomerState:
         """The customer as known at ``moment``: later orders, views and favorites left out."""
-        return self.model_copy(update={
-            "orders": tuple(o for o in self.orders if o.at <= moment),
-            "views": tuple(v for v in self.views if v.at <= moment),
-            "favorites": tuple(f for f in self.favorites if f.at <= moment),
-        })
+        return self.model_copy(
+            update={
+                "orders": tuple(o for o in self.orders if o.at <= moment),
+                "views": tuple(v for v in self.views if v.at <= moment),
+                "favorites": tuple(f for f in self.favorites if f.at <= moment),
+            }
+        )
 
     def fact(self, name: str) -> str | bool | None:
         stamped = self.facts.get(name)

@@ -14,9 +14,9 @@ from datetime import datetime
 
 from schemas import events as ev
 from schemas.control import CycleLookup, ProductCycle
-from streams.domain.product.state import ProductState, cycle_before
 from streams.domain.customer.state import CustomerState
 from streams.domain.policy import Policy
+from streams.domain.product.state import ProductState, cycle_before
 
 __all__ = ["answer", "apply_cycle", "ask", "release_lookups", "take_lookup"]
 
@@ -27,8 +27,13 @@ def ask(state: CustomerState, order: ev.OrderPlaced, policy: Policy) -> tuple[Cu
         return state, ()
     categories = {line.product_id: line.category for line in order.lines}
     lookups = tuple(
-        CycleLookup(product_id=product_id, customer_id=state.customer_id, order_id=order.order_id,
-                    category=category, at=order.occurred_at)
+        CycleLookup(
+            product_id=product_id,
+            customer_id=state.customer_id,
+            order_id=order.order_id,
+            category=category,
+            at=order.occurred_at,
+        )
         for product_id, category in sorted(categories.items())
     )
     return state.model_copy(update={"awaiting": (*state.awaiting, *lookups)}), lookups
@@ -49,8 +54,12 @@ def apply_cycle(state: CustomerState, reply: ProductCycle) -> CustomerState:
 
 def answer(product: ProductState, lookup: CycleLookup) -> ProductCycle:
     return ProductCycle(
-        customer_id=lookup.customer_id, product_id=lookup.product_id, order_id=lookup.order_id,
-        category=lookup.category, at=lookup.at, days=cycle_before(product, lookup.at),
+        customer_id=lookup.customer_id,
+        product_id=lookup.product_id,
+        order_id=lookup.order_id,
+        category=lookup.category,
+        at=lookup.at,
+        days=cycle_before(product, lookup.at),
     )
 
 
@@ -66,7 +75,9 @@ def take_lookup(
     return product.model_copy(update={"held_lookups": held}), ()
 
 
-def release_lookups(product: ProductState, catalog_watermark: datetime) -> tuple[ProductState, tuple[ProductCycle, ...]]:
+def release_lookups(
+    product: ProductState, catalog_watermark: datetime
+) -> tuple[ProductState, tuple[ProductCycle, ...]]:
     """Answer the held lookups the catalog watermark has passed."""
     ready = tuple(h for h in product.held_lookups if h.at <= catalog_watermark)
     if not ready:

@@ -15,10 +15,10 @@ from datetime import datetime
 from schemas import events as ev
 from schemas.control import ProductAlert
 from schemas.events import EVENT_ADAPTER
-from streams.domain.product.state import ProductState, note_cycle
 from streams.domain.customer.state import HeldEvent
-from streams.domain.product.watchers import Watchers, product_moved
 from streams.domain.policy import Policy
+from streams.domain.product.state import ProductState, note_cycle
+from streams.domain.product.watchers import Watchers, product_moved
 
 __all__ = ["hold_catalog", "release_catalog"]
 
@@ -34,11 +34,14 @@ def hold_catalog(product: ProductState, event: ev.CatalogEvent) -> ProductState:
 
 
 def release_catalog(
-    product: ProductState, watchers: Watchers, customers_before: datetime, policy: Policy,
+    product: ProductState,
+    watchers: Watchers,
+    customers_before: datetime,
+    policy: Policy,
 ) -> tuple[ProductState, Watchers, tuple[ProductAlert, ...]]:
     """Apply, in time order, the held events that happened before ``customers_before``; their alerts."""
     ready = tuple(h for h in product.held_events if h.at < customers_before)
-    product = product.model_copy(update={"held_events": product.held_events[len(ready):]})
+    product = product.model_copy(update={"held_events": product.held_events[len(ready) :]})
     alerts: tuple[ProductAlert, ...] = ()
     for item in ready:
         event = EVENT_ADAPTER.validate_json(item.payload_json)

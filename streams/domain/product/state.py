@@ -37,7 +37,9 @@ class ProductState(Contract):
     available: int | None = None
     replenishment_days: int | None = None
     related_categories: tuple[str, ...] = ()
-    restock_cycle: int = Field(default=0, ge=0, description="Counts restocks (stock went up): one low-stock alert per cycle.")
+    restock_cycle: int = Field(
+        default=0, ge=0, description="Counts restocks (stock went up): one low-stock alert per cycle."
+    )
     stock_at: AwareDatetime | None = None
     price_at: AwareDatetime | None = None
     catalog_at: AwareDatetime | None = None
@@ -50,7 +52,9 @@ def _newer(event: Envelope, stamp: datetime | None) -> bool:
     return stamp is None or event.occurred_at >= stamp
 
 
-def evolve_product(state: ProductState, event: ev.StockLevelChanged | ev.PriceChanged | ev.ProductUpserted) -> ProductState:
+def evolve_product(
+    state: ProductState, event: ev.StockLevelChanged | ev.PriceChanged | ev.ProductUpserted
+) -> ProductState:
     """Apply a catalog event unless a later event of the same kind was applied already."""
     return _apply(event, state)
 
@@ -65,10 +69,13 @@ def _(event: ev.StockLevelChanged, state: ProductState) -> ProductState:
     if not _newer(event, state.stock_at):
         return state
     restocked = state.available is not None and event.available > state.available
-    return state.model_copy(update={
-        "available": event.available, "stock_at": event.occurred_at,
-        "restock_cycle": state.restock_cycle + restocked,
-    })
+    return state.model_copy(
+        update={
+            "available": event.available,
+            "stock_at": event.occurred_at,
+            "restock_cycle": state.restock_cycle + restocked,
+        }
+    )
 
 
 @_apply.register
@@ -95,8 +102,9 @@ def cycle_before(state: ProductState, moment: datetime) -> int | None:
 
 def note_cycle(state: ProductState, event: ev.ProductUpserted) -> ProductState:
     """Keep the cycle the upsert states in the history (in any order; lookups read it as of a purchase)."""
-    return state.model_copy(update={
-        "cycle_changes": _with_cycle(state.cycle_changes, event.occurred_at, event.replenishment_days)})
+    return state.model_copy(
+        update={"cycle_changes": _with_cycle(state.cycle_changes, event.occurred_at, event.replenishment_days)}
+    )
 
 
 @_apply.register
@@ -105,7 +113,13 @@ def _(event: ev.ProductUpserted, state: ProductState) -> ProductState:
     if not _newer(event, state.catalog_at):
         return state
     prices = {"price": event.price, "price_at": event.occurred_at} if _newer(event, state.price_at) else {}
-    return state.model_copy(update={
-        "category": event.category, "brand": event.brand, "replenishment_days": event.replenishment_days,
-        "related_categories": event.related_categories, "catalog_at": event.occurred_at, **prices,
-    })
+    return state.model_copy(
+        update={
+            "category": event.category,
+            "brand": event.brand,
+            "replenishment_days": event.replenishment_days,
+            "related_categories": event.related_categories,
+            "catalog_at": event.occurred_at,
+            **prices,
+        }
+    )

@@ -21,9 +21,9 @@ from schemas.base import Envelope
 from schemas.profile import Lifecycle, Tier
 from schemas.triggers import Trigger, TriggerType
 from streams.domain.customer import segments
-from streams.engine.reference import checkpoints as reference_checkpoints
 from streams.domain.customer.state import CustomerState
 from streams.domain.policy import Policy
+from streams.engine.reference import checkpoints as reference_checkpoints
 
 __all__ = ["LIFECYCLES", "Report", "TIERS", "TRIGGER_TYPES", "Totals", "Week", "compute_report", "repurchase_rate"]
 
@@ -99,10 +99,16 @@ def _week(start: datetime, customers: Mapping[str, CustomerState], triggers: Cou
         named.update(segments.named_segments(state, end, policy))
     counts = [state.order_count for state in customers.values()]
     return Week(
-        start=start, end=end, customers=len(counts), buyers=sum(n >= 1 for n in counts),
-        repeat_buyers=sum(n >= 2 for n in counts), repurchase_rate=repurchase_rate(counts),
-        lifecycle={s: stages[s] for s in LIFECYCLES}, segments=dict(sorted(named.items())),
-        tiers={t: tiers[t] for t in TIERS}, triggers={t: triggers[t] for t in TRIGGER_TYPES},
+        start=start,
+        end=end,
+        customers=len(counts),
+        buyers=sum(n >= 1 for n in counts),
+        repeat_buyers=sum(n >= 2 for n in counts),
+        repurchase_rate=repurchase_rate(counts),
+        lifecycle={s: stages[s] for s in LIFECYCLES},
+        segments=dict(sorted(named.items())),
+        tiers={t: tiers[t] for t in TIERS},
+        triggers={t: triggers[t] for t in TRIGGER_TYPES},
     )
 
 
@@ -125,10 +131,21 @@ def compute_report(events: Sequence[Envelope], policy: Policy, triggers: Sequenc
     weeks = tuple(_week(s, c.customers, d, policy) for s, c, d in zip(starts, checkpoints, due, strict=True))
     last = weeks[-1]
     totals = Totals(
-        customers=last.customers, buyers=last.buyers, repeat_buyers=last.repeat_buyers,
-        repurchase_rate=last.repurchase_rate, orders=sum(state.order_count for state in final),
+        customers=last.customers,
+        buyers=last.buyers,
+        repeat_buyers=last.repeat_buyers,
+        repurchase_rate=last.repurchase_rate,
+        orders=sum(state.order_count for state in final),
         revenue=round(sum(max(state.total_spent, 0.0) for state in final), 2),
-        triggers=len(given), triggers_outside=len(given) - sum(sum(d.values()) for d in due),
+        triggers=len(given),
+        triggers_outside=len(given) - sum(sum(d.values()) for d in due),
     )
-    return Report(policy_version=policy.fingerprint, zone=str(zone), start=start, end=end, events=len(events),
-                  weeks=weeks, totals=totals)
+    return Report(
+        policy_version=policy.fingerprint,
+        zone=str(zone),
+        start=start,
+        end=end,
+        events=len(events),
+        weeks=weeks,
+        totals=totals,
+    )

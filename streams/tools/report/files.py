@@ -27,8 +27,11 @@ def read_jsonl(path: Path, parse: Callable[[str], T]) -> list[T]:
                 except ValidationError as exc:
                     error = exc.errors()[0]
                     where = ".".join(str(part) for part in error["loc"])
-                    raise ValueError(f"{path}, line {number}: {where}: {error['msg']}" if where
-                                     else f"{path}, line {number}: {error['msg']}") from None
+                    raise ValueError(
+                        f"{path}, line {number}: {where}: {error['msg']}"
+                        if where
+                        else f"{path}, line {number}: {error['msg']}"
+                    ) from None
     return items
 
 
