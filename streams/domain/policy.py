@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cached_property
-from typing import Literal
+from typing import Final, Literal, get_args
 from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from schemas.triggers import Offer
 
 __all__ = [
+    "DORMANT_STAGES",
+    "DormantStage",
     "BirthdayPolicy",
     "ProductAlertsPolicy",
     "ChurnWarningPolicy",
@@ -38,6 +40,10 @@ __all__ = [
     "ShopPolicy",
     "TierPolicy",
 ]
+
+DormantStage = Literal["silent", "sleeping", "at_risk", "lost"]
+"""The lifecycle stages a wake-up can be sent for."""
+DORMANT_STAGES: Final[tuple[DormantStage, ...]] = get_args(DormantStage)
 
 
 class _Section(BaseModel):
@@ -148,7 +154,7 @@ class BrowsingPolicy(_Section):
     session_gap_minutes: float = Field(default=30, gt=0, description="Views further apart start a new session.")
 
 
-def _wakeup_offers() -> dict[str, Offer]:
+def _wakeup_offers() -> dict[DormantStage, Offer]:
     return {
         "silent": Offer(
             kind="percent_off",
@@ -173,7 +179,7 @@ class LifecycleWakeupPolicy(_Section):
     """lifecycle_wakeup: on entering a dormant stage, an offer that grows with dormancy."""
 
     enabled: bool = True
-    offers: dict[Literal["silent", "sleeping", "at_risk", "lost"], Offer] = Field(
+    offers: dict[DormantStage, Offer] = Field(
         default_factory=_wakeup_offers, description="Stages left out get no wake-up."
     )
 
@@ -205,13 +211,17 @@ class UsageGuidePolicy(_Section):
     )
 
 
+def _category_cycles() -> dict[str, float]:
+    return {"haircare": 30, "ink": 60, "paper": 14, "coffee": 21}
+
+
 class ReplenishmentPolicy(_Section):
     """replenishment: a reminder before the customer is due to buy a consumable again."""
 
     enabled: bool = True
     lead_days: float = Field(default=5, ge=0, description="Remind this many days before the predicted date.")
     category_cycles_days: dict[str, float] = Field(
-        default_factory=lambda: {"haircare": 30, "ink": 60, "paper": 14, "coffee": 21},
+        default_factory=_category_cycles,
         description="Known cycles per category; the catalog's and the customer's own learned cycle take precedence.",
     )
     catalog_cycles: bool = Field(

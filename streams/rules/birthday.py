@@ -13,15 +13,17 @@ for, so a profile event that repeats them (or arrives late and loses to newer va
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from schemas import events as ev
 from schemas.events import Channel
+from schemas.triggers import TriggerType
 from streams.domain.customer.state import CustomerState, Timer
 from streams.domain.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
 from streams.domain.policy import Policy
 
-NAME = "birthday"
+NAME: Final[TriggerType] = "birthday"
 
 
 def _birthday(state: CustomerState) -> date | None:

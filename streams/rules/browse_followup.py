@@ -8,15 +8,16 @@ Purchases are judged by their event time, so the decision does not depend on the
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Final
 
 from schemas import events as ev
 from schemas.events import Channel
-from schemas.triggers import Offer, ProductRef
+from schemas.triggers import Offer, ProductRef, TriggerType
 from streams.domain.customer.state import CustomerState, Timer, View
 from streams.domain.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
 from streams.domain.policy import Policy
 
-NAME = "browse_followup"
+NAME: Final[TriggerType] = "browse_followup"
 
 
 def _bought(state: CustomerState, view: View, by: datetime) -> bool:

@@ -18,15 +18,17 @@ is already known (the customer came back, or the later unfollow fired).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 from schemas import events as ev
 from schemas.events import Channel
+from schemas.triggers import TriggerType
 from streams.domain.customer.habits import browse_sessions
 from streams.domain.customer.state import CustomerState
 from streams.domain.decision import Decision, Stimulus, make_trigger
 from streams.domain.policy import Policy
 
-NAME = "churn_warning"
+NAME: Final[TriggerType] = "churn_warning"
 
 
 def _on_view(state: CustomerState, view: ev.ProductViewed, now: datetime, policy: Policy) -> Decision:

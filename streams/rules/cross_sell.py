@@ -10,15 +10,17 @@ refunded in full, nothing is sent. A cancellation or full refund known earlier d
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Final
 
 from schemas import events as ev
 from schemas.events import Channel
+from schemas.triggers import TriggerType
 from streams.domain.customer.state import CustomerState, OrderRecord, Timer
 from streams.domain.decision import Decision, Stimulus, TimerDue, make_trigger
 from streams.domain.policy import Policy
 from streams.rules.order_timers import drop_if_voided, live_order, open_timer
 
-NAME = "cross_sell"
+NAME: Final[TriggerType] = "cross_sell"
 
 
 def related(order: OrderRecord, policy: Policy) -> tuple[str, ...]:

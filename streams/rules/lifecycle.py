@@ -6,14 +6,15 @@ event; entering a dormant stage emits a lifecycle_wakeup with an offer that grow
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Final
 
 from schemas import events as ev
 from streams.domain.customer.segments import lifecycle
 from streams.domain.customer.state import CustomerState, Timer
 from streams.domain.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
-from streams.domain.policy import LifecyclePolicy, Policy
+from streams.domain.policy import DORMANT_STAGES, LifecyclePolicy, Policy
 
-NAME = "lifecycle"
+NAME: Final = "lifecycle"
 
 
 def boundaries(state: CustomerState, policy: LifecyclePolicy) -> list[datetime]:
@@ -39,7 +40,7 @@ def _reschedule(state: CustomerState, after: datetime, policy: LifecyclePolicy) 
 
 def _wake_up(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> Decision:
     stage = lifecycle(state, timer.due_at, policy.lifecycle)
-    offer = policy.lifecycle_wakeup.offers.get(stage)
+    offer = policy.lifecycle_wakeup.offers.get(stage) if stage in DORMANT_STAGES else None
     state = _reschedule(state, timer.due_at, policy.lifecycle)
     if not policy.lifecycle_wakeup.enabled or offer is None or state.last_order_at is None:
         return Decision(state)

@@ -11,6 +11,7 @@ alert per product per restock cycle; one back-in-stock per cycle; one price drop
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 from schemas.control import ProductAlert
 from schemas.events import Channel
@@ -20,7 +21,7 @@ from streams.domain.customer.state import CustomerState
 from streams.domain.decision import Decision, Stimulus, make_trigger
 from streams.domain.policy import Policy
 
-NAME = "product_alerts"
+NAME: Final = "product_alerts"
 _TYPES: dict[str, TriggerType] = {
     "low_stock": "favorite_low_stock",
     "back_in_stock": "back_in_stock",

@@ -21,18 +21,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Final, Literal
 
 from schemas import events as ev
 from schemas.control import ProductCycle
 from schemas.events import Channel
-from schemas.triggers import ProductRef, trigger_id_for
+from schemas.triggers import ProductRef, TriggerType, trigger_id_for
 from streams.domain.customer.habits import next_purchases
 from streams.domain.customer.state import CustomerState, OrderRecord, Timer
 from streams.domain.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
 from streams.domain.policy import Policy
 
-NAME = "replenishment"
+NAME: Final[TriggerType] = "replenishment"
 
 
 @dataclass(frozen=True)

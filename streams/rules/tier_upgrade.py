@@ -11,16 +11,17 @@ per customer, whatever the redeliveries or replays.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 from schemas import events as ev
 from schemas.events import Channel
-from schemas.triggers import Offer, ProductRef
+from schemas.triggers import Offer, ProductRef, TriggerType
 from streams.domain.customer.segments import tier
 from streams.domain.customer.state import CustomerState
 from streams.domain.decision import Decision, Stimulus, make_trigger
 from streams.domain.policy import Policy
 
-NAME = "tier_upgrade"
+NAME: Final[TriggerType] = "tier_upgrade"
 _RANK = {"none": 0, "member": 1, "vip": 2, "super_vip": 3}
 _LABEL = {"vip": "VIP", "super_vip": "super VIP"}
 

@@ -10,16 +10,17 @@ cancellation or full refund known earlier drops the timer at once.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Final
 
 from schemas import events as ev
 from schemas.events import Channel
-from schemas.triggers import Offer, ProductRef
+from schemas.triggers import Offer, ProductRef, TriggerType
 from streams.domain.customer.state import CustomerState, OrderRecord, Timer
 from streams.domain.decision import Decision, Stimulus, TimerDue, make_trigger
 from streams.domain.policy import Policy
 from streams.rules.order_timers import drop_if_voided, live_order, open_timer
 
-NAME = "usage_guide"
+NAME: Final[TriggerType] = "usage_guide"
 
 
 def guides(order: OrderRecord, policy: Policy) -> tuple[tuple[str, str], ...]:

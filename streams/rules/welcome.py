@@ -9,15 +9,16 @@ after the first was cancelled gives the same trigger id, which the engine never 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 from schemas import events as ev
 from schemas.events import Channel
-from schemas.triggers import ProductRef
+from schemas.triggers import ProductRef, TriggerType
 from streams.domain.customer.state import CustomerState
 from streams.domain.decision import Decision, Stimulus, make_trigger
 from streams.domain.policy import Policy
 
-NAME = "welcome"
+NAME: Final[TriggerType] = "welcome"
 OCCASION = "first-order"
 
 

@@ -73,9 +73,11 @@ def _replaced(old: tuple[T, ...], new: tuple[T, ...]) -> list[T]:
 def _touched(before: CustomerState, after: CustomerState) -> set[str]:
     """The products whose views, favorites or orders differ: only their interest can have changed."""
     views, favorites = _replaced(before.views, after.views), _replaced(before.favorites, after.favorites)
-    return {r.product_id for r in (*views, *favorites)} | {
-        p for o in _replaced(before.orders, after.orders) for p in o.product_ids
-    }
+    return (
+        {v.product_id for v in views}
+        | {f.product_id for f in favorites}
+        | {p for o in _replaced(before.orders, after.orders) for p in o.product_ids}
+    )
 
 
 def watch_changes(

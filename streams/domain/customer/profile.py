@@ -46,11 +46,11 @@ def derive_profile(state: CustomerState, now: datetime, policy: Policy) -> Custo
         next_purchases=habits.next_purchases(state, policy.repurchase),
         favorites_unbought=habits.favorites_unbought(state),
         browse_streak=habits.browse_streak(state, policy.browsing),
-        follows_shop=state.fact("follows_shop"),  # type: ignore[arg-type]
+        follows_shop=state.fact("follows_shop"),
         consents={
             c: bool(state.fact(f"consent.{c.value}")) for c in Channel if state.fact(f"consent.{c.value}") is not None
         },
-        timezone=state.fact("timezone"),  # type: ignore[arg-type]
+        timezone=state.fact("timezone"),
         birthday=date.fromisoformat(birthday) if isinstance(birthday, str) else None,
     )
 

@@ -148,7 +148,7 @@ def product_moved(
     product: ProductState, watchers: Watchers, event: ev.CatalogEvent, policy: Policy
 ) -> tuple[ProductState, Watchers, tuple[ProductAlert, ...]]:
     """Apply a catalog event to the product; the alerts it gives its watchers (none while alerts are off)."""
-    after = evolve_product(product, event)  # type: ignore[arg-type]
+    after = evolve_product(product, event)
     settings = policy.product_alerts
     kinds = alert_kinds(product, after, event, settings) if settings.enabled else ()
     watchers = watchers.model_copy(update={"by_customer": _folded(watchers, event.occurred_at)})
