@@ -1,5 +1,12 @@
-"""Faust agents and timers: each only hands records to streams.runtime.customers."""
+"""Faust agents, timers and web views: each only hands records to the runtime's shells."""
 
 from agents import catalog, customers, profiles, timers, web
+from streams.runtime.app import Runtime
 
-__all__ = ["catalog", "customers", "profiles", "timers", "web"]
+__all__ = ["register"]
+
+
+def register(runtime: Runtime) -> None:
+    """Attach every agent, timer and page to the runtime's app (the worker calls this once at start-up)."""
+    for module in (customers, catalog, timers, profiles, web):
+        module.register(runtime)

@@ -1,11 +1,14 @@
 """Product-keyed input: stock, prices and catalog facts, and customers' interest in products."""
 
-from streams.runtime.app import app, catalog_topics
-from streams.runtime.customers import guarded
-from streams.runtime.products import process_catalog_record
+from typing import Any
+
+from streams.runtime.app import Runtime
 
 
-@app.agent(catalog_topics)
-async def fold_catalog_events(stream) -> None:  # type: ignore[no-untyped-def]
-    async for record in stream.events():
-        await guarded(record, process_catalog_record)
+def register(runtime: Runtime) -> None:
+    shell, records = runtime.products, runtime.products.records
+
+    @runtime.app.agent(runtime.topics.catalog_inputs, name="fold_catalog_events")
+    async def fold_catalog_events(stream: Any) -> None:
+        async for record in stream.events():
+            await records.guarded(record, shell.process)

@@ -1,10 +1,14 @@
 """Customer-keyed input (orders, behaviour, profiles) and timer ticks, one record at a time."""
 
-from streams.runtime.app import app, customer_topics
-from streams.runtime.customers import guarded, process_customer_record
+from typing import Any
+
+from streams.runtime.app import Runtime
 
 
-@app.agent(customer_topics)
-async def fold_customer_events(stream) -> None:  # type: ignore[no-untyped-def]
-    async for record in stream.events():
-        await guarded(record, process_customer_record)
+def register(runtime: Runtime) -> None:
+    shell, records = runtime.customers, runtime.customers.records
+
+    @runtime.app.agent(runtime.topics.customer_inputs, name="fold_customer_events")
+    async def fold_customer_events(stream: Any) -> None:
+        async for record in stream.events():
+            await records.guarded(record, shell.process)

@@ -2,37 +2,34 @@
 go (wall time or the event-time watermarks), announce the customers' progress (event time), and ask again
 for cycle answers that never came."""
 
-from streams.runtime.app import SETTINGS, app, customer_to_state, product_to_state
-from streams.runtime.customers import (
-    announce_progress,
-    rebuild_timer_index,
-    resend_unanswered_lookups,
-    track_assigned,
-    wake_due_customers,
-)
-from streams.runtime.products import rebuild_product_index, wake_waiting_products
+import logging
+from typing import Any
 
-customer_to_state.on_recover(rebuild_timer_index)
-product_to_state.on_recover(rebuild_product_index)
+from streams.runtime.app import Runtime
+
+log = logging.getLogger(__name__)
 
 
-@app.timer(interval=SETTINGS.timer_interval_seconds)
-async def wake_due_customers_and_announce_progress() -> None:
-    await wake_due_customers()
-    if SETTINGS.clock == "event":
-        await announce_progress()
+def register(runtime: Runtime) -> None:
+    customers, products, interval = runtime.customers, runtime.products, runtime.settings.timer_interval_seconds
+    runtime.customer_to_state.on_recover(customers.rebuild_timer_index)
+    runtime.product_to_state.on_recover(products.rebuild_index)
 
+    @runtime.app.timer(interval=interval, name="wake_due_customers_and_announce_progress")
+    async def wake_due_customers_and_announce_progress() -> None:
+        await customers.wake_due()
+        if customers.event_time:
+            await customers.announce_progress()
 
-@app.timer(interval=SETTINGS.timer_interval_seconds * 20)
-async def ask_again_for_unanswered_cycles() -> None:
-    await resend_unanswered_lookups()
+    @runtime.app.timer(interval=interval * 20, name="ask_again_for_unanswered_cycles")
+    async def ask_again_for_unanswered_cycles() -> None:
+        await customers.resend_unanswered_lookups()
 
+    @runtime.app.timer(interval=interval, name="wake_products_with_held_messages")
+    async def wake_products_with_held_messages() -> None:
+        await products.wake_waiting()
 
-@app.timer(interval=SETTINGS.timer_interval_seconds)
-async def wake_products_with_held_messages() -> None:
-    await wake_waiting_products()
-
-
-@app.on_partitions_assigned.connect
-async def follow_assigned_partitions(sender, assigned, **kwargs) -> None:  # type: ignore[no-untyped-def]
-    track_assigned(assigned)
+    @runtime.app.on_partitions_assigned.connect  # type: ignore[arg-type]  # Faust's stub wants a `signal` keyword
+    async def follow_assigned_partitions(sender: Any, assigned: Any, **kwargs: Any) -> None:
+        sources, catalog = customers.track_assigned(assigned), products.track_assigned(assigned)
+        log.info("reading %d customer and %d catalog event-time sources", len(sources), len(catalog))

@@ -6,18 +6,17 @@ Routed to the worker that owns the customer by the raw key on an input topic, as
 
 from faust.web import Request, Response, View
 
-from schemas.topics import by_role
-from streams.runtime.app import SETTINGS, app
-from streams.runtime.customers import current_profile, known_state
-
-_customer_keyed = app.topic(SETTINGS.topic_name(by_role("customers")), key_serializer="raw", value_serializer="raw")
+from streams.runtime.app import Runtime
 
 
-@app.page("/customers/{customer_id}")
-@app.topic_route(topic=_customer_keyed, match_info="customer_id")
-async def customer_profile(web: View, request: Request, customer_id: str) -> Response:
-    state = known_state(customer_id)
-    if state is None:
-        return web.json({"error": f"unknown customer {customer_id}"}, status=404)
-    timers = [{"kind": t.kind, "due_at": t.due_at.isoformat()} for t in state.timers]
-    return web.json(current_profile(state).model_dump(mode="json") | {"pending_timers": timers})
+def register(runtime: Runtime) -> None:
+    shell = runtime.customers
+
+    @runtime.app.page("/customers/{customer_id}")
+    @runtime.app.topic_route(topic=runtime.topics.customers, match_info="customer_id")
+    async def customer_profile(web: View, request: Request, customer_id: str) -> Response:
+        state = shell.known_state(customer_id)
+        if state is None:
+            return web.json({"error": f"unknown customer {customer_id}"}, status=404)
+        timers = [{"kind": t.kind, "due_at": t.due_at.isoformat()} for t in state.timers]
+        return web.json(shell.current_profile(state).model_dump(mode="json") | {"pending_timers": timers})

@@ -183,7 +183,7 @@ def erase_profile(client: redis.Redis, prefix: str, customer_id: str) -> bool:
 
 
 def read_profile(client: redis.Redis, prefix: str, customer_id: str) -> CustomerProfile | None:
-    fields = client.hgetall(profile_key(prefix, customer_id))
+    fields: dict[str, str] = client.hgetall(profile_key(prefix, customer_id))  # type: ignore[assignment]  # decode_responses
     return decode_profile(fields) if fields else None
 
 

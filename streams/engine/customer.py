@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from schemas import events as ev
-from schemas.control import CycleLookup, ProductAlert, ProductCycle
+from schemas.control import CycleLookup, ProductAlert, ProductCycle, TimerTick
 from schemas.events import EVENT_ADAPTER
 from schemas.triggers import Trigger
 from streams.domain.customer.fold import evolve
@@ -16,7 +16,9 @@ from streams.domain.policy import Policy
 from streams.domain.product.cycles import apply_cycle, ask
 from streams.rules import RULES, RULES_BY_NAME
 
-__all__ = ["advance", "handle_alert", "handle_cycle", "handle_event", "hold", "release"]
+__all__ = ["CustomerMessage", "advance", "handle_alert", "handle_cycle", "handle_event", "hold", "release", "step"]
+
+CustomerMessage = TimerTick | ProductAlert | ProductCycle | ev.CustomerEvent
 
 
 def _once(decision: Decision, policy: Policy) -> Decision:
@@ -127,3 +129,27 @@ def release(state: CustomerState, now: datetime, policy: Policy) -> Decision:
     if decision.state.awaiting:
         return decision
     return decision.then(advance(decision.state, now, policy))
+
+
+def step(
+    state: CustomerState, message: CustomerMessage, now: datetime, policy: Policy, *, event_time: bool
+) -> Decision:
+    """One message to one customer: the single dispatch of the Faust shell and the reference run.
+
+    Wall clock (and the reference run, which feeds messages in time order): act on the message at ``now``.
+    Event time: hold customer events and alerts until the watermark ``now`` passes them and apply them in
+    event-time order, timers firing in between, so a replay decides exactly as the reference run. A cycle
+    answer is never held (what is held waits for it)."""
+    if isinstance(message, ProductCycle):
+        if not event_time:
+            return handle_cycle(state, message, now, policy)
+        answered = handle_cycle(state, message, message.at, policy)
+        return answered.then(release(answered.state, now, policy))
+    if event_time:
+        held = state if isinstance(message, TimerTick) else hold(state, message)
+        return release(held, now, policy)
+    if isinstance(message, TimerTick):
+        return advance(state, now, policy)
+    if isinstance(message, ProductAlert):
+        return handle_alert(state, message, now, policy)
+    return handle_event(state, message, now, policy)

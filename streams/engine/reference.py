@@ -15,7 +15,7 @@ from datetime import datetime
 
 from schemas import events as ev
 from schemas.base import Envelope
-from schemas.control import CycleLookup, ProductAlert
+from schemas.control import CycleLookup, ProductAlert, TimerTick
 from schemas.triggers import Trigger
 from streams.domain.customer.state import CustomerState, initial_state
 from streams.domain.decision import Decision
@@ -23,7 +23,7 @@ from streams.domain.policy import Policy
 from streams.domain.product.cycles import answer
 from streams.domain.product.state import ProductState
 from streams.domain.product.watchers import Watchers, product_moved, watch
-from streams.engine.customer import advance, handle_alert, handle_cycle, handle_event
+from streams.engine.customer import CustomerMessage, step
 
 __all__ = ["Checkpoint", "checkpoints", "run_reference"]
 
@@ -55,7 +55,7 @@ class _Shop:
             if isinstance(message, CycleLookup):
                 product = self.products.get(message.product_id) or ProductState(product_id=message.product_id)
                 reply = answer(product, message)
-                self._record(handle_cycle(self._customer(reply.customer_id), reply, at, self.policy), at)
+                self._step(reply, at)
                 continue
             watchers = self.watchers.get(message.product_id) or Watchers(product_id=message.product_id)
             self.watchers[message.product_id], missed = watch(
@@ -65,12 +65,11 @@ class _Shop:
 
     def _alert(self, alerts: Iterable[ProductAlert], now: datetime) -> None:
         for alert in alerts:
-            before = self._customer(alert.customer_id)
-            self._record(handle_alert(before, alert, now, self.policy), now)
+            self._step(alert, now)
 
-    def customer_event(self, event: ev.CustomerEvent) -> None:
-        before = self._customer(event.customer_id)
-        self._record(handle_event(before, event, event.occurred_at, self.policy), event.occurred_at)
+    def _step(self, message: CustomerMessage, at: datetime) -> None:
+        state = self._customer(message.customer_id)
+        self._record(step(state, message, at, self.policy, event_time=False), at)
 
     def catalog_event(self, event: ev.StockLevelChanged | ev.PriceChanged | ev.ProductUpserted) -> None:
         product = self.products.get(event.product_id) or ProductState(product_id=event.product_id)
@@ -82,13 +81,13 @@ class _Shop:
 
     def apply(self, event: Envelope) -> None:
         if hasattr(event, "customer_id"):
-            self.customer_event(event)  # type: ignore[arg-type]
+            self._step(event, event.occurred_at)  # type: ignore[arg-type]
         else:
             self.catalog_event(event)  # type: ignore[arg-type]
 
     def run_timers(self, until: datetime) -> None:
-        for state in list(self.customers.values()):
-            self._record(advance(state, until, self.policy), until)
+        for customer_id in list(self.customers):
+            self._step(TimerTick(customer_id=customer_id, at=until), until)
 
     def checkpoint(self, at: datetime) -> Checkpoint:
         return Checkpoint(at, dict(self.customers), tuple(self.triggers))

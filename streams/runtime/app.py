@@ -1,43 +1,30 @@
-"""The Faust application, its topics and tables, built from settings at import (no network calls).
+"""The start-up function: the Faust app, its topics and tables, and the two shells, built from settings.
 
-Agents (agents/) import what they need from here; nothing here decides anything.
+Nothing is built at import. ``build_runtime(settings, policy)`` makes everything a worker needs (no network
+calls yet: Faust connects when the worker starts); ``agents.register(runtime)`` then attaches the agents.
 """
 
 from __future__ import annotations
 
 import ssl
+from dataclasses import dataclass
 from typing import get_args
 
 import faust
 
 from schemas.topics import TOPICS, TopicSpec, by_role
 from schemas.triggers import TriggerType
-from streams.config import Settings, load_policy
+from streams.adapters.redis_view import ProfileProjector, connect_async
+from streams.config import Settings
+from streams.domain.policy import Policy
 from streams.runtime.clock import make_clock
+from streams.runtime.customers import CustomerShell
+from streams.runtime.products import ProductShell
 from streams.runtime.progress import CatalogGates, CustomerProgress
+from streams.runtime.records import Records
 from streams.runtime.timer_index import TimerIndex
 
-__all__ = [
-    "POLICY",
-    "SETTINGS",
-    "app",
-    "catalog_topics",
-    "clock",
-    "customer_topics",
-    "customer_to_state",
-    "dead_letter_topic",
-    "gates",
-    "product_clock",
-    "progress",
-    "product_index",
-    "product_to_state",
-    "product_to_watchers",
-    "spec_for_topic",
-    "ticks_topic",
-    "timer_index",
-    "trigger_topics",
-    "watchers_topic",
-]
+__all__ = ["Runtime", "Topics", "build_runtime", "create_app"]
 
 
 def _credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
@@ -76,43 +63,95 @@ def create_app(settings: Settings) -> faust.App:
     )
 
 
-SETTINGS = Settings()
-POLICY = load_policy(SETTINGS.policy_file)
-app = create_app(SETTINGS)
-clock = make_clock(SETTINGS.clock)  # the customers' watermark (event time)
-timer_index = TimerIndex()
-product_clock = make_clock(SETTINGS.clock)  # the catalog's watermark (event time)
-product_index = TimerIndex()  # products with held lookups, waiting for the catalog watermark
-progress = CustomerProgress()  # event time: what this worker's customers have applied, for the product side
-gates = CatalogGates(SETTINGS.partitions)  # event time: catalog events waiting for the customers
+@dataclass(frozen=True)
+class Topics:
+    """Every topic the worker reads or writes, raw bytes in and out (decoding is ours, so bad input can be
+    dead-lettered with its original bytes)."""
+
+    customer_inputs: faust.TopicT  # orders, behaviour, customers and ticks: keyed by customer
+    catalog_inputs: faust.TopicT  # catalog and watchers: keyed by product
+    customers: faust.TopicT  # the customers input alone, for routing web requests to the owner
+    watchers: faust.TopicT
+    ticks: faust.TopicT
+    dead_letters: faust.TopicT
+    triggers: dict[str, faust.TopicT]  # by topic name (trigger routes)
+
+    @classmethod
+    def declare(cls, app: faust.App, settings: Settings) -> Topics:
+        def topic(*specs: TopicSpec) -> faust.TopicT:
+            names = (settings.topic_name(s) for s in specs)
+            return app.topic(*names, key_serializer="raw", value_serializer="raw", partitions=settings.partitions)
+
+        trigger_names = {settings.trigger_topic_for(t) for t in get_args(TriggerType)}
+        return cls(
+            customer_inputs=topic(*(s for s in TOPICS if s.key == "customer_id" and s.direction != "out")),
+            catalog_inputs=topic(by_role("catalog"), by_role("watchers")),
+            customers=topic(by_role("customers")),
+            watchers=topic(by_role("watchers")),
+            ticks=topic(by_role("ticks")),
+            dead_letters=topic(by_role("dead_letters")),
+            triggers={
+                name: app.topic(name, key_serializer="raw", value_serializer="raw", partitions=settings.partitions)
+                for name in trigger_names
+            },
+        )
 
 
-def _topic(*specs: TopicSpec) -> faust.TopicT:
-    """Raw bytes in and out: decoding is ours, so bad input can be dead-lettered with its original bytes."""
-    return app.topic(
-        *(SETTINGS.topic_name(s) for s in specs),
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=SETTINGS.partitions,
+@dataclass(frozen=True)
+class Runtime:
+    """One worker's app, topics, tables and shells; the agents (agents/) only hand records to the shells."""
+
+    settings: Settings
+    policy: Policy
+    app: faust.App
+    topics: Topics
+    customer_to_state: faust.types.TableT
+    product_to_state: faust.types.TableT
+    product_to_watchers: faust.types.TableT
+    customers: CustomerShell
+    products: ProductShell
+
+
+def build_runtime(settings: Settings, policy: Policy) -> Runtime:
+    """The whole worker, wired; the Redis client connects on first use."""
+    app = create_app(settings)
+    topics = Topics.declare(app, settings)
+    tables = {
+        name: app.Table(name, partitions=settings.partitions)
+        for name in ("customer_to_state", "product_to_state", "product_to_watchers")
+    }
+    records = Records(settings, topics.dead_letters)
+    projector = ProfileProjector(connect_async(settings.redis_url.get_secret_value()), settings.redis_prefix)
+    customers = CustomerShell(
+        settings,
+        policy,
+        records,
+        table=tables["customer_to_state"],
+        topics=topics,
+        clock=make_clock(settings.clock),  # the customers' watermark in event time
+        timers=TimerIndex(),
+        progress=CustomerProgress(),
+        projector=projector,
     )
-
-
-customer_topics = _topic(*(s for s in TOPICS if s.key == "customer_id" and s.direction != "out"))
-catalog_topics = _topic(by_role("catalog"), by_role("watchers"))
-watchers_topic = _topic(by_role("watchers"))
-ticks_topic = _topic(by_role("ticks"))
-trigger_topics = {
-    name: app.topic(name, key_serializer="raw", value_serializer="raw", partitions=SETTINGS.partitions)
-    for name in {SETTINGS.trigger_topic_for(t) for t in get_args(TriggerType)}
-}
-dead_letter_topic = _topic(by_role("dead_letters"))
-_SPECS = {SETTINGS.topic_name(s): s for s in TOPICS}
-
-
-def spec_for_topic(name: str) -> TopicSpec:
-    return _SPECS[name]
-
-
-customer_to_state = app.Table("customer_to_state", partitions=SETTINGS.partitions)
-product_to_state = app.Table("product_to_state", partitions=SETTINGS.partitions)
-product_to_watchers = app.Table("product_to_watchers", partitions=SETTINGS.partitions)
+    products = ProductShell(
+        settings,
+        policy,
+        records,
+        products=tables["product_to_state"],
+        watchers=tables["product_to_watchers"],
+        topics=topics,
+        clock=make_clock(settings.clock),  # the catalog's watermark in event time
+        lookups=TimerIndex(),  # products with held lookups, waiting for the catalog watermark
+        gates=CatalogGates(settings.partitions),  # catalog events waiting for the customers
+    )
+    return Runtime(
+        settings,
+        policy,
+        app,
+        topics,
+        tables["customer_to_state"],
+        tables["product_to_state"],
+        tables["product_to_watchers"],
+        customers,
+        products,
+    )

@@ -112,6 +112,7 @@ def parse_time(text: str, zone: tzinfo = DEFAULT_ZONE) -> datetime:
             return datetime.fromtimestamp(stamp / 1000 if stamp >= 1e11 else stamp, zone)
         except (OverflowError, OSError, ValueError):
             raise ValueError(f"timestamp out of range: {text!r}") from None
+    moment: datetime | None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

@@ -1,18 +1,19 @@
-"""Run one stream worker in this process."""
+"""Run one stream worker in this process: the start-up of settings, policy, runtime and agents."""
 
 from __future__ import annotations
 
 import faust
 
-from streams.config import Settings
+import agents
+from streams.config import Settings, load_policy
+from streams.runtime.app import build_runtime
 
 __all__ = ["run_worker"]
 
 
 def run_worker(settings: Settings) -> int:
-    import agents  # noqa: F401  (registers the agents and timers on the app)
-    from streams.runtime.app import app
-
-    worker = faust.Worker(app, loglevel=settings.log_level)
+    runtime = build_runtime(settings, load_policy(settings.policy_file))
+    agents.register(runtime)
+    worker = faust.Worker(runtime.app, loglevel=settings.log_level)
     worker.execute_from_commandline()
     return 0

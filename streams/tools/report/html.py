@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
+from typing import Any
 
 from streams.tools.report.figures import LIFECYCLES, TIERS, TRIGGER_TYPES, Report
 
@@ -180,7 +181,7 @@ def _lines(
     return _svg(title, parts + _x_labels(_week_labels(starts)))
 
 
-def _bars(title: str, values: dict[str, int], colors: dict[str, str], y_label: str) -> str:
+def _bars(title: str, values: Mapping[Any, int], colors: Mapping[Any, str], y_label: str) -> str:
     ticks = _ticks(max(values.values(), default=0) * 1.08)  # room for the value labels
     band = _PLOT_W / len(values)
     width = min(band * 0.6, 120)
@@ -263,7 +264,7 @@ def _charts(report: Report) -> list[str]:
         _figure(
             "Customers by tier at the end",
             f"At {report.end:%Y-%m-%d %H:%M} ({report.zone}).",
-            _bars("Customers by tier at the end", dict(end_tiers), _TIER_COLORS, "customers"),
+            _bars("Customers by tier at the end", end_tiers, _TIER_COLORS, "customers"),
         ),
     ]
 

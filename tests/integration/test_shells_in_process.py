@@ -1,0 +1,175 @@
+"""The runtime's shells called in-process, without a worker: records in, sends and table writes out.
+
+The shells take their tables and topics as arguments, so a plain dict stands in for a Faust table and a
+recording object for a Faust topic (what it was asked to send); the Redis view is a real redis-server.
+The decisions they make are the engine's (``step``), checked against the reference run elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from faust.types import Message
+
+from schemas.base import Envelope
+from schemas.control import ProductAlert, WatchChanged, WatermarkAdvanced
+from schemas.dead_letter import DeadLetter
+from schemas.topics import by_role
+from schemas.triggers import Trigger
+from streams.adapters.redis_view import ProfileProjector, connect_async
+from streams.config import Settings
+from streams.domain.customer.state import CustomerState
+from streams.domain.policy import Policy
+from streams.runtime.app import Topics
+from streams.runtime.clock import make_clock
+from streams.runtime.customers import CustomerShell
+from streams.runtime.products import ProductShell
+from streams.runtime.progress import CatalogGates, CustomerProgress
+from streams.runtime.records import Records
+from streams.runtime.timer_index import TimerIndex
+from streams.tools.embedded import EmbeddedRedis
+from tests.factories import T0, favorite, hours, order, stock_changed, view
+
+
+@dataclass
+class SentTo:
+    """Stands in for a Faust topic: keeps what it was asked to send (the delivery is already acknowledged)."""
+
+    name: str
+    sent: list[tuple[bytes | None, bytes]] = field(default_factory=list)
+
+    async def send(self, *, key: bytes | None, value: bytes, partition: int | None = None) -> asyncio.Future[None]:
+        self.sent.append((key, value))
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    def values(self) -> list[dict[str, Any]]:
+        return [json.loads(value) for _, value in self.sent]
+
+
+def _topics(settings: Settings) -> Topics:
+    def topic(role: str) -> Any:
+        return SentTo(settings.topic_name(by_role(role)))
+
+    triggers = settings.topic_name(by_role("triggers"))
+    return Topics(
+        customer_inputs=topic("orders"),
+        catalog_inputs=topic("catalog"),
+        customers=topic("customers"),
+        watchers=topic("watchers"),
+        ticks=topic("ticks"),
+        dead_letters=topic("dead_letters"),
+        triggers={triggers: SentTo(triggers)},  # type: ignore[dict-item]
+    )
+
+
+class Shells:
+    """A customer and a product shell over dicts and recording topics, as ``build_runtime`` wires them."""
+
+    def __init__(self, settings: Settings, redis_url: str) -> None:
+        self.settings, self.topics = settings, _topics(settings)
+        self.records = Records(settings, self.topics.dead_letters)
+        self.customer_table: dict[str, Any] = {}
+        self.customers = CustomerShell(
+            settings,
+            Policy(),
+            self.records,
+            table=self.customer_table,
+            topics=self.topics,
+            clock=make_clock(settings.clock),
+            timers=TimerIndex(),
+            progress=CustomerProgress(),
+            projector=ProfileProjector(connect_async(redis_url), f"{settings.app_id}:"),
+        )
+        self.products = ProductShell(
+            settings,
+            Policy(),
+            self.records,
+            products={},
+            watchers={},
+            topics=self.topics,
+            clock=make_clock(settings.clock),
+            lookups=TimerIndex(),
+            gates=CatalogGates(settings.partitions),
+        )
+
+    def record(self, role: str, key: str, message: Envelope | WatermarkAdvanced | bytes, offset: int = 0) -> Any:
+        value = message if isinstance(message, bytes) else message.model_dump_json().encode()
+        topic = self.settings.topic_name(by_role(role))
+        return SimpleNamespace(message=Message(topic, 0, offset, 0.0, 0, None, key.encode(), value, None))
+
+    def sent(self, role: str) -> list[dict[str, Any]]:
+        topic = self.topics.triggers[self.settings.topic_name(by_role("triggers"))] if role == "triggers" else None
+        return (topic or getattr(self.topics, role)).values()
+
+
+def run(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coroutine)
+
+
+@pytest.fixture
+def shells(embedded_redis: EmbeddedRedis) -> Shells:
+    settings = Settings(app_id="in-process", clock="wall", partitions=1, topic_prefix="ip.")
+    return Shells(settings, embedded_redis.url)
+
+
+def test_a_first_order_sends_the_welcome_trigger_and_stores_the_state(shells: Shells) -> None:
+    first = order("c1", at=datetime.now(UTC))  # on the wall clock: nothing else is due yet
+    run(shells.customers.process(shells.record("orders", "c1", first)))
+    (trigger,) = [Trigger.model_validate(t) for t in shells.sent("triggers")]
+    assert (trigger.type, trigger.customer_id) == ("welcome", "c1")
+    state = CustomerState.model_validate(shells.customer_table["c1"])
+    assert [o.order_id for o in state.orders] == [first.order_id]
+    assert [m["type"] for m in shells.sent("watchers")] == ["cycle_lookup"]  # the catalog's cycle is asked
+    assert shells.customers.timers.earliest() is not None  # the post-purchase timers are indexed
+
+
+def test_a_record_that_breaks_the_contract_is_dead_lettered_and_nothing_is_stored(shells: Shells) -> None:
+    run(shells.customers.process(shells.record("orders", "c1", b'{"type": "order_placed"}')))
+    (letter,) = [DeadLetter.model_validate(d) for d in shells.sent("dead_letters")]
+    assert letter.code == "invalid" and shells.customer_table == {} and shells.sent("triggers") == []
+
+
+def test_in_event_time_an_event_waits_for_the_slowest_partition(embedded_redis: EmbeddedRedis) -> None:
+    settings = Settings(app_id="in-process-event", clock="event", partitions=1, topic_prefix="ie.")
+    shells = Shells(settings, embedded_redis.url)
+    shells.customers.clock.assign([(settings.topic_name(by_role(role)), 0) for role in ("orders", "behavior")])
+
+    async def scenario() -> None:
+        await shells.customers.process(shells.record("orders", "c1", order("c1", at=T0)))
+        assert shells.sent("triggers") == []  # held: the behavior partition may still bring something older
+        held = CustomerState.model_validate(shells.customer_table["c1"])
+        assert [h.at for h in held.held] == [T0] and held.orders == ()
+        later = WatermarkAdvanced(at=T0 + timedelta(seconds=1))
+        await shells.customers.process(shells.record("behavior", "c1", later))
+        next_view = view(customer_id="c1", at=T0 + hours(1))
+        await shells.customers.process(shells.record("behavior", "c1", next_view, offset=1))
+
+    run(scenario())
+    assert [t["type"] for t in shells.sent("triggers")] == ["welcome"]
+    state = CustomerState.model_validate(shells.customer_table["c1"])
+    assert len(state.orders) == 1 and [h.at for h in state.held] == [T0 + hours(1)]
+
+
+def test_a_watched_product_running_low_sends_an_alert_to_the_watcher(shells: Shells) -> None:
+    now = datetime.now(UTC)
+
+    async def scenario() -> None:
+        liked = favorite(customer_id="c1", product_id="p1", at=now)
+        await shells.customers.process(shells.record("behavior", "c1", liked))
+        (change,) = [WatchChanged.model_validate(m) for m in shells.sent("watchers")]
+        await shells.products.process(shells.record("watchers", "p1", change))
+        low = stock_changed("p1", available=2, at=now)
+        await shells.products.process(shells.record("catalog", "p1", low, offset=1))
+
+    run(scenario())
+    (alert,) = [ProductAlert.model_validate(m) for m in shells.sent("ticks")]
+    assert (alert.customer_id, alert.product_id, alert.kind) == ("c1", "p1", "low_stock")
