@@ -13,17 +13,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from schemas import events as ev
 from schemas.base import Envelope
-from schemas.control import CycleLookup, ProductAlert, TimerTick
+from schemas.control import TimerTick
 from schemas.triggers import Trigger
 from streams.domain.customer.state import CustomerState, initial_state
 from streams.domain.decision import Decision
 from streams.domain.policy import Policy
-from streams.domain.product.cycles import answer
 from streams.domain.product.state import ProductState
-from streams.domain.product.watchers import Watchers, product_moved, watch
+from streams.domain.product.watchers import Watchers
 from streams.engine.customer import CustomerMessage, step
+from streams.engine.product import ProductMessage, step_product
 
 __all__ = ["Checkpoint", "checkpoints", "run_reference"]
 
@@ -52,38 +51,27 @@ class _Shop:
         self.customers[decision.state.customer_id] = decision.state
         self.triggers.extend(decision.triggers)
         for message in decision.to_products:
-            if isinstance(message, CycleLookup):
-                product = self.products.get(message.product_id) or ProductState(product_id=message.product_id)
-                reply = answer(product, message)
-                self._step(reply, at)
-                continue
-            watchers = self.watchers.get(message.product_id) or Watchers(product_id=message.product_id)
-            self.watchers[message.product_id], missed = watch(
-                watchers, message, self.policy.limits.watchers_per_product
-            )
-            self._alert(missed, at)
-
-    def _alert(self, alerts: Iterable[ProductAlert], now: datetime) -> None:
-        for alert in alerts:
-            self._step(alert, now)
+            self._step_product(message, at)
 
     def _step(self, message: CustomerMessage, at: datetime) -> None:
         state = self._customer(message.customer_id)
         self._record(step(state, message, at, self.policy, event_time=False), at)
 
-    def catalog_event(self, event: ev.StockLevelChanged | ev.PriceChanged | ev.ProductUpserted) -> None:
-        product = self.products.get(event.product_id) or ProductState(product_id=event.product_id)
-        watchers = self.watchers.get(event.product_id) or Watchers(product_id=event.product_id)
-        self.products[event.product_id], self.watchers[event.product_id], alerts = product_moved(
-            product, watchers, event, self.policy
-        )
-        self._alert(alerts, event.occurred_at)
+    def _step_product(self, message: ProductMessage, at: datetime) -> None:
+        product_id = message.product_id
+        product = self.products.get(product_id) or ProductState(product_id=product_id)
+        watchers = self.watchers.get(product_id) or Watchers(product_id=product_id)
+        decided = step_product(product, watchers, message, self.policy, None)
+        self.products[product_id], self.watchers[product_id] = decided.product, decided.watchers
+        for reply in decided.to_customers:
+            self._step(reply, at)
 
     def apply(self, event: Envelope) -> None:
+        at = event.occurred_at
         if hasattr(event, "customer_id"):
-            self._step(event, event.occurred_at)  # type: ignore[arg-type]
+            self._step(event, at)  # type: ignore[arg-type]
         else:
-            self.catalog_event(event)  # type: ignore[arg-type]
+            self._step_product(event, at)  # type: ignore[arg-type]
 
     def run_timers(self, until: datetime) -> None:
         for customer_id in list(self.customers):

@@ -17,23 +17,14 @@ from typing import TYPE_CHECKING, Any
 import faust
 from faust.types import TP
 
-from schemas import events as ev
-from schemas.control import (
-    CustomersProgress,
-    CycleLookup,
-    ProductAlert,
-    ProductCycle,
-    ProductTick,
-    WatchChanged,
-    WatermarkAdvanced,
-)
+from schemas.base import Envelope
+from schemas.control import CustomersProgress, ProductTick, WatermarkAdvanced
 from schemas.topics import by_role
 from streams.config import Settings
 from streams.domain.policy import Policy
-from streams.domain.product.cycles import release_lookups, take_lookup
-from streams.domain.product.holds import hold_catalog, release_catalog
 from streams.domain.product.state import ProductState
-from streams.domain.product.watchers import Watchers, product_moved, watch
+from streams.domain.product.watchers import Watchers
+from streams.engine.product import CatalogTime, ProductMessage, step_product
 from streams.runtime.clock import Clock
 from streams.runtime.progress import CatalogGates
 from streams.runtime.records import Records, send_acked
@@ -75,67 +66,32 @@ class ProductShell:
         stored = self.products.get(product_id)
         return ProductState(product_id=product_id) if stored is None else ProductState.model_validate(stored)
 
-    def _store(self, before: ProductState, after: ProductState, partition: int) -> None:
-        """Write the product if it changed, and tell the ticker when its held lookups and catalog events can go."""
-        if after != before:
-            self.products[after.product_id] = after.model_dump(mode="json")
-        self.lookups.set(after.product_id, after.held_lookups[0].at if after.held_lookups else None)
-        self.gates.wait(partition, after.product_id, after.held_events[0].at if after.held_events else None)
-
-    def _store_watchers(self, before: Watchers, after: Watchers) -> None:
-        if after != before:
-            self.watchers[after.product_id] = after.model_dump(mode="json")
-
-    async def _send(self, messages: Iterable[ProductAlert | ProductCycle]) -> None:
-        """Alerts and cycle answers, to the customers' ticks topic."""
-        await send_acked((self.topics.ticks, message.customer_id, message) for message in messages)
-
-    async def _apply_catalog(self, product_id: str, partition: int, catalog: ev.CatalogEvent | None = None) -> None:
-        """Apply a catalog event (held first in event time) and whatever held messages can go now; send, store."""
-        product, watchers = self._product(product_id), self._watchers(product_id)
-        messages: tuple[ProductAlert | ProductCycle, ...]
-        if not self.event_time and catalog is not None:
-            updated, watchers_after, messages = product_moved(product, watchers, catalog, self.policy)
-        else:
-            held = product if catalog is None else hold_catalog(product, catalog)
-            before = self.gates.before(partition)
-            updated, watchers_after, alerts = release_catalog(held, watchers, before, self.policy)
-            updated, answers = release_lookups(updated, self.clock.now())
-            messages = (*alerts, *answers)
-        await self._send(messages)
-        self._store_watchers(watchers, watchers_after)
-        self._store(product, updated, partition)
-
-    async def _take_lookup(self, lookup: CycleLookup, partition: int) -> None:
-        """Answer at once (wall clock, or the catalog watermark has passed the purchase), else hold it."""
-        product = self._product(lookup.product_id)
-        updated, answers = take_lookup(product, lookup, self.clock.now() if self.event_time else None)
-        await self._send(answers)
-        self._store(product, updated, partition)
-
-    async def _apply_watch(self, change: WatchChanged) -> None:
-        watchers = self._watchers(change.product_id)
-        updated, missed = watch(watchers, change, self.policy.limits.watchers_per_product)
-        await self._send(missed)
-        self._store_watchers(watchers, updated)
-
     async def process(self, record: faust.types.EventT) -> None:
         decoded = await self.records.decode_or_reject(record)
         source = (record.message.topic, record.message.partition)
-        partition = record.message.partition
         if isinstance(decoded, WatermarkAdvanced):
             self.clock.observe(decoded.at, source)
         elif isinstance(decoded, CustomersProgress):
-            self.gates.observe(partition, decoded)
-        elif isinstance(decoded, WatchChanged):
-            await self._apply_watch(decoded)
-        elif isinstance(decoded, CycleLookup):
-            await self._take_lookup(decoded, partition)
-        elif isinstance(decoded, ProductTick):
-            await self._apply_catalog(decoded.product_id, partition)
+            self.gates.observe(source[1], decoded)
         elif decoded is not None:
-            self.clock.observe(decoded.occurred_at, source)  # type: ignore[attr-defined]
-            await self._apply_catalog(decoded.product_id, partition, decoded)  # type: ignore[attr-defined, arg-type]
+            if isinstance(decoded, Envelope):
+                self.clock.observe(decoded.occurred_at, source)
+            await self._apply(decoded, source[1])  # type: ignore[arg-type]
+
+    async def _apply(self, message: ProductMessage, partition: int) -> None:
+        """One engine step; alerts and cycle answers are acknowledged before the tables that caused them change."""
+        product, watchers = self._product(message.product_id), self._watchers(message.product_id)
+        time = CatalogTime(self.clock.now(), self.gates.before(partition)) if self.event_time else None
+        decided = step_product(product, watchers, message, self.policy, time)
+        await send_acked((self.topics.ticks, m.customer_id, m) for m in decided.to_customers)
+        if decided.watchers != watchers:
+            self.watchers[message.product_id] = decided.watchers.model_dump(mode="json")
+        after = decided.product
+        if after != product:
+            self.products[after.product_id] = after.model_dump(mode="json")
+        # Tell the ticker when the product's held lookups and catalog events can go.
+        self.lookups.set(after.product_id, after.held_lookups[0].at if after.held_lookups else None)
+        self.gates.wait(partition, after.product_id, after.held_events[0].at if after.held_events else None)
 
     # -- tickers and rebalances ---------------------------------------------------------------------------
 
