@@ -52,6 +52,16 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=6066, ge=0, le=65535)
     producer_max_batch_size: int = Field(default=16_384, ge=1, description="Bytes; 1 on the embedded broker.")
+    producer_ack_each: bool = Field(
+        default=False,
+        description="SDK producer (EventProducer): wait for each record's ack, one record per batch (the embedded "
+        "broker's end offsets are wrong after a multi-record batch); off: batch and flush at the end.",
+    )
+    producer_idempotence: bool = Field(
+        default=True,
+        description="SDK producer: idempotent sends (kafka-python's default); off on the embedded broker. Faust 0.15 "
+        "has no such setting: its producer is idempotent only with processing_guarantee=exactly_once.",
+    )
     session_timeout_seconds: float = Field(default=60, gt=0)
     heartbeat_interval_seconds: float = Field(default=3, gt=0)
     log_level: str = "info"

@@ -36,18 +36,28 @@ def _topic_for(event_type: str) -> TopicSpec:
 class EventProducer:
     """Sends validated events to their topic, keyed by their customer or product id.
 
-    Each send waits for the broker's acknowledgement, so a batch holds one record: restored tables and end
-    offsets stay exact on the embedded broker (see shared/embedded-broker.md).
+    By default records are batched: ``send`` returns before the broker's acknowledgement, and ``flush``
+    (called by ``send_all``, ``send_in_time_order``, ``close`` and the end of a ``with`` block) waits for
+    every pending one and raises the first send that failed. A failure is also raised by the next ``send``
+    once it is known. With ``ack_each`` (default: ``settings.producer_ack_each``) each send waits for its
+    acknowledgement, so a batch holds one record: restored tables and end offsets stay exact on the
+    embedded broker (see shared/embedded-broker.md). Sends are idempotent unless
+    ``settings.producer_idempotence`` is off; then one request at a time keeps retries from reordering a
+    partition (event time needs each partition in time order).
     """
 
-    def __init__(self, settings: Settings, **kafka_options: Any) -> None:
+    def __init__(self, settings: Settings, *, ack_each: bool | None = None, **kafka_options: Any) -> None:
         self._settings = settings
-        self._producer = KafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap.split(","),
-            linger_ms=0,
-            **settings.kafka_client_options(),
-            **kafka_options,
-        )
+        self._ack_each = settings.producer_ack_each if ack_each is None else ack_each
+        self._failure: BaseException | None = None
+        options: dict[str, Any] = {
+            "bootstrap_servers": settings.kafka_bootstrap.split(","),
+            "linger_ms": 0 if self._ack_each else 5,
+            "enable_idempotence": settings.producer_idempotence,
+        }
+        if not settings.producer_idempotence:
+            options["max_in_flight_requests_per_connection"] = 1
+        self._producer = KafkaProducer(**(options | settings.kafka_client_options() | kafka_options))
 
     def send(self, event: Envelope | dict[str, Any]) -> Envelope:
         """Validate (a dict; a model is valid already) and send; returns the event. Raises on invalid input."""
@@ -58,7 +68,13 @@ class EventProducer:
         return model
 
     def send_all(self, events: Iterable[Envelope | dict[str, Any]]) -> int:
-        return sum(1 for event in events if self.send(event))
+        """Send every event, then flush; the number sent."""
+        count = 0
+        for event in events:
+            self.send(event)
+            count += 1
+        self.flush()
+        return count
 
     def send_in_time_order(
         self,
@@ -83,11 +99,12 @@ class EventProducer:
             self.send(event)
             sent()
             count += 1
+        self.flush()
         return count
 
     def send_raw(self, spec: TopicSpec, key: bytes | None, value: bytes) -> None:
         """Send bytes as they are (tests and tools that need to send bad input)."""
-        self._producer.send(self._settings.topic_name(spec), key=key, value=value).get(timeout=30)
+        self._send(self._settings.topic_name(spec), key, value)
 
     def advance_watermark(self, at: datetime) -> None:
         """Event-time mode: no event before ``at`` is still to come, on any partition of any input topic."""
@@ -96,13 +113,41 @@ class EventProducer:
             if spec.accepts("watermark_advanced"):
                 topic = self._settings.topic_name(spec)
                 for partition in sorted(self._producer.partitions_for(topic)):
-                    self._producer.send(topic, key=b"watermark", value=value, partition=partition).get(timeout=30)
+                    self._send(topic, b"watermark", value, partition)
+
+    def _send(self, topic: str, key: bytes | None, value: bytes, partition: int | None = None) -> None:
+        self._raise_failure()
+        future = self._producer.send(topic, key=key, value=value, partition=partition)
+        if self._ack_each:
+            future.get(timeout=30)
+        else:
+            future.add_errback(self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._failure = self._failure or exc
+
+    def _raise_failure(self) -> None:
+        if (failure := self._failure) is not None:
+            self._failure = None
+            raise failure
+
+    def flush(self, timeout: float = 60.0) -> None:
+        """Wait until every record sent is acknowledged; raise the first send that failed."""
+        self._producer.flush(timeout=timeout)
+        self._raise_failure()
 
     def close(self) -> None:
-        self._producer.close()
+        """Flush (raising a failed send), then close the connection."""
+        try:
+            self.flush()
+        finally:
+            self._producer.close()
 
     def __enter__(self) -> EventProducer:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # the block's own exception, not a flush failure, is the one to see
+            self._producer.close()

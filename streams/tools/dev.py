@@ -1,7 +1,9 @@
-"""``comeback dev`` and ``comeback demo``: the embedded stack (broker, redis-server, worker) on 127.0.0.1.
+"""``comeback dev`` and ``comeback demo``: a local stack (broker, redis-server, worker) on 127.0.0.1.
 
-dev runs until Ctrl-C on the wall clock. demo runs in event time: it feeds the built-in sample, prints
-each trigger the worker publishes, checks them against the reference run of the pure core, and stops.
+The broker is the embedded one (Tansu, the default) or a real Apache Kafka (``--broker kafka``: java and,
+once, mvn; streams/tools/kafka_broker.py). dev runs until Ctrl-C on the wall clock. demo runs in event
+time: it feeds the built-in sample, prints each trigger the worker publishes, checks them against the
+reference run of the pure core, and stops.
 """
 
 from __future__ import annotations
@@ -15,24 +17,36 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal, get_args
 
 from streams.adapters.kafka_admin import create_topics
 from streams.config import Settings
 from streams.tools.embedded import EmbeddedBroker, EmbeddedRedis, die_with_parent, free_port
+from streams.tools.kafka_broker import ApacheKafka, kafka_available
 
-__all__ = ["run_dev"]
+__all__ = ["BROKERS", "BrokerKind", "local_broker", "local_stack", "run_dev", "settings_env", "worker_process"]
+
+BrokerKind = Literal["embedded", "kafka"]
+BROKERS: tuple[BrokerKind, ...] = get_args(BrokerKind)
 
 
-def _stack_env(broker: EmbeddedBroker, redis_server: EmbeddedRedis, run_dir: Path, clock: str) -> dict[str, str]:
-    """Settings for the embedded broker's quirks (shared/embedded-broker.md); the caller's env may override."""
-    defaults = {
-        "COMEBACK_STORE": "memory://",
-        "COMEBACK_PRODUCER_MAX_BATCH_SIZE": "1",
-        "COMEBACK_SESSION_TIMEOUT_SECONDS": "10",
-        "COMEBACK_HEARTBEAT_INTERVAL_SECONDS": "1",
-        "COMEBACK_DATA_DIR": str(run_dir / "data"),
-        "COMEBACK_WEB_PORT": str(free_port()),
-    }
+def local_broker(kind: BrokerKind) -> EmbeddedBroker | ApacheKafka:
+    """A broker of that kind on a free port of 127.0.0.1, not started yet."""
+    return ApacheKafka() if kind == "kafka" else EmbeddedBroker()
+
+
+def settings_env(overrides: dict[str, object]) -> dict[str, str]:
+    """Settings given by field name, as the COMEBACK_* environment variables that set them."""
+    return {f"COMEBACK_{name.upper()}": str(value) for name, value in overrides.items()}
+
+
+def _stack_env(
+    broker: EmbeddedBroker | ApacheKafka, redis_server: EmbeddedRedis, run_dir: Path, clock: str
+) -> dict[str, str]:
+    """The broker's own settings (its quirks' workarounds) and the stack's; the caller's env may override."""
+    defaults = settings_env(
+        {"store": "memory://", "data_dir": run_dir / "data", "web_port": free_port()} | broker.settings_overrides()
+    )
     fixed = {
         "COMEBACK_KAFKA_BOOTSTRAP": broker.bootstrap,
         "COMEBACK_REDIS_URL": redis_server.url,
@@ -65,11 +79,11 @@ def worker_process(env: dict[str, str], log_file: Path) -> Iterator[subprocess.P
 
 
 @contextmanager
-def embedded_stack(clock: str) -> Iterator[tuple[Settings, Path]]:
+def local_stack(clock: str, broker_kind: BrokerKind = "embedded") -> Iterator[tuple[Settings, Path]]:
     """Broker, redis-server, topics and one worker; everything stops when the block ends."""
     with (
         tempfile.TemporaryDirectory(prefix="comeback-dev-") as tmp,
-        EmbeddedBroker() as broker,
+        local_broker(broker_kind) as broker,
         EmbeddedRedis(data_dir=Path(tmp) / "redis") as redis_server,
     ):
         run_dir = Path(tmp)
@@ -78,25 +92,30 @@ def embedded_stack(clock: str) -> Iterator[tuple[Settings, Path]]:
         settings = Settings()
         create_topics(settings)
         print(
-            f"broker  {broker.bootstrap}\nredis   {redis_server.url}\nworker  log {run_dir / 'worker.log'}", flush=True
+            f"broker  {broker.bootstrap} ({broker_kind})\nredis   {redis_server.url}\n"
+            f"worker  log {run_dir / 'worker.log'}",
+            flush=True,
         )
         with worker_process(env, run_dir / "worker.log"):
             yield settings, run_dir
 
 
-def run_dev(*, demo: bool) -> int:
+def run_dev(*, demo: bool, broker: BrokerKind = "embedded") -> int:
+    if broker == "kafka" and (reason := kafka_available()):
+        print(f"comeback: {reason}", file=sys.stderr)
+        return 2
     if demo:
         from streams.tools.demo import run_demo
 
-        with embedded_stack("event") as (settings, run_dir):
+        with local_stack("event", broker) as (settings, run_dir):
             status = run_demo(settings)
             if status:
                 tail = (run_dir / "worker.log").read_text(errors="replace").splitlines()[-60:]
                 print("the worker's log ends with:", *tail, sep="\n", file=sys.stderr)
             return status
-    with embedded_stack("wall"):
+    with local_stack("wall", broker):
         try:
-            print("embedded stack running; Ctrl-C stops it", flush=True)
+            print(f"{broker} stack running; Ctrl-C stops it", flush=True)
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:

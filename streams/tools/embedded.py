@@ -220,6 +220,22 @@ class EmbeddedBroker(_ChildServer):
     def bootstrap(self) -> str:
         return f"{HOST}:{self.port}"
 
+    def settings_overrides(self) -> dict[str, object]:
+        """COMEBACK_* settings (by field name) that work around this broker's quirks (shared/embedded-broker.md).
+
+        One record per batch, in Faust and in the SDK producer, keeps end offsets (ListOffsets) exact, which
+        table restores rely on; InitProducerId is not reliably served (aiokafka's is rejected), so the SDK
+        producer is not idempotent; a group join is held for half the session timeout, so 10 s (and a 1 s
+        heartbeat) make a join take about 5 s instead of 30 s.
+        """
+        return {
+            "producer_max_batch_size": 1,
+            "producer_ack_each": True,
+            "producer_idempotence": False,
+            "session_timeout_seconds": 10,
+            "heartbeat_interval_seconds": 1,
+        }
+
     def _command(self) -> list[str]:
         url = f"tcp://{HOST}:{self.port}"
         return [
