@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test dev schema clean
+.PHONY: demo lint test dev schema clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## the built-in sample through the embedded broker and a worker
 	$(BIN)/comeback demo
 
-test: $(STAMP)  ## unit, contract and integration tests (both real brokers and redis-server on 127.0.0.1)
+lint: $(STAMP)  ## the layer contracts, ruff (lint and format) and mypy (strict on the core)
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint  ## the lint, then unit, contract and integration tests (both real brokers and redis-server on 127.0.0.1)
 	$(BIN)/python -m pytest -q || { $(BIN)/python -m streams.tools.kafka_broker --note-skip; exit 1; }
 	@$(BIN)/python -m streams.tools.kafka_broker --note-skip  # the Apache Kafka half needs java and mvn
 

@@ -10,6 +10,7 @@ from kafka import KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError, for_code
 
 from schemas.topics import TOPICS
+from streams.adapters.kafka_clients import admin_client
 from streams.config import Settings
 
 __all__ = ["TopicLayoutError", "create_topics", "wait_for_topics"]
@@ -24,12 +25,7 @@ class TopicLayoutError(RuntimeError):
 @contextmanager
 def _admin(settings: Settings, timeout: float) -> Iterator[KafkaAdminClient]:
     """A connected client; kafka-python itself retries the bootstrap for ``timeout`` seconds."""
-    admin = KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap,
-        client_id=f"{settings.app_id}-admin",
-        bootstrap_timeout_ms=int(timeout * 1000),
-        **settings.kafka_client_options(),
-    )
+    admin = admin_client(settings, bootstrap_timeout_ms=int(timeout * 1000))
     try:
         yield admin
     finally:

@@ -7,12 +7,11 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from kafka import KafkaProducer
-
 from schemas.base import Envelope
 from schemas.control import WatermarkAdvanced
 from schemas.events import EVENT_ADAPTER
 from schemas.topics import INPUT_TOPICS, TopicSpec
+from streams.adapters.kafka_clients import producer
 from streams.config import Settings
 
 __all__ = ["MARK_EVERY", "EventProducer", "stable_event_id"]
@@ -51,13 +50,12 @@ class EventProducer:
         self._ack_each = settings.producer_ack_each if ack_each is None else ack_each
         self._failure: BaseException | None = None
         options: dict[str, Any] = {
-            "bootstrap_servers": settings.kafka_bootstrap.split(","),
             "linger_ms": 0 if self._ack_each else 5,
             "enable_idempotence": settings.producer_idempotence,
         }
         if not settings.producer_idempotence:
             options["max_in_flight_requests_per_connection"] = 1
-        self._producer = KafkaProducer(**(options | settings.kafka_client_options() | kafka_options))
+        self._producer = producer(settings, **(options | kafka_options))
 
     def send(self, event: Envelope | dict[str, Any]) -> Envelope:
         """Validate (a dict; a model is valid already) and send; returns the event. Raises on invalid input."""

@@ -24,7 +24,8 @@ import sys
 import tempfile
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -45,6 +46,19 @@ __all__ = [
 
 HOST = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
+
+
+@contextmanager
+def probe_admin(bootstrap: str, port: int, client_id: str) -> Iterator[KafkaAdminClient]:
+    """An admin client for a readiness probe of a local broker, after a cheap check that the port listens."""
+    socket.create_connection((HOST, port), timeout=0.5).close()
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id=client_id, bootstrap_timeout_ms=2_000, request_timeout_ms=2_000
+    )
+    try:
+        yield admin
+    finally:
+        admin.close()
 
 
 class EmbeddedUnavailable(RuntimeError):
@@ -97,7 +111,7 @@ def die_with_parent() -> Callable[[], None] | None:
     return preexec
 
 
-class _ChildServer(ABC):
+class ChildServer(ABC):
     """One server child process: start, wait until it answers, stop, never leak it."""
 
     name: str
@@ -208,7 +222,7 @@ class _ChildServer(ABC):
         self.stop()
 
 
-class EmbeddedBroker(_ChildServer):
+class EmbeddedBroker(ChildServer):
     """Tansu with in-memory storage: every topic and record is gone when it stops."""
 
     name = "tansu"
@@ -250,20 +264,11 @@ class EmbeddedBroker(_ChildServer):
         ]
 
     def _probe(self) -> None:
-        socket.create_connection((HOST, self.port), timeout=0.5).close()  # cheap check before a client
-        admin = KafkaAdminClient(
-            bootstrap_servers=self.bootstrap,
-            client_id="comeback-embedded-probe",
-            bootstrap_timeout_ms=2_000,
-            request_timeout_ms=2_000,
-        )
-        try:
+        with probe_admin(self.bootstrap, self.port, "comeback-embedded-probe") as admin:
             admin.list_topics()
-        finally:
-            admin.close()
 
 
-class EmbeddedRedis(_ChildServer):
+class EmbeddedRedis(ChildServer):
     """redis-server with persistence off (``--save "" --appendonly no``).
 
     The embedded broker keeps its data in memory only, so Redis state that survived a restart

@@ -18,16 +18,13 @@ import contextlib
 import fcntl
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from kafka import KafkaAdminClient
-
-from streams.tools.embedded import HOST, EmbeddedServerError, _ChildServer, die_with_parent, free_port
+from streams.tools.embedded import HOST, ChildServer, EmbeddedServerError, die_with_parent, free_port, probe_admin
 
 __all__ = [
     "KAFKA_VERSION",
@@ -139,7 +136,7 @@ def fetch_jars(directory: Path | None = None, *, timeout: float = _FETCH_TIMEOUT
     return directory
 
 
-class ApacheKafka(_ChildServer):
+class ApacheKafka(ChildServer):
     """Apache Kafka 3.9.1 in KRaft mode, one node as broker and controller; its data dies with it."""
 
     name = "kafka"
@@ -253,18 +250,9 @@ class ApacheKafka(_ChildServer):
         super()._launch(run_dir)
 
     def _probe(self) -> None:
-        socket.create_connection((HOST, self.port), timeout=0.5).close()  # cheap check before a client
-        admin = KafkaAdminClient(
-            bootstrap_servers=self.bootstrap,
-            client_id="comeback-kafka-probe",
-            bootstrap_timeout_ms=2_000,
-            request_timeout_ms=2_000,
-        )
-        try:
+        with probe_admin(self.bootstrap, self.port, "comeback-kafka-probe") as admin:
             if not admin.describe_cluster()["brokers"]:  # answers, but not yet registered and unfenced
                 raise EmbeddedServerError("the broker answers metadata but lists no broker yet")
-        finally:
-            admin.close()
 
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM (a controlled shutdown), SIGKILL after ``timeout`` seconds; remove the run dir if ours."""

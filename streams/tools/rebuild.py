@@ -11,8 +11,9 @@ import json
 import time
 from dataclasses import dataclass
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
+from streams.adapters.kafka_clients import consumer
 from streams.adapters.redis_view import connect, erase_profile, write_profile
 from streams.config import Settings, load_policy
 from streams.domain.customer.profile import derive_profile
@@ -36,24 +37,19 @@ class RebuildResult:
 def latest_states(settings: Settings, *, idle_timeout: float = 30.0) -> dict[str, bytes | None]:
     """The last value of every key of the changelog (None for a tombstone)."""
     topic = f"{settings.app_id}-customer_to_state-changelog"
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap.split(","),
-        allow_auto_create_topics=False,
-        enable_auto_commit=False,
-        **settings.kafka_client_options(),
-    )
+    reader = consumer(settings, enable_auto_commit=False)
     try:
-        partitions = consumer.partitions_for_topic(topic)
+        partitions = reader.partitions_for_topic(topic)
         if not partitions:
             raise RebuildError(f"no topic {topic}: has a worker with app id {settings.app_id!r} run?")
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        end = consumer.end_offsets(tps)
+        reader.assign(tps)
+        reader.seek_to_beginning(*tps)
+        end = reader.end_offsets(tps)
         latest: dict[str, bytes | None] = {}
         deadline = time.monotonic() + idle_timeout
-        while any(consumer.position(tp) < end[tp] for tp in tps):
-            batches = consumer.poll(timeout_ms=500)
+        while any(reader.position(tp) < end[tp] for tp in tps):
+            batches = reader.poll(timeout_ms=500)
             if not batches and time.monotonic() > deadline:
                 raise RebuildError(f"{topic} not read to its end: nothing received for {idle_timeout:.0f}s")
             for records in batches.values():
@@ -61,7 +57,7 @@ def latest_states(settings: Settings, *, idle_timeout: float = 30.0) -> dict[str
                 latest.update((json.loads(record.key), record.value) for record in records)
         return latest
     finally:
-        consumer.close()
+        reader.close()
 
 
 def rebuild_profiles(settings: Settings) -> RebuildResult:

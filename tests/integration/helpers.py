@@ -9,9 +9,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from unittest import mock
 
-from kafka import KafkaConsumer
-
 from streams.adapters.kafka_admin import create_topics, wait_for_topics
+from streams.adapters.kafka_clients import consumer
 from streams.config import Settings
 from streams.tools.dev import worker_process
 
@@ -59,18 +58,13 @@ def read_topic(
     The topic must exist: reading never creates it (a broker would give it its default partition count).
     """
     wait_for_topics(settings, [topic], timeout=timeout)
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        allow_auto_create_topics=False,
-    )
+    reader = consumer(settings, topic, auto_offset_reset="earliest")
     values: list[bytes] = []
     deadline = time.monotonic() + timeout
     try:
         while not done(values) and time.monotonic() < deadline:
-            for records in consumer.poll(timeout_ms=250).values():
+            for records in reader.poll(timeout_ms=250).values():
                 values.extend(record.value for record in records)
     finally:
-        consumer.close()
+        reader.close()
     return values
