@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import BeforeValidator, Field
 
-from schemas.base import Contract, Identifier
+from schemas.base import Count, Days, Identifier, Inbound, Money, Timestamp, Units, integral
 
 __all__ = [
     "CONTROL_TYPES",
@@ -21,23 +21,26 @@ __all__ = [
 ]
 
 
-class TimerTick(Contract):
+Partition = Annotated[int, Field(ge=0, le=65_535), BeforeValidator(integral)]
+
+
+class TimerTick(Inbound):
     """Wake one customer: some of its timers are due at ``at``. Keyed by customer_id."""
 
     type: Literal["timer_tick"] = "timer_tick"
     customer_id: Identifier
-    at: AwareDatetime
+    at: Timestamp
 
 
-class WatermarkAdvanced(Contract):
+class WatermarkAdvanced(Inbound):
     """Event-time mode: no event older than ``at`` will follow on this partition (sent to every partition
     of every input topic at the end of a replay). Any key; workers in wall-clock mode ignore it."""
 
     type: Literal["watermark_advanced"] = "watermark_advanced"
-    at: AwareDatetime
+    at: Timestamp
 
 
-class WatchChanged(Contract):
+class WatchChanged(Inbound):
     """A customer's interest in a product changed; keyed by product_id so the product side keeps its watchers.
 
     ``interest`` none means: stop watching (bought, unfavorited, or the view is too old).
@@ -47,11 +50,11 @@ class WatchChanged(Contract):
     product_id: Identifier
     customer_id: Identifier
     interest: Literal["favorite", "viewed", "none"]
-    until: AwareDatetime | None = Field(default=None, description="A viewed interest lapses then.")
-    at: AwareDatetime
+    until: Timestamp | None = Field(default=None, description="A viewed interest lapses then.")
+    at: Timestamp
 
 
-class ProductAlert(Contract):
+class ProductAlert(Inbound):
     """Stock or price moved on a product the customer watches; keyed by customer_id (fan-out result)."""
 
     type: Literal["product_alert"] = "product_alert"
@@ -59,30 +62,32 @@ class ProductAlert(Contract):
     product_id: Identifier
     category: Identifier | None = None
     kind: Literal["low_stock", "back_in_stock", "price_drop"]
-    at: AwareDatetime = Field(description="When the stock or price event happened.")
-    available: int | None = None
-    old_price: float | None = None
-    new_price: float | None = None
-    cycle: int = Field(ge=0, description="The product's restock cycle: one low-stock alert per cycle.")
+    at: Timestamp = Field(description="When the stock or price event happened.")
+    available: Units | None = None
+    old_price: Money | None = None
+    new_price: Money | None = None
+    cycle: Count = Field(
+        ge=0, le=1_000_000_000, description="The product's restock cycle: one low-stock alert per cycle."
+    )
     interest: Literal["favorite", "viewed"] | None = Field(
         default=None, description="The customer's interest as the product side knew it at ``at``."
     )
-    watched_since: AwareDatetime | None = Field(
+    watched_since: Timestamp | None = Field(
         default=None, description="When the customer's change to that interest happened."
     )
 
 
-class CustomersProgress(Contract):
+class CustomersProgress(Inbound):
     """Event-time mode: every customer event of these customer-topic partitions that happened before ``before``
     is applied and its watch changes are sent. Sent by the owning worker to every partition of the watchers
     topic (any key), so the product side applies a catalog event only once the customers have caught up."""
 
     type: Literal["customers_progress"] = "customers_progress"
-    partitions: tuple[int, ...] = Field(min_length=1)
-    before: AwareDatetime
+    partitions: tuple[Partition, ...] = Field(min_length=1, max_length=1024)
+    before: Timestamp
 
 
-class CycleLookup(Contract):
+class CycleLookup(Inbound):
     """A customer bought the product at ``at``: what was its catalog replenishment cycle just before?
     Keyed by product_id; the product side answers with a ProductCycle."""
 
@@ -91,10 +96,10 @@ class CycleLookup(Contract):
     customer_id: Identifier
     order_id: Identifier
     category: Identifier = Field(description="The order line's category, returned in the answer.")
-    at: AwareDatetime = Field(description="When the order was placed.")
+    at: Timestamp = Field(description="When the order was placed.")
 
 
-class ProductCycle(Contract):
+class ProductCycle(Inbound):
     """The answer to a CycleLookup; keyed by customer_id. ``days`` none: the catalog has no cycle."""
 
     type: Literal["product_cycle"] = "product_cycle"
@@ -102,20 +107,20 @@ class ProductCycle(Contract):
     product_id: Identifier
     order_id: Identifier
     category: Identifier
-    at: AwareDatetime
-    days: int | None = Field(default=None, ge=1)
+    at: Timestamp
+    days: Days | None = None
 
 
-class ProductTick(Contract):
+class ProductTick(Inbound):
     """Event-time mode: wake one product whose held lookups (the catalog watermark passed them) or held catalog
     events (the customers passed them) can go. Keyed by product_id."""
 
     type: Literal["product_tick"] = "product_tick"
     product_id: Identifier
-    at: AwareDatetime
+    at: Timestamp
 
 
-CONTROL_TYPES: dict[str, type[Contract]] = {
+CONTROL_TYPES: dict[str, type[Inbound]] = {
     "timer_tick": TimerTick,
     "watermark_advanced": WatermarkAdvanced,
     "watch_changed": WatchChanged,

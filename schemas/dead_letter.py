@@ -18,12 +18,19 @@ RejectionCode = Literal[
     "invalid",
     "wrong_topic",
     "key_mismatch",
+    "implausible_time",
+    "wrong_currency",
     "processing_error",
 ]
 
 
 class DeadLetter(Contract):
-    code: RejectionCode
+    code: RejectionCode = Field(
+        description="not_json, too_large, unknown_type, unsupported_version (a newer major), invalid (against the "
+        "message's JSON Schema), wrong_topic, key_mismatch, implausible_time (occurred_at too far ahead of the "
+        "engine's clock or before the policy's floor), wrong_currency (not the shop's and no rate in the policy), "
+        "processing_error."
+    )
     reason: str = Field(description="What is wrong, in words; for validation errors, every field at fault.")
     source_topic: str
     source_partition: int = Field(ge=0)

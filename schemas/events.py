@@ -5,14 +5,13 @@ Customer events are keyed by ``customer_id``; catalog events by ``product_id``.
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 from zoneinfo import available_timezones
 
-from pydantic import Field, TypeAdapter, field_validator, model_validator
+from pydantic import AfterValidator, Field, TypeAdapter, ValidationInfo, WithJsonSchema, field_validator
 
-from schemas.base import Contract, Envelope, Identifier, Money
+from schemas.base import CalendarDate, Count, Currency, Days, Envelope, Identifier, Inbound, Money, Units
 
 __all__ = [
     "AnyEvent",
@@ -35,6 +34,8 @@ __all__ = [
     "ShopFollowed",
     "ShopUnfollowed",
     "StockLevelChanged",
+    "TIME_ZONES",
+    "TimeZoneName",
 ]
 
 
@@ -48,6 +49,20 @@ class Channel(StrEnum):
     CALL = "call"
 
 
+TIME_ZONES: Final = tuple(sorted(set(available_timezones()) - {"localtime", "posixrules"}))
+"""The IANA zone names this engine's time zone database knows; the schema lists them as an enum."""
+_ZONES = frozenset(TIME_ZONES)
+
+
+def _known_zone(zone: str) -> str:
+    if zone not in _ZONES:
+        raise ValueError(f"unknown IANA time zone {zone!r}: use a zone name such as Asia/Shanghai, not an offset")
+    return zone
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_zone), WithJsonSchema({"type": "string", "enum": list(TIME_ZONES)})]
+
+
 class CustomerEnvelope(Envelope):
     customer_id: Identifier
 
@@ -56,13 +71,13 @@ class ProductEnvelope(Envelope):
     product_id: Identifier
 
 
-class OrderLine(Contract):
+class OrderLine(Inbound):
     product_id: Identifier
     category: Identifier
     brand: str | None = Field(default=None, max_length=128)
-    unit_price: Money = Field(description="Price paid per unit, after item discounts.")
+    unit_price: Money = Field(description="Price paid per unit, after item discounts, in the order's currency.")
     list_price: Money | None = Field(default=None, description="Undiscounted price per unit.")
-    quantity: int = Field(default=1, ge=1, le=100_000)
+    quantity: Count = Field(default=1, ge=1, le=100_000)
 
 
 class OrderPlaced(CustomerEnvelope):
@@ -74,7 +89,11 @@ class OrderPlaced(CustomerEnvelope):
     coupon_code: str | None = Field(default=None, max_length=64)
     discount: Money = Field(default=0, description="Order-level discount (coupons, promotions).")
     total: Money
-    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    currency: Currency | None = Field(
+        default=None,
+        description="ISO 4217; null or left out: the shop's currency (policy shop.currency, CNY by default). "
+        "Another currency is dead-lettered unless the policy maps its rate (shop.exchange_rates).",
+    )
 
 
 class OrderRefunded(CustomerEnvelope):
@@ -83,7 +102,11 @@ class OrderRefunded(CustomerEnvelope):
     type: Literal["order_refunded"] = "order_refunded"
     order_id: Identifier
     amount: Money
-    product_ids: tuple[Identifier, ...] = ()
+    product_ids: tuple[Identifier, ...] = Field(default=(), max_length=500)
+    currency: Currency | None = Field(
+        default=None,
+        description="Since 1.1. ISO 4217, the order's; null or left out: the shop's currency (policy shop.currency).",
+    )
 
 
 class OrderCancelled(CustomerEnvelope):
@@ -123,18 +146,11 @@ class CustomerProfileChanged(CustomerEnvelope):
     """Profile and consent facts; fields left out (null) are unchanged."""
 
     type: Literal["customer_profile_changed"] = "customer_profile_changed"
-    timezone: str | None = Field(default=None, description="IANA zone, e.g. Asia/Shanghai.")
-    birthday: date | None = None
+    timezone: TimeZoneName | None = Field(default=None, description="IANA zone name, e.g. Asia/Shanghai.")
+    birthday: CalendarDate | None = None
     consents: dict[Channel, bool] = Field(default_factory=dict, description="Channel opt-in (true) or opt-out.")
     gender: Literal["female", "male", "other"] | None = None
     age_band: Literal["<15", "15-20", "21-24", "25-35", "36-39", "40-60", ">60"] | None = None
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, zone: str | None) -> str | None:
-        if zone is not None and zone not in _ZONES:
-            raise ValueError(f"unknown IANA time zone {zone!r}")
-        return zone
 
 
 class CustomerErasureRequested(CustomerEnvelope):
@@ -145,7 +161,7 @@ class CustomerErasureRequested(CustomerEnvelope):
 
 class StockLevelChanged(ProductEnvelope):
     type: Literal["stock_level_changed"] = "stock_level_changed"
-    available: int = Field(ge=0, description="Units that can be sold now.")
+    available: Units = Field(description="Units that can be sold now.")
 
 
 class PriceChanged(ProductEnvelope):
@@ -162,17 +178,17 @@ class ProductUpserted(ProductEnvelope):
     category: Identifier
     brand: str | None = Field(default=None, max_length=128)
     price: Money
-    replenishment_days: int | None = Field(default=None, ge=1, le=3650, description="Typical days a unit lasts.")
-    related_categories: tuple[Identifier, ...] = ()
+    replenishment_days: Days | None = Field(default=None, description="Typical days a unit lasts.")
+    related_categories: tuple[Identifier, ...] = Field(
+        default=(), max_length=50, description="Categories to cross-sell; the product's own is ignored."
+    )
 
-    @model_validator(mode="after")
-    def _not_self_related(self) -> ProductUpserted:
-        if self.category in self.related_categories:
-            raise ValueError("a category cannot be related to itself")
-        return self
+    @field_validator("related_categories")
+    @classmethod
+    def _not_self_related(cls, related: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        """The product's own category, if listed, is dropped (JSON Schema cannot state it, so it is not an error)."""
+        return tuple(c for c in related if c != info.data.get("category"))
 
-
-_ZONES = frozenset(available_timezones())
 
 CustomerEvent = Annotated[
     OrderPlaced

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from functools import cached_property
-from typing import Final, Literal, get_args
+from typing import Annotated, Final, Literal, get_args
 from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from schemas.base import Currency
 from schemas.triggers import Offer
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "BrowseFollowupPolicy",
     "BrowsingPolicy",
     "LifecyclePolicy",
+    "IntakePolicy",
     "LifecycleWakeupPolicy",
     "LimitsPolicy",
     "Policy",
@@ -44,6 +47,7 @@ __all__ = [
 DormantStage = Literal["silent", "sleeping", "at_risk", "lost"]
 """The lifecycle stages a wake-up can be sent for."""
 DORMANT_STAGES: Final[tuple[DormantStage, ...]] = get_args(DormantStage)
+PositiveRate = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
 class _Section(BaseModel):
@@ -126,6 +130,33 @@ class ShopPolicy(_Section):
     average_order_value: float = Field(default=150, gt=0, description="The shop's average order value (yuan).")
     high_power_factor: float = Field(default=1.5, gt=1, description="High purchasing power: AOV >= factor x shop AOV.")
     low_power_factor: float = Field(default=0.75, gt=0, lt=1, description="Low: AOV < factor x shop AOV.")
+    currency: Currency = Field(default="CNY", description="The one currency amounts are kept in (ISO 4217).")
+    exchange_rates: dict[Currency, PositiveRate] = Field(
+        default_factory=dict,
+        description="Other currencies accepted, as shop-currency units per unit, e.g. {USD: 7.1}: intake converts "
+        "their amounts; an order or refund in a currency not listed is dead-lettered (wrong_currency).",
+    )
+
+    @model_validator(mode="after")
+    def _rates_for_other_currencies(self) -> ShopPolicy:
+        if self.currency in self.exchange_rates:
+            raise ValueError(f"exchange_rates lists the shop's own currency {self.currency}")
+        return self
+
+
+class IntakePolicy(_Section):
+    """Sanity bounds on input events that depend on the clock, checked by intake after the contract."""
+
+    max_future_skew_hours: float = Field(
+        default=24,
+        ge=0,
+        le=24 * 366,
+        allow_inf_nan=False,
+        description="An occurred_at further ahead of the engine's wall clock is dead-lettered (implausible_time).",
+    )
+    earliest_occurred_at: date = Field(
+        default=date(2000, 1, 1), description="An occurred_at before this day (00:00 UTC) is dead-lettered."
+    )
 
 
 class PriceSensitivityPolicy(_Section):
@@ -321,6 +352,7 @@ class Policy(_Section):
     birthday: BirthdayPolicy = BirthdayPolicy()
     product_alerts: ProductAlertsPolicy = ProductAlertsPolicy()
     limits: LimitsPolicy = LimitsPolicy()
+    intake: IntakePolicy = IntakePolicy()
 
     @cached_property
     def fingerprint(self) -> str:
