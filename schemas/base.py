@@ -21,9 +21,10 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Final
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
 
 __all__ = [
+    "describe_errors",
     "CalendarDate",
     "Contract",
     "Count",
@@ -153,4 +154,11 @@ class Envelope(Inbound):
     occurred_at: Timestamp = Field(
         description="When it happened on the platform (RFC 3339 with an offset). Intake dead-letters a time more "
         "than the policy's intake.max_future_skew_hours ahead of its clock or before intake.earliest_occurred_at."
+    )
+
+
+def describe_errors(error: ValidationError) -> str:
+    """A pydantic error in one line: ``field.path: message; ...`` (for files people wrote: policies, logs)."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"] for e in error.errors(include_url=False)
     )

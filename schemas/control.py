@@ -15,6 +15,8 @@ __all__ = [
     "ProductAlert",
     "ProductCycle",
     "ProductTick",
+    "ReroutedProgress",
+    "SourcePartition",
     "TimerTick",
     "WatchChanged",
     "WatermarkAdvanced",
@@ -120,6 +122,23 @@ class ProductTick(Inbound):
     at: Timestamp
 
 
+class SourcePartition(Inbound):
+    """One partition of an input topic (the topic's full name, prefix included)."""
+
+    topic: Identifier
+    partition: Partition
+
+
+class ReroutedProgress(Inbound):
+    """Event time: every record of these input partitions that happened before ``before`` and belongs to
+    another partition's owner (another partitioner than murmur2 put it here) has been forwarded. Sent by the
+    worker reading them to every partition of the rerouted topic (key ``progress``)."""
+
+    type: Literal["rerouted_progress"] = "rerouted_progress"
+    sources: tuple[SourcePartition, ...] = Field(min_length=1, max_length=4096)
+    before: Timestamp
+
+
 CONTROL_TYPES: dict[str, type[Inbound]] = {
     "timer_tick": TimerTick,
     "watermark_advanced": WatermarkAdvanced,
@@ -129,4 +148,5 @@ CONTROL_TYPES: dict[str, type[Inbound]] = {
     "product_cycle": ProductCycle,
     "product_tick": ProductTick,
     "customers_progress": CustomersProgress,
+    "rerouted_progress": ReroutedProgress,
 }

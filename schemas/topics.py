@@ -13,6 +13,7 @@ from schemas.control import (
     ProductAlert,
     ProductCycle,
     ProductTick,
+    ReroutedProgress,
     TimerTick,
     WatchChanged,
     WatermarkAdvanced,
@@ -84,6 +85,23 @@ TOPICS: tuple[TopicSpec, ...] = (
         (WatchChanged, CycleLookup, ProductTick, CustomersProgress),
         "Internal: customers' interest in products and cycle lookups, repartitioned by product; "
         "the customers' event-time progress.",
+        "internal",
+    ),
+    TopicSpec(
+        "rerouted_customers",
+        "comeback.rerouted-customers",
+        "customer_id",
+        (ReroutedProgress,),
+        "Internal: customer input records another partitioner put on a partition their key's owner does not read, "
+        "forwarded unchanged to the owner (origin in headers); how far each input partition is forwarded.",
+        "internal",
+    ),
+    TopicSpec(
+        "rerouted_catalog",
+        "comeback.rerouted-catalog",
+        "product_id",
+        (ReroutedProgress,),
+        "Internal: the same for catalog records.",
         "internal",
     ),
     TopicSpec(

@@ -12,6 +12,7 @@ import yaml
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.base import describe_errors
 from schemas.topics import TOPICS, TopicSpec, by_role
 from schemas.triggers import TriggerType
 from streams.domain.policy import Policy
@@ -131,5 +132,4 @@ def load_policy(path: Path | None) -> Policy:
     try:
         return Policy.model_validate(raw or {})
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors())
-        raise PolicyError(f"policy file {path}: {problems}") from exc
+        raise PolicyError(f"policy file {path}: {describe_errors(exc)}") from exc

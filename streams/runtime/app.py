@@ -12,7 +12,7 @@ from typing import get_args
 
 import faust
 
-from schemas.topics import TOPICS, TopicSpec, by_role
+from schemas.topics import INPUT_TOPICS, TOPICS, TopicSpec, by_role
 from schemas.triggers import TriggerType
 from streams.adapters.redis_view import ProfileProjector, connect_async
 from streams.config import Settings
@@ -22,6 +22,7 @@ from streams.runtime.customers import CustomerShell
 from streams.runtime.products import ProductShell
 from streams.runtime.progress import CatalogGates, CustomerProgress
 from streams.runtime.records import Records
+from streams.runtime.routing import Router
 from streams.runtime.timer_index import TimerIndex
 
 __all__ = ["Runtime", "Topics", "build_runtime", "create_app"]
@@ -73,6 +74,8 @@ class Topics:
     customers: faust.TopicT  # the customers input alone, for routing web requests to the owner
     watchers: faust.TopicT
     ticks: faust.TopicT
+    rerouted_customers: faust.TopicT  # customer input records forwarded to their key's owner partition
+    rerouted_catalog: faust.TopicT  # the same for catalog records
     dead_letters: faust.TopicT
     triggers: dict[str, faust.TopicT]  # by topic name (trigger routes)
 
@@ -85,10 +88,12 @@ class Topics:
         trigger_names = {settings.trigger_topic_for(t) for t in get_args(TriggerType)}
         return cls(
             customer_inputs=topic(*(s for s in TOPICS if s.key == "customer_id" and s.direction != "out")),
-            catalog_inputs=topic(by_role("catalog"), by_role("watchers")),
+            catalog_inputs=topic(by_role("catalog"), by_role("watchers"), by_role("rerouted_catalog")),
             customers=topic(by_role("customers")),
             watchers=topic(by_role("watchers")),
             ticks=topic(by_role("ticks")),
+            rerouted_customers=topic(by_role("rerouted_customers")),
+            rerouted_catalog=topic(by_role("rerouted_catalog")),
             dead_letters=topic(by_role("dead_letters")),
             triggers={
                 name: app.topic(name, key_serializer="raw", value_serializer="raw", partitions=settings.partitions)
@@ -120,7 +125,7 @@ def build_runtime(settings: Settings, policy: Policy) -> Runtime:
         name: app.Table(name, partitions=settings.partitions)
         for name in ("customer_to_state", "product_to_state", "product_to_watchers")
     }
-    records = Records(settings, topics.dead_letters)
+    records = Records(settings, policy, topics.dead_letters)
     projector = ProfileProjector(connect_async(settings.redis_url.get_secret_value()), settings.redis_prefix)
     customers = CustomerShell(
         settings,
@@ -132,6 +137,12 @@ def build_runtime(settings: Settings, policy: Policy) -> Runtime:
         timers=TimerIndex(),
         progress=CustomerProgress(),
         projector=projector,
+        router=Router(
+            (settings.topic_name(s) for s in INPUT_TOPICS if s.key == "customer_id"),
+            topics.rerouted_customers,
+            settings.topic_name(by_role("rerouted_customers")),
+            settings.partitions,
+        ),
     )
     products = ProductShell(
         settings,
@@ -143,6 +154,12 @@ def build_runtime(settings: Settings, policy: Policy) -> Runtime:
         clock=make_clock(settings.clock),  # the catalog's watermark in event time
         lookups=TimerIndex(),  # products with held lookups, waiting for the catalog watermark
         gates=CatalogGates(settings.partitions),  # catalog events waiting for the customers
+        router=Router(
+            [settings.topic_name(by_role("catalog"))],
+            topics.rerouted_catalog,
+            settings.topic_name(by_role("rerouted_catalog")),
+            settings.partitions,
+        ),
     )
     return Runtime(
         settings,

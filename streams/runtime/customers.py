@@ -16,9 +16,8 @@ import faust
 from faust.types import TP
 
 from schemas.base import Envelope
-from schemas.control import TimerTick, WatermarkAdvanced
+from schemas.control import ReroutedProgress, TimerTick, WatermarkAdvanced
 from schemas.profile import CustomerProfile
-from schemas.topics import INPUT_TOPICS
 from schemas.triggers import Trigger
 from streams.adapters.redis_view import ProfileProjector
 from streams.config import Settings
@@ -30,6 +29,7 @@ from streams.engine.customer import CustomerMessage, step
 from streams.runtime.clock import Clock
 from streams.runtime.progress import CustomerProgress
 from streams.runtime.records import Records, send_acked
+from streams.runtime.routing import Router
 from streams.runtime.timer_index import TimerIndex
 
 if TYPE_CHECKING:
@@ -56,12 +56,12 @@ class CustomerShell:
         timers: TimerIndex,
         progress: CustomerProgress,
         projector: ProfileProjector,
+        router: Router,
     ) -> None:
         self.settings, self.policy, self.records = settings, policy, records
         self.table, self.topics, self.clock = table, topics, clock
-        self.timers, self.progress, self.projector = timers, progress, projector
+        self.timers, self.progress, self.projector, self.router = timers, progress, projector, router
         self.event_time = settings.clock == "event"
-        self._sources = frozenset(settings.topic_name(s) for s in INPUT_TOPICS if s.key == "customer_id")
         self._awaiting_since: dict[str, float] = {}  # customers with unanswered cycle lookups: since (monotonic)
 
     # -- state --------------------------------------------------------------------------------------------
@@ -90,14 +90,24 @@ class CustomerShell:
             await self._process(record)
 
     async def _process(self, record: faust.types.EventT) -> None:
-        decoded = await self.records.decode_or_reject(record)
-        source = (record.message.topic, record.message.partition)
-        if isinstance(decoded, WatermarkAdvanced):
-            self.clock.observe(decoded.at, source)
+        origin = self.router.origin(record)
+        decoded = await self.records.decode_or_reject(record, origin)
+        if isinstance(decoded, ReroutedProgress):
+            for source, before in self.router.observe(decoded, record.message.partition):
+                self.clock.observe(before, source)
+        elif isinstance(decoded, WatermarkAdvanced):
+            self.clock.observe(decoded.at, origin.source)
+            self.router.done(origin, decoded.at)
         elif decoded is not None:
-            if isinstance(decoded, Envelope):
-                self.clock.observe(decoded.occurred_at, source)
-            await self._apply(decoded)  # type: ignore[arg-type]
+            at = decoded.occurred_at if isinstance(decoded, Envelope) else None
+            if at is not None:
+                self.clock.observe(at, origin.source)
+            if self.router.misrouted(record, origin):
+                await self.router.forward(record)  # the owner of its key applies it
+            else:
+                await self._apply(decoded)  # type: ignore[arg-type]
+            if at is not None:
+                self.router.done(origin, at)
 
     async def _apply(self, message: CustomerMessage) -> None:
         customer_id = message.customer_id
@@ -139,9 +149,13 @@ class CustomerShell:
     # -- tickers and rebalances ---------------------------------------------------------------------------
 
     def track_assigned(self, assigned: Iterable[TP]) -> list[tuple[str, int]]:
-        """Event time: the customers' watermark waits for every customer input partition this worker reads."""
-        sources = [(tp.topic, tp.partition) for tp in assigned if tp.topic in self._sources]
-        self.clock.assign(sources)
+        """Event time: the customers' watermark waits for every customer input partition this worker reads, and
+        for what other workers forward to the rerouted partitions it reads."""
+        assigned = list(assigned)
+        sources = [(tp.topic, tp.partition) for tp in assigned if tp.topic in self.router.inputs]
+        rerouted = [tp.partition for tp in assigned if tp.topic == self.router.rerouted_name]
+        self.clock.assign([*sources, *self.router.virtual_sources(rerouted)])
+        self.router.forget(sources)
         self.progress.assign(partition for _, partition in sources)
         return sources
 
@@ -155,8 +169,10 @@ class CustomerShell:
         return len(woken)
 
     async def announce_progress(self) -> None:
-        """Event time: tell every watchers partition how far this worker's customers have got (when it moved)."""
+        """Event time: tell every rerouted partition how far the strays of this worker's inputs are forwarded,
+        and every watchers partition how far this worker's customers have got (each when it moved)."""
         async with self.progress.lock:
+            await self.router.announce()
             announcement = self.progress.announcement(self.clock.frontier())
             if announcement is None:
                 return

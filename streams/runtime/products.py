@@ -18,8 +18,7 @@ import faust
 from faust.types import TP
 
 from schemas.base import Envelope
-from schemas.control import CustomersProgress, ProductTick, WatermarkAdvanced
-from schemas.topics import by_role
+from schemas.control import CustomersProgress, ProductTick, ReroutedProgress, WatermarkAdvanced
 from streams.config import Settings
 from streams.domain.policy import Policy
 from streams.domain.product.state import ProductState
@@ -28,6 +27,7 @@ from streams.engine.product import CatalogTime, ProductMessage, step_product
 from streams.runtime.clock import Clock
 from streams.runtime.progress import CatalogGates
 from streams.runtime.records import Records, send_acked
+from streams.runtime.routing import Router
 from streams.runtime.timer_index import TimerIndex
 
 if TYPE_CHECKING:
@@ -51,12 +51,12 @@ class ProductShell:
         clock: Clock,
         lookups: TimerIndex,
         gates: CatalogGates,
+        router: Router,
     ) -> None:
         self.settings, self.policy, self.records = settings, policy, records
         self.products, self.watchers, self.topics = products, watchers, topics
-        self.clock, self.lookups, self.gates = clock, lookups, gates
+        self.clock, self.lookups, self.gates, self.router = clock, lookups, gates, router
         self.event_time = settings.clock == "event"
-        self._catalog_topic = settings.topic_name(by_role("catalog"))
 
     def _watchers(self, product_id: str) -> Watchers:
         stored = self.watchers.get(product_id)
@@ -67,16 +67,26 @@ class ProductShell:
         return ProductState(product_id=product_id) if stored is None else ProductState.model_validate(stored)
 
     async def process(self, record: faust.types.EventT) -> None:
-        decoded = await self.records.decode_or_reject(record)
-        source = (record.message.topic, record.message.partition)
-        if isinstance(decoded, WatermarkAdvanced):
-            self.clock.observe(decoded.at, source)
+        origin, partition = self.router.origin(record), record.message.partition
+        decoded = await self.records.decode_or_reject(record, origin)
+        if isinstance(decoded, ReroutedProgress):
+            for source, before in self.router.observe(decoded, partition):
+                self.clock.observe(before, source)
+        elif isinstance(decoded, WatermarkAdvanced):
+            self.clock.observe(decoded.at, origin.source)
+            self.router.done(origin, decoded.at)
         elif isinstance(decoded, CustomersProgress):
-            self.gates.observe(source[1], decoded)
+            self.gates.observe(partition, decoded)
         elif decoded is not None:
-            if isinstance(decoded, Envelope):
-                self.clock.observe(decoded.occurred_at, source)
-            await self._apply(decoded, source[1])  # type: ignore[arg-type]
+            at = decoded.occurred_at if isinstance(decoded, Envelope) else None
+            if at is not None:
+                self.clock.observe(at, origin.source)
+            if self.router.misrouted(record, origin):
+                await self.router.forward(record)  # the owner of its product applies it
+            else:
+                await self._apply(decoded, partition)  # type: ignore[arg-type]
+            if at is not None:
+                self.router.done(origin, at)
 
     async def _apply(self, message: ProductMessage, partition: int) -> None:
         """One engine step; alerts and cycle answers are acknowledged before the tables that caused them change."""
@@ -96,9 +106,13 @@ class ProductShell:
     # -- tickers and rebalances ---------------------------------------------------------------------------
 
     def track_assigned(self, assigned: Iterable[TP]) -> list[tuple[str, int]]:
-        """Event time: the catalog watermark waits for every catalog partition this worker reads."""
-        catalog = [(tp.topic, tp.partition) for tp in assigned if tp.topic == self._catalog_topic]
-        self.clock.assign(catalog)
+        """Event time: the catalog watermark waits for every catalog partition this worker reads, and for what
+        other workers forward to the rerouted partitions it reads."""
+        assigned = list(assigned)
+        catalog = [(tp.topic, tp.partition) for tp in assigned if tp.topic in self.router.inputs]
+        rerouted = [tp.partition for tp in assigned if tp.topic == self.router.rerouted_name]
+        self.clock.assign([*catalog, *self.router.virtual_sources(rerouted)])
+        self.router.forget(catalog)
         return catalog
 
     async def _tick(self, product_id: str, at: datetime) -> None:
@@ -106,7 +120,10 @@ class ProductShell:
         await self.topics.watchers.send(key=product_id.encode(), value=tick.model_dump_json().encode())
 
     async def wake_waiting(self) -> int:
-        """Event time: a ProductTick to every product whose held lookups or catalog events can go now."""
+        """Event time: announce how far this worker's catalog strays are forwarded, and send a ProductTick to
+        every product whose held lookups or catalog events can go now."""
+        if self.event_time:
+            await self.router.announce()
         now = self.clock.now()
         woken = sorted({*self.lookups.pop_due(now), *self.gates.due()})
         for product_id in woken:

@@ -9,10 +9,13 @@ from collections.abc import Awaitable, Callable, Iterable
 import faust
 from pydantic import BaseModel
 
+from schemas.headers import headers_for
 from schemas.topics import TOPICS, TopicSpec
 from streams.config import Settings
+from streams.domain.policy import Policy
 from streams.runtime.clock import WallClock
 from streams.runtime.intake import Rejection, dead_letter, decode
+from streams.runtime.routing import Origin
 
 __all__ = ["Records", "send_acked"]
 
@@ -22,7 +25,8 @@ log = logging.getLogger(__name__)
 async def send_acked(messages: Iterable[tuple[faust.TopicT, str, BaseModel]]) -> None:
     """Send (topic, key, message) and wait for the broker's acks: what caused them is stored only after."""
     deliveries = [
-        await topic.send(key=key.encode(), value=message.model_dump_json().encode()) for topic, key, message in messages
+        await topic.send(key=key.encode(), value=message.model_dump_json().encode(), headers=headers_for(message))
+        for topic, key, message in messages
     ]
     await asyncio.gather(*deliveries)
 
@@ -30,32 +34,47 @@ async def send_acked(messages: Iterable[tuple[faust.TopicT, str, BaseModel]]) ->
 class Records:
     """Decoding against the record's topic contract; rejected input and failed processing to the dead letters."""
 
-    def __init__(self, settings: Settings, dead_letters: faust.TopicT) -> None:
-        self._settings = settings
+    def __init__(self, settings: Settings, policy: Policy, dead_letters: faust.TopicT) -> None:
+        self._settings, self._policy = settings, policy
         self._dead_letters = dead_letters
         self._specs: dict[str, TopicSpec] = {settings.topic_name(s): s for s in TOPICS}
 
-    async def reject(self, record: faust.types.EventT, rejection: Rejection) -> None:
+    async def reject(self, record: faust.types.EventT, rejection: Rejection, origin: Origin | None = None) -> None:
+        """Dead-letter the record, naming where it was first published (a forwarded record's origin)."""
         message = record.message
+        topic, partition, offset = (
+            (message.topic, message.partition, message.offset)
+            if origin is None
+            else (
+                origin.topic,
+                origin.partition,
+                origin.offset,
+            )
+        )
         letter = dead_letter(
             rejection,
             message.key,
             message.value,
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
+            topic=topic,
+            partition=partition,
+            offset=offset,
             now=WallClock().now(),
         )
-        log.warning("dead-lettered %s[%s]@%s: %s", message.topic, message.partition, message.offset, rejection.reason)
-        await self._dead_letters.send(key=message.key, value=letter.model_dump_json().encode())
+        log.warning("dead-lettered %s[%s]@%s: %s", topic, partition, offset, rejection.reason)
+        await self._dead_letters.send(
+            key=message.key, value=letter.model_dump_json().encode(), headers=headers_for(letter)
+        )
 
-    async def decode_or_reject(self, record: faust.types.EventT) -> BaseModel | None:
-        """The record's message, or None after dead-lettering it with the reason."""
+    async def decode_or_reject(self, record: faust.types.EventT, origin: Origin) -> BaseModel | None:
+        """The record's message, checked against its origin topic's contract and for plausibility (times, the
+        shop's currency: an amount in a currency the policy maps comes back converted), or None after
+        dead-lettering it."""
         message = record.message
-        spec = self._specs[message.topic]
-        decoded = decode(message.key, message.value, spec, self._settings.max_message_bytes)
+        spec = self._specs[origin.topic if origin.forwarded else message.topic]
+        limit, now = self._settings.max_message_bytes, WallClock().now()  # the future bound is on real time
+        decoded = decode(message.key, message.value, spec, limit, policy=self._policy, now=now)
         if isinstance(decoded, Rejection):
-            await self.reject(record, decoded)
+            await self.reject(record, decoded, origin)
             return None
         return decoded
 

@@ -60,7 +60,7 @@ class EventProducer:
     def send(self, event: Envelope | dict[str, Any]) -> Envelope:
         """Validate (a dict; a model is valid already) and send; returns the event. Raises on invalid input."""
         model = event if isinstance(event, Envelope) else EVENT_ADAPTER.validate_python(event)
-        spec = _topic_for(model.type)
+        spec = _topic_for(type(model).model_fields["type"].default)  # every event class has its own type
         key = getattr(model, spec.key)
         self.send_raw(spec, key.encode(), model.model_dump_json().encode())
         return model

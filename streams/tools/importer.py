@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from schemas.base import Envelope
+from schemas.base import Envelope, describe_errors
 from schemas.events import EVENT_ADAPTER, OrderLine, OrderPlaced
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "ImportFailed",
     "ImportResult",
     "RowProblem",
-    "describe",
     "parse_csv",
     "parse_jsonl",
     "parse_mapping",
@@ -80,13 +79,6 @@ class ImportResult:
 
     events: list[Envelope]
     problems: list[RowProblem]
-
-
-def describe(error: ValidationError) -> str:
-    """A pydantic error in one line: ``field.path: message; ...``."""
-    return "; ".join(
-        f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"] for e in error.errors(include_url=False)
-    )
 
 
 def parse_mapping(text: str) -> dict[str, str]:
@@ -144,7 +136,7 @@ def parse_jsonl(lines: Iterable[str]) -> Iterator[Envelope | RowProblem]:
             try:
                 yield EVENT_ADAPTER.validate_json(line)
             except ValidationError as exc:
-                yield RowProblem(number, describe(exc))
+                yield RowProblem(number, describe_errors(exc))
 
 
 @dataclass(frozen=True)
@@ -203,7 +195,7 @@ def _row(line: int, cells: Mapping[str, str], zone: tzinfo) -> _Row:
             quantity=quantity,
         )
     except ValidationError as exc:
-        raise ValueError(describe(exc)) from None
+        raise ValueError(describe_errors(exc)) from None
     return _Row(line, cells["customer"], at, amount, cells.get("order") or None, item)
 
 
@@ -228,7 +220,7 @@ def _order(source: str, rows: list[_Row]) -> OrderPlaced:
             total=round(sum(row.amount for row in rows), 2),
         )
     except ValidationError as exc:
-        raise ValueError(describe(exc)) from None
+        raise ValueError(describe_errors(exc)) from None
 
 
 def _columns(header: list[str], mapping: Mapping[str, str]) -> dict[str, int]:

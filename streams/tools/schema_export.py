@@ -12,8 +12,11 @@ import yaml
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from schemas import headers as h
 from schemas.base import SCHEMA_VERSION
+from schemas.dead_letter import DeadLetter
 from schemas.topics import TOPICS, TopicSpec
+from schemas.triggers import Trigger
 
 __all__ = ["asyncapi_document", "json_schemas", "write_all"]
 
@@ -24,7 +27,12 @@ _COMPONENT_REF = "#/components/schemas/{model}"
 _DESCRIPTION = (
     "Event-driven customer-retention engine: shop events in on Kafka, explainable triggers out. "
     "Described from the engine's point of view: it receives the input and internal topics and sends "
-    "triggers, dead letters and ticks. Every topic name gets COMEBACK_TOPIC_PREFIX prepended."
+    "triggers, dead letters and ticks. Every topic name gets COMEBACK_TOPIC_PREFIX prepended.\n\n"
+    "Keying and partitioning: key each input event by its customer_id (orders, behavior, customers) or its "
+    "product_id (catalog), as UTF-8 bytes. Any partitioner works: the engine's owner partition for a key is "
+    "murmur2 (the Java client's and Faust's default); a record another partitioner (librdkafka's CRC32, a Go "
+    "client's own hash) puts elsewhere is forwarded to its owner through an internal rerouted topic, in event "
+    "time too. Murmur2 saves that hop. Publish each partition in event-time order for replays."
 )
 
 
@@ -90,6 +98,7 @@ def _message(name: str, model: type[BaseModel], payload_ref: str) -> dict[str, A
         "summary": summary,
         "contentType": "application/json",
         "payload": {"$ref": payload_ref},
+        "headers": _headers(model),
         "bindings": {
             "kafka": {
                 "key": {"type": "string", "description": f"Kafka message key: {'; '.join(keys)}."},
@@ -98,6 +107,17 @@ def _message(name: str, model: type[BaseModel], payload_ref: str) -> dict[str, A
         },
     }
     return message | ({"description": doc} if doc and doc != summary else {})
+
+
+def _headers(model: type[BaseModel]) -> dict[str, Any]:
+    """The Kafka headers the engine publishes with this message (``schemas.headers``); producers may omit them."""
+    names = [h.CONTENT_TYPE, h.SCHEMA_VERSION, h.MESSAGE_TYPE]
+    names += [h.TRIGGER_TYPE] if model is Trigger else [h.REJECTION_CODE] if model is DeadLetter else []
+    return {
+        "type": "object",
+        "description": "Set by the engine on what it publishes; optional on what producers send.",
+        "properties": {name: {"type": "string", "description": h.HEADERS[name]} for name in names},
+    }
 
 
 def _channel(spec: TopicSpec) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from schemas.control import (
     ProductAlert,
     ProductCycle,
     ProductTick,
+    ReroutedProgress,
+    SourcePartition,
     TimerTick,
     WatchChanged,
     WatermarkAdvanced,
@@ -128,6 +130,7 @@ def _engine_messages() -> list[BaseModel]:
         cycle,
         ProductTick(product_id="p-1", at=AT),
         CustomersProgress(partitions=(0, 1), before=AT),
+        ReroutedProgress(sources=(SourcePartition(topic="comeback.orders", partition=1),), before=AT),
         trigger,
         dead_letter,
     ]

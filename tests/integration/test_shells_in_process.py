@@ -33,6 +33,7 @@ from streams.runtime.customers import CustomerShell
 from streams.runtime.products import ProductShell
 from streams.runtime.progress import CatalogGates, CustomerProgress
 from streams.runtime.records import Records
+from streams.runtime.routing import Router, owner_partition
 from streams.runtime.timer_index import TimerIndex
 from streams.tools.embedded import EmbeddedRedis
 from tests.factories import T0, favorite, hours, order, stock_changed, view
@@ -45,8 +46,15 @@ class SentTo:
     name: str
     sent: list[tuple[bytes | None, bytes]] = field(default_factory=list)
 
-    async def send(self, *, key: bytes | None, value: bytes, partition: int | None = None) -> asyncio.Future[None]:
+    partitions: list[int | None] = field(default_factory=list)
+    headers: list[Any] = field(default_factory=list)
+
+    async def send(
+        self, *, key: bytes | None, value: bytes, partition: int | None = None, headers: Any = None
+    ) -> asyncio.Future[None]:
         self.sent.append((key, value))
+        self.partitions.append(partition)
+        self.headers.append(headers)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         done.set_result(None)
         return done
@@ -66,6 +74,8 @@ def _topics(settings: Settings) -> Topics:
         customers=topic("customers"),
         watchers=topic("watchers"),
         ticks=topic("ticks"),
+        rerouted_customers=topic("rerouted_customers"),
+        rerouted_catalog=topic("rerouted_catalog"),
         dead_letters=topic("dead_letters"),
         triggers={triggers: SentTo(triggers)},  # type: ignore[dict-item]
     )
@@ -76,7 +86,7 @@ class Shells:
 
     def __init__(self, settings: Settings, redis_url: str) -> None:
         self.settings, self.topics = settings, _topics(settings)
-        self.records = Records(settings, self.topics.dead_letters)
+        self.records = Records(settings, Policy(), self.topics.dead_letters)
         self.customer_table: dict[str, Any] = {}
         self.customers = CustomerShell(
             settings,
@@ -88,6 +98,12 @@ class Shells:
             timers=TimerIndex(),
             progress=CustomerProgress(),
             projector=ProfileProjector(connect_async(redis_url), f"{settings.app_id}:"),
+            router=Router(
+                [settings.topic_name(by_role(role)) for role in ("orders", "behavior", "customers")],
+                self.topics.rerouted_customers,
+                settings.topic_name(by_role("rerouted_customers")),
+                settings.partitions,
+            ),
         )
         self.products = ProductShell(
             settings,
@@ -99,12 +115,30 @@ class Shells:
             clock=make_clock(settings.clock),
             lookups=TimerIndex(),
             gates=CatalogGates(settings.partitions),
+            router=Router(
+                [settings.topic_name(by_role("catalog"))],
+                self.topics.rerouted_catalog,
+                settings.topic_name(by_role("rerouted_catalog")),
+                settings.partitions,
+            ),
         )
 
-    def record(self, role: str, key: str, message: Envelope | WatermarkAdvanced | bytes, offset: int = 0) -> Any:
+    def record(
+        self,
+        role: str,
+        key: str,
+        message: Envelope | WatermarkAdvanced | bytes,
+        offset: int = 0,
+        partition: int | None = None,
+        headers: Any = None,
+    ) -> Any:
+        """A record on the topic of ``role``, by default on its key's own partition."""
         value = message if isinstance(message, bytes) else message.model_dump_json().encode()
         topic = self.settings.topic_name(by_role(role))
-        return SimpleNamespace(message=Message(topic, 0, offset, 0.0, 0, None, key.encode(), value, None))
+        if partition is None:
+            partition = owner_partition(key.encode(), self.settings.partitions)
+        raw = Message(topic, partition, offset, 0.0, 0, headers, key.encode(), value, None)
+        return SimpleNamespace(message=raw)
 
     def sent(self, role: str) -> list[dict[str, Any]]:
         topic = self.topics.triggers[self.settings.topic_name(by_role("triggers"))] if role == "triggers" else None
@@ -126,6 +160,13 @@ def test_a_first_order_sends_the_welcome_trigger_and_stores_the_state(shells: Sh
     run(shells.customers.process(shells.record("orders", "c1", first)))
     (trigger,) = [Trigger.model_validate(t) for t in shells.sent("triggers")]
     assert (trigger.type, trigger.customer_id) == ("welcome", "c1")
+    (headers,) = shells.topics.triggers[shells.settings.topic_name(by_role("triggers"))].headers  # type: ignore[attr-defined]
+    assert dict(headers) == {
+        "content-type": b"application/json",
+        "comeback-schema-version": trigger.schema_version.encode(),
+        "comeback-message-type": b"trigger",
+        "comeback-trigger-type": b"welcome",
+    }
     state = CustomerState.model_validate(shells.customer_table["c1"])
     assert [o.order_id for o in state.orders] == [first.order_id]
     assert [m["type"] for m in shells.sent("watchers")] == ["cycle_lookup"]  # the catalog's cycle is asked
@@ -136,6 +177,11 @@ def test_a_record_that_breaks_the_contract_is_dead_lettered_and_nothing_is_store
     run(shells.customers.process(shells.record("orders", "c1", b'{"type": "order_placed"}')))
     (letter,) = [DeadLetter.model_validate(d) for d in shells.sent("dead_letters")]
     assert letter.code == "invalid" and shells.customer_table == {} and shells.sent("triggers") == []
+    (headers,) = shells.topics.dead_letters.headers  # type: ignore[attr-defined]
+    assert (dict(headers)["comeback-message-type"], dict(headers)["comeback-rejection-code"]) == (
+        b"dead_letter",
+        b"invalid",
+    )
 
 
 def test_in_event_time_an_event_waits_for_the_slowest_partition(embedded_redis: EmbeddedRedis) -> None:
@@ -173,3 +219,33 @@ def test_a_watched_product_running_low_sends_an_alert_to_the_watcher(shells: She
     run(scenario())
     (alert,) = [ProductAlert.model_validate(m) for m in shells.sent("ticks")]
     assert (alert.customer_id, alert.product_id, alert.kind) == ("c1", "p1", "low_stock")
+
+
+def test_a_record_on_another_owners_partition_is_forwarded_to_the_owner_and_applied_there(
+    embedded_redis: EmbeddedRedis,
+) -> None:
+    settings = Settings(app_id="in-process-routing", clock="wall", partitions=2, topic_prefix="ir.")
+    shells = Shells(settings, embedded_redis.url)
+    owner = owner_partition(b"c1", 2)
+    first = order("c1", at=datetime.now(UTC))
+    stray = shells.record("orders", "c1", first, offset=7, partition=1 - owner)
+    run(shells.customers.process(stray))
+    assert shells.customer_table == {} and shells.sent("triggers") == []  # not applied in the wrong partition
+    rerouted = shells.topics.rerouted_customers
+    assert rerouted.partitions == [owner] and rerouted.sent == [(b"c1", stray.message.value)]  # type: ignore[attr-defined]
+
+    (headers,) = rerouted.headers  # type: ignore[attr-defined]
+    forwarded = shells.record("rerouted_customers", "c1", first, partition=owner, headers=headers)
+    run(shells.customers.process(forwarded))
+    assert [t["type"] for t in shells.sent("triggers")] == ["welcome"]
+    assert CustomerState.model_validate(shells.customer_table["c1"]).orders[0].order_id == first.order_id
+
+
+def test_a_forwarded_record_that_breaks_the_contract_is_dead_lettered_under_its_origin(shells: Shells) -> None:
+    origin = shells.settings.topic_name(by_role("orders"))
+    headers = [("comeback-origin-topic", origin.encode()), ("comeback-origin-partition", b"0")]
+    headers.append(("comeback-origin-offset", b"41"))
+    forwarded = shells.record("rerouted_customers", "c1", b'{"type": "order_placed"}', headers=headers)
+    run(shells.customers.process(forwarded))
+    (letter,) = [DeadLetter.model_validate(d) for d in shells.sent("dead_letters")]
+    assert (letter.code, letter.source_topic, letter.source_offset) == ("invalid", origin, 41)

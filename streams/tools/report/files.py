@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
+from schemas.base import describe_errors
 from streams.tools.report.figures import Report
 from streams.tools.report.html import render_html
 
@@ -25,13 +26,7 @@ def read_jsonl(path: Path, parse: Callable[[str], T]) -> list[T]:
                 try:
                     items.append(parse(line))
                 except ValidationError as exc:
-                    error = exc.errors()[0]
-                    where = ".".join(str(part) for part in error["loc"])
-                    raise ValueError(
-                        f"{path}, line {number}: {where}: {error['msg']}"
-                        if where
-                        else f"{path}, line {number}: {error['msg']}"
-                    ) from None
+                    raise ValueError(f"{path}, line {number}: {describe_errors(exc)}") from None
     return items
 
 

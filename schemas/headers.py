@@ -1,0 +1,41 @@
+"""Kafka headers on every message the engine publishes, so consumers can route without parsing the value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from schemas.dead_letter import DeadLetter
+from schemas.triggers import Trigger
+
+__all__ = ["HEADERS", "headers_for"]
+
+CONTENT_TYPE = "content-type"
+SCHEMA_VERSION = "comeback-schema-version"
+MESSAGE_TYPE = "comeback-message-type"
+TRIGGER_TYPE = "comeback-trigger-type"
+REJECTION_CODE = "comeback-rejection-code"
+
+HEADERS: dict[str, str] = {
+    CONTENT_TYPE: "Always application/json: the value is UTF-8 JSON.",
+    SCHEMA_VERSION: "The value's schema_version (MAJOR.MINOR), where the message has one.",
+    MESSAGE_TYPE: 'What the value is: "trigger", "dead_letter", or the type of an internal message.',
+    TRIGGER_TYPE: "On triggers: the trigger type (welcome, browse_followup, ...), for routing by type.",
+    REJECTION_CODE: "On dead letters: the rejection code (not_json, invalid, wrong_topic, ...).",
+}
+
+
+def headers_for(message: BaseModel) -> list[tuple[str, bytes]]:
+    """The headers published with ``message``."""
+    headers = [(CONTENT_TYPE, b"application/json")]
+    version: Any = getattr(message, "schema_version", None)
+    if isinstance(version, str):
+        headers.append((SCHEMA_VERSION, version.encode()))
+    if isinstance(message, Trigger):
+        headers += [(MESSAGE_TYPE, b"trigger"), (TRIGGER_TYPE, message.type.encode())]
+    elif isinstance(message, DeadLetter):
+        headers += [(MESSAGE_TYPE, b"dead_letter"), (REJECTION_CODE, message.code.encode())]
+    elif isinstance(kind := getattr(message, "type", None), str):
+        headers.append((MESSAGE_TYPE, kind.encode()))
+    return headers

@@ -1,0 +1,141 @@
+"""Any partitioner welcome: a record on a partition other than its key's owner is forwarded to the owner.
+
+The engine's partition for a key is the Java client's and Faust's (murmur2). A producer with another
+partitioner (librdkafka's CRC32, a Go client's own hash) puts some of a customer's records on partitions
+another worker owns; processing them there would split the customer's state. So the worker reading such a
+record forwards it, bytes unchanged, to the owner partition of a rerouted topic (co-partitioned with the
+input, read by the same agent), with its origin in headers; the owner processes it as if read from its
+origin. In event time the owner must also know when a source has nothing older left to forward: every worker
+announces, per input partition it reads, a time before which everything misrouted there has been forwarded
+(``ReroutedProgress``, on every rerouted partition), and the owner's watermark waits for those
+announcements as for its own inputs (one virtual source per rerouted partition and origin).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import faust
+from aiokafka.partitioner import murmur2
+
+from schemas.control import ReroutedProgress, SourcePartition
+
+__all__ = ["Origin", "Router", "owner_partition"]
+
+HEADER_TOPIC, HEADER_PARTITION, HEADER_OFFSET = (
+    "comeback-origin-topic",
+    "comeback-origin-partition",
+    "comeback-origin-offset",
+)
+TICK = timedelta(microseconds=1)  # event times are exact to the microsecond
+REPEAT_SECONDS = 2.0  # an unchanged announcement is repeated, for a worker that joins later
+
+
+def owner_partition(key: bytes, partitions: int) -> int:
+    """The partition the Java client, Faust and this engine give ``key`` (murmur2)."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record was first published, and the event-time source its time counts for."""
+
+    topic: str
+    partition: int
+    offset: int
+    source: Hashable  # (topic, partition) read directly; ("rerouted", partition, topic, partition) forwarded
+    forwarded: bool
+
+
+def _headers(record: faust.types.EventT) -> Mapping[str, bytes]:
+    headers: Any = record.message.headers or ()
+    return dict(headers.items() if isinstance(headers, Mapping) else headers)
+
+
+class Router:
+    """One side's routing (customers or catalog): the inputs it reads, and the rerouted topic of their strays."""
+
+    def __init__(self, inputs: Iterable[str], rerouted: faust.TopicT, rerouted_name: str, partitions: int) -> None:
+        self.inputs = frozenset(inputs)
+        self.rerouted, self.rerouted_name, self.partitions = rerouted, rerouted_name, partitions
+        self._forwarded_up_to: dict[tuple[str, int], datetime] = {}  # per input partition read here
+        self._last: dict[tuple[str, int], datetime] = {}
+        self._last_sent = 0.0
+
+    def origin(self, record: faust.types.EventT) -> Origin:
+        message = record.message
+        if message.topic == self.rerouted_name:
+            headers = _headers(record)
+            if HEADER_TOPIC in headers:
+                topic, partition = headers[HEADER_TOPIC].decode(), int(headers[HEADER_PARTITION])
+                offset = int(headers[HEADER_OFFSET])
+                return Origin(topic, partition, offset, ("rerouted", message.partition, topic, partition), True)
+        return Origin(message.topic, message.partition, message.offset, (message.topic, message.partition), False)
+
+    def virtual_sources(self, rerouted_partitions: Iterable[int]) -> list[Hashable]:
+        """The event-time sources of forwarded records, for the rerouted partitions this worker owns."""
+        return [
+            ("rerouted", owned, topic, partition)
+            for owned in rerouted_partitions
+            for topic in sorted(self.inputs)
+            for partition in range(self.partitions)
+        ]
+
+    def misrouted(self, record: faust.types.EventT, origin: Origin) -> bool:
+        key = record.message.key
+        if origin.forwarded or origin.topic not in self.inputs or key is None:
+            return False
+        return owner_partition(key, self.partitions) != origin.partition
+
+    async def forward(self, record: faust.types.EventT) -> None:
+        """To the owner's rerouted partition, bytes unchanged, acknowledged before the record counts as done."""
+        message = record.message
+        assert message.key is not None  # only a keyed record is misrouted
+        headers = [
+            (HEADER_TOPIC, message.topic.encode()),
+            (HEADER_PARTITION, str(message.partition).encode()),
+            (HEADER_OFFSET, str(message.offset).encode()),
+        ]
+        partition = owner_partition(message.key, self.partitions)
+        delivery = await self.rerouted.send(key=message.key, value=message.value, partition=partition, headers=headers)
+        await delivery
+
+    def done(self, origin: Origin, at: datetime) -> None:
+        """A record (or watermark) of an input partition read here is fully handled: strays before it are out."""
+        if not origin.forwarded:
+            source = (origin.topic, origin.partition)
+            self._forwarded_up_to[source] = max(at, self._forwarded_up_to.get(source, at))
+
+    def observe(self, progress: ReroutedProgress, partition: int) -> list[tuple[Hashable, datetime]]:
+        """The virtual sources a ``ReroutedProgress`` read on this rerouted partition moves, and to when."""
+        return [(("rerouted", partition, s.topic, s.partition), progress.before) for s in progress.sources]
+
+    async def announce(self) -> None:
+        """Event time: on every rerouted partition, how far each input partition read here has been forwarded."""
+        repeat = time.monotonic() - self._last_sent >= REPEAT_SECONDS
+        if not self._forwarded_up_to or (self._forwarded_up_to == self._last and not repeat):
+            return
+        self._last, self._last_sent = dict(self._forwarded_up_to), time.monotonic()
+        by_time: dict[datetime, list[SourcePartition]] = {}
+        for (topic, partition), at in sorted(self._last.items()):
+            by_time.setdefault(at - TICK, []).append(SourcePartition(topic=topic, partition=partition))
+        values = [
+            ReroutedProgress(sources=tuple(sources), before=before).model_dump_json().encode()
+            for before, sources in by_time.items()
+        ]
+        deliveries = [
+            await self.rerouted.send(key=b"progress", value=value, partition=partition)
+            for value in values
+            for partition in range(self.partitions)
+        ]
+        await asyncio.gather(*deliveries)
+
+    def forget(self, assigned: Iterable[tuple[str, int]]) -> None:
+        """After a rebalance: announce only for the input partitions still read here."""
+        kept = set(assigned)
+        self._forwarded_up_to = {s: t for s, t in self._forwarded_up_to.items() if s in kept}
