@@ -66,7 +66,10 @@ def handle_alert(state: CustomerState, alert: ProductAlert, now: datetime, polic
 
 
 def handle_cycle(state: CustomerState, reply: ProductCycle, now: datetime, policy: Policy) -> Decision:
-    """The catalog's cycle for a product of an order: kept on the order, then every rule sees it."""
+    """The catalog's cycle for a product of an order: kept on the order, then every rule sees it. An answer
+    not awaited (a repeat, after a lookup was asked again) changes nothing."""
+    if not any((a.order_id, a.product_id) == (reply.order_id, reply.product_id) for a in state.awaiting):
+        return Decision(state)
     return _run_rules(apply_cycle(state, reply), reply, now, policy)
 
 
@@ -113,12 +116,15 @@ def hold(state: CustomerState, message: ev.CustomerEvent | ProductAlert) -> Cust
 
 
 def release(state: CustomerState, now: datetime, policy: Policy) -> Decision:
-    """Apply what is held up to ``now`` in event-time order (timers firing in between), then advance.
+    """Apply what is held before the watermark ``now`` in event-time order (timers firing in between), then
+    fire the timers due before it. Strictly before: a record at ``now`` itself may still come on some
+    partition (the watermark is the slowest partition's latest time), and the reference run applies a
+    record before the timers due at its own time.
 
     While an order's cycle lookups are unanswered nothing newer is applied and no timer fires: the answers
     (``handle_cycle``) come first, as in the one-process run, and the release goes on after them."""
     decision = Decision(state)
-    while decision.state.held and decision.state.held[0].at <= now and not decision.state.awaiting:
+    while decision.state.held and decision.state.held[0].at < now and not decision.state.awaiting:
         item, state = decision.state.held[0], decision.state.model_copy(update={"held": decision.state.held[1:]})
         if item.kind == "alert":
             alert = ProductAlert.model_validate_json(item.payload_json)
@@ -128,7 +134,7 @@ def release(state: CustomerState, now: datetime, policy: Policy) -> Decision:
             decision = decision.then(handle_event(state, event, item.at, policy))  # type: ignore[arg-type]
     if decision.state.awaiting:
         return decision
-    return decision.then(advance(decision.state, now, policy))
+    return decision.then(advance(decision.state, now, policy, before_only=True))
 
 
 def step(

@@ -134,7 +134,7 @@ def build_runtime(settings: Settings, policy: Policy) -> Runtime:
         table=tables["customer_to_state"],
         topics=topics,
         clock=make_clock(settings.clock),  # the customers' watermark in event time
-        timers=TimerIndex(),
+        timers=TimerIndex(strictly_before=settings.clock == "event"),
         progress=CustomerProgress(),
         projector=projector,
         router=Router(

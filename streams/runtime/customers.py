@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable, MutableMapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import faust
@@ -38,7 +39,8 @@ if TYPE_CHECKING:
 __all__ = ["RESEND_SECONDS", "CustomerShell"]
 
 log = logging.getLogger(__name__)
-RESEND_SECONDS = 30.0
+RESEND_SECONDS = 30.0  # the first time unanswered cycle lookups are asked again; then twice as long each time
+RESEND_MAX_SECONDS = 600.0
 
 
 class CustomerShell:
@@ -62,7 +64,7 @@ class CustomerShell:
         self.table, self.topics, self.clock = table, topics, clock
         self.timers, self.progress, self.projector, self.router = timers, progress, projector, router
         self.event_time = settings.clock == "event"
-        self._awaiting_since: dict[str, float] = {}  # customers with unanswered cycle lookups: since (monotonic)
+        self._awaiting_since: dict[str, tuple[float, float]] = {}  # awaiting cycle answers: (since, next wait)
 
     # -- state --------------------------------------------------------------------------------------------
 
@@ -142,7 +144,7 @@ class CustomerShell:
 
     def _track_awaiting(self, state: CustomerState) -> None:
         if state.awaiting:
-            self._awaiting_since.setdefault(state.customer_id, time.monotonic())
+            self._awaiting_since.setdefault(state.customer_id, (time.monotonic(), RESEND_SECONDS))
         else:
             self._awaiting_since.pop(state.customer_id, None)
 
@@ -160,13 +162,23 @@ class CustomerShell:
         return sources
 
     async def wake_due(self) -> int:
-        """Send a TimerTick to every customer with a timer due now; the owning agent fires it."""
+        """Send a TimerTick to every customer with a timer due now; the owning agent fires it. A customer whose
+        tick the broker did not acknowledge goes back into the index, so it is woken again on the next round."""
         now = self.clock.now()
         woken = self.timers.pop_due(now)
-        for customer_id in woken:
-            tick = TimerTick(customer_id=customer_id, at=now)
-            await self.topics.ticks.send(key=customer_id.encode(), value=tick.model_dump_json().encode())
+        ticks = [(self.topics.ticks, customer_id, TimerTick(customer_id=customer_id, at=now)) for customer_id in woken]
+        try:
+            await send_acked(ticks)
+        except Exception:  # the broker may be away: nothing is lost, the ticks go again
+            log.exception("timer ticks for %d customers were not acknowledged; waking them again", len(woken))
+            for customer_id in woken:
+                self.timers.set(customer_id, self._stored_wake_at(customer_id))
+            return 0
         return len(woken)
+
+    def _stored_wake_at(self, customer_id: str) -> datetime | None:
+        state = self._stored(customer_id)
+        return None if state is None else state.wake_at(self.event_time)
 
     async def announce_progress(self) -> None:
         """Event time: tell every rerouted partition how far the strays of this worker's inputs are forwarded,
@@ -185,10 +197,12 @@ class CustomerShell:
 
     async def resend_unanswered_lookups(self) -> int:
         """Cycle lookups unanswered for ``RESEND_SECONDS`` go out again, with a warning: a lost or dead-lettered
-        answer would otherwise hold the customer (and, in event time, the catalog) for good."""
+        answer would otherwise hold the customer (and, in event time, the catalog) for good. Each repeat waits
+        twice as long (up to ``RESEND_MAX_SECONDS``): in a replay's backlog answers are slow, not lost, and
+        a repeated answer changes nothing (``handle_cycle``)."""
         now, resent = time.monotonic(), 0
-        for customer_id, since in list(self._awaiting_since.items()):
-            if now - since < RESEND_SECONDS:
+        for customer_id, (since, wait) in list(self._awaiting_since.items()):
+            if now - since < wait:
                 continue
             state = self.known_state(customer_id)
             if state is None or not state.awaiting:
@@ -201,7 +215,8 @@ class CustomerShell:
                 now - since,
             )
             await self._send_to_products(state.awaiting)
-            self._awaiting_since[customer_id], resent = now, resent + 1
+            self._awaiting_since[customer_id] = (now, min(wait * 2, RESEND_MAX_SECONDS))
+            resent += 1
         return resent
 
     async def rebuild_timer_index(self) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+import traceback
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 
 import faust
@@ -20,6 +23,7 @@ from streams.runtime.routing import Origin
 __all__ = ["Records", "send_acked"]
 
 log = logging.getLogger(__name__)
+LOG_EVERY_SECONDS = 10.0
 
 
 async def send_acked(messages: Iterable[tuple[faust.TopicT, str, BaseModel]]) -> None:
@@ -36,6 +40,8 @@ class Records:
 
     def __init__(self, settings: Settings, policy: Policy, dead_letters: faust.TopicT) -> None:
         self._settings, self._policy = settings, policy
+        self._unlogged: Counter[str] = Counter()  # rejections since the last log line, by code
+        self._logged_at = 0.0
         self._dead_letters = dead_letters
         self._specs: dict[str, TopicSpec] = {settings.topic_name(s): s for s in TOPICS}
 
@@ -60,10 +66,21 @@ class Records:
             offset=offset,
             now=WallClock().now(),
         )
-        log.warning("dead-lettered %s[%s]@%s: %s", topic, partition, offset, rejection.reason)
+        self._log_rejection(rejection.code, topic, partition, offset)
         await self._dead_letters.send(
             key=message.key, value=letter.model_dump_json().encode(), headers=headers_for(letter)
         )
+
+    def _log_rejection(self, code: str, topic: str, partition: int, offset: int) -> None:
+        """One line per ``LOG_EVERY_SECONDS`` at most, with codes and counts: never the input's values (a
+        phone number sent in a wrong field must not reach the log; the dead letter has the details)."""
+        self._unlogged[code] += 1
+        if time.monotonic() - self._logged_at < LOG_EVERY_SECONDS:
+            return
+        counts = ", ".join(f"{code} {n}" for code, n in sorted(self._unlogged.items()))
+        log.warning("dead-lettered %s (latest %s[%s]@%s)", counts, topic, partition, offset)
+        self._unlogged.clear()
+        self._logged_at = time.monotonic()
 
     async def decode_or_reject(self, record: faust.types.EventT, origin: Origin) -> BaseModel | None:
         """The record's message, checked against its origin topic's contract and for plausibility (times, the
@@ -84,6 +101,10 @@ class Records:
         """Run ``handler``; a record it cannot process is dead-lettered with the error, never dropped."""
         try:
             await handler(record)
-        except Exception as exc:
-            log.exception("processing failed for %s@%s", record.message.topic, record.message.offset)
+        except Exception as exc:  # a bug on one record must not stop the worker
+            where = f"{record.message.topic}[{record.message.partition}]@{record.message.offset}"
+            frames = "".join(traceback.format_tb(exc.__traceback__))  # where it failed, not the values it saw
+            log.error(
+                "processing failed for %s: %s (the dead letter has the message)\n%s", where, type(exc).__name__, frames
+            )
             await self.reject(record, Rejection("processing_error", f"{type(exc).__name__}: {exc}"))

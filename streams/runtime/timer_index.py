@@ -12,7 +12,11 @@ __all__ = ["TimerIndex"]
 
 
 class TimerIndex:
-    def __init__(self) -> None:
+    """``strictly_before``: wake only what is due before ``now`` (event time, where what is due at the
+    watermark itself waits until it moves on, see ``engine.customer.release``)."""
+
+    def __init__(self, *, strictly_before: bool = False) -> None:
+        self._strict = strictly_before
         self._due: dict[str, datetime] = {}
         self._heap: list[tuple[datetime, str]] = []
 
@@ -38,9 +42,10 @@ class TimerIndex:
         return self._heap[0][0] if self._heap else None
 
     def pop_due(self, now: datetime) -> list[str]:
-        """Customers with a timer due at or before ``now``; they leave the index until set again."""
+        """Customers with a timer due at or before ``now`` (before it, if strict); they leave the index until
+        set again."""
         woken: list[str] = []
-        while self._heap and self._heap[0][0] <= now:
+        while self._heap and (self._heap[0][0] < now if self._strict else self._heap[0][0] <= now):
             due, customer_id = heapq.heappop(self._heap)
             if self._due.get(customer_id) == due:  # else a stale heap entry
                 del self._due[customer_id]

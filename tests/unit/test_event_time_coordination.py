@@ -8,19 +8,21 @@ hold_catalog / release_catalog.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from factories import T0, hours, price_changed, product_upserted, stock_changed, view
+from factories import T0, hours, order, price_changed, product_upserted, stock_changed, view
 
 import streams.runtime.progress
 from schemas import events as ev
 from schemas.control import CustomersProgress, ProductAlert, WatchChanged
-from streams.domain.customer.state import CustomerState, HeldEvent
+from streams.domain.customer.state import CustomerState, HeldEvent, initial_state
 from streams.domain.policy import Policy
 from streams.domain.product.holds import hold_catalog, release_catalog
 from streams.domain.product.state import ProductState, cycle_before
 from streams.domain.product.watchers import Watchers, product_moved, watch
+from streams.engine.customer import hold, release
+from streams.engine.reference import run_reference
 from streams.runtime.clock import EventClock
 from streams.runtime.progress import REPEAT_SECONDS, TICK, CatalogGates, CustomerProgress
 from streams.runtime.timer_index import TimerIndex
@@ -400,3 +402,18 @@ def test_a_released_upsert_keeps_one_cycle_statement() -> None:
     product, _, _ = release_catalog(held, Watchers(product_id="p1"), T0 + hours(1), POLICY)
     assert product.replenishment_days == 30
     assert [(c.at, c.days) for c in product.cycle_changes] == [(T0, 30)]
+
+
+def test_a_timer_due_exactly_at_the_watermark_waits_for_a_record_of_that_instant() -> None:
+    """The watermark is the slowest partition's latest time, so a record at that very time may still come:
+    a browse follow-up due at the watermark must not fire before the purchase made at that instant (the
+    reference run applies the purchase first, and then the follow-up finds it)."""
+    seen, bought = view(customer_id="c1", product_id="p1", at=T0), order("c1", product_id="p1", at=T0 + hours(2))
+    viewed = release(hold(initial_state("c1"), seen), T0 + timedelta(microseconds=1), Policy())
+    assert [t.due_at for t in viewed.state.timers if t.kind == "browse_followup"] == [T0 + hours(2)]
+    at_the_watermark = release(viewed.state, T0 + hours(2), Policy())
+    assert at_the_watermark.triggers == ()
+    after = release(hold(at_the_watermark.state, bought), T0 + hours(2) + timedelta(microseconds=1), Policy())
+    _, expected = run_reference([seen, bought], Policy(), T0 + hours(2) + timedelta(microseconds=1))
+    assert {t.trigger_id for t in after.triggers} == {t.trigger_id for t in expected}
+    assert "browse_followup" not in {t.type for t in expected}
