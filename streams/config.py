@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import tomllib
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.base import describe_errors
@@ -50,8 +51,12 @@ class Settings(BaseSettings):
     clock: Literal["wall", "event"] = Field(default="wall", description="wall in production, event for replays.")
     timer_interval_seconds: float = Field(default=0.25, gt=0, le=60)
     max_message_bytes: int = Field(default=65_536, ge=1_024)
-    web_host: str = "127.0.0.1"
+    web_host: str = Field(default="127.0.0.1", description="The web port binds here (and is advertised so).")
     web_port: int = Field(default=6066, ge=0, le=65535)
+    web_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token for GET /customers/{id}; required when web_host is not a loopback address.",
+    )
     producer_max_batch_size: int = Field(default=16_384, ge=1, description="Bytes; 1 on the embedded broker.")
     producer_ack_each: bool = Field(
         default=False,
@@ -66,6 +71,12 @@ class Settings(BaseSettings):
     session_timeout_seconds: float = Field(default=60, gt=0)
     heartbeat_interval_seconds: float = Field(default=3, gt=0)
     log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _profiles_are_not_open_to_the_network(self) -> Settings:
+        if self.web_token is None and not _is_loopback(self.web_host):
+            raise ValueError(f"web_host {self.web_host} is not a loopback address: set COMEBACK_WEB_TOKEN")
+        return self
 
     def topic_name(self, spec: TopicSpec) -> str:
         return f"{self.topic_prefix}{spec.name}"
@@ -100,6 +111,13 @@ class Settings(BaseSettings):
         return options
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def _mask_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
@@ -112,6 +130,7 @@ def masked(settings: Settings) -> str:
     """The effective settings as JSON, secrets replaced by ****."""
     values = settings.model_dump(mode="json")
     values["kafka_sasl_password"] = "****" if settings.kafka_sasl_password else None
+    values["web_token"] = "****" if settings.web_token else None
     values["redis_url"] = _mask_url(settings.redis_url.get_secret_value())
     return json.dumps(values, indent=2, sort_keys=True)
 

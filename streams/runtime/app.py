@@ -59,7 +59,10 @@ def create_app(settings: Settings) -> faust.App:
         broker_session_timeout=settings.session_timeout_seconds,
         broker_heartbeat_interval=settings.heartbeat_interval_seconds,
         web_host=settings.web_host,
+        web_bind=settings.web_host,  # web_host alone only sets the advertised URL; Faust binds 0.0.0.0 otherwise
         web_port=settings.web_port,
+        web_tables_enabled=False,  # /table/ would serve raw customer state (birthdays, consents) to anyone
+        web_router_enabled=False,  # /router/ lists every worker
         processing_guarantee="at_least_once",
     )
 
