@@ -42,5 +42,6 @@ def register(runtime: Runtime) -> None:
     @app.page("/readyz")
     async def readyz(web: View, request: Request) -> Response:
         assigned = len(app.assignor.assigned_actives())
-        ready = assigned > 0 and not app.rebalancing and app.tables.recovery.completed.is_set()
+        recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]  # TableManager has it
+        ready = assigned > 0 and not app.rebalancing and recovered
         return web.json({"ready": ready, "assigned_partitions": assigned}, status=200 if ready else 503)

@@ -24,6 +24,7 @@ from streams.runtime.progress import CatalogGates, CustomerProgress
 from streams.runtime.records import Records
 from streams.runtime.routing import Router
 from streams.runtime.timer_index import TimerIndex
+from streams.runtime.watermarks import SavedWatermarks
 
 __all__ = ["Runtime", "Topics", "build_runtime", "create_app"]
 
@@ -126,9 +127,10 @@ def build_runtime(settings: Settings, policy: Policy) -> Runtime:
     topics = Topics.declare(app, settings)
     tables = {
         name: app.Table(name, partitions=settings.partitions)
-        for name in ("customer_to_state", "product_to_state", "product_to_watchers")
+        for name in ("customer_to_state", "product_to_state", "product_to_watchers", "source_to_watermark")
     }
     records = Records(settings, policy, topics.dead_letters)
+    watermarks = SavedWatermarks(tables["source_to_watermark"])
     projector = ProfileProjector(connect_async(settings.redis_url.get_secret_value()), settings.redis_prefix)
     customers = CustomerShell(
         settings,
@@ -146,6 +148,7 @@ def build_runtime(settings: Settings, policy: Policy) -> Runtime:
             settings.topic_name(by_role("rerouted_customers")),
             settings.partitions,
         ),
+        watermarks=watermarks,
     )
     products = ProductShell(
         settings,
@@ -163,6 +166,7 @@ def build_runtime(settings: Settings, policy: Policy) -> Runtime:
             settings.topic_name(by_role("rerouted_catalog")),
             settings.partitions,
         ),
+        watermarks=watermarks,
     )
     return Runtime(
         settings,

@@ -32,6 +32,7 @@ from streams.runtime.progress import CustomerProgress
 from streams.runtime.records import Records, send_acked
 from streams.runtime.routing import Router
 from streams.runtime.timer_index import TimerIndex
+from streams.runtime.watermarks import SavedWatermarks
 
 if TYPE_CHECKING:
     from streams.runtime.app import Topics
@@ -59,10 +60,13 @@ class CustomerShell:
         progress: CustomerProgress,
         projector: ProfileProjector,
         router: Router,
+        watermarks: SavedWatermarks,
     ) -> None:
         self.settings, self.policy, self.records = settings, policy, records
         self.table, self.topics, self.clock = table, topics, clock
         self.timers, self.progress, self.projector, self.router = timers, progress, projector, router
+        self.watermarks = watermarks
+        self._assigned: list[tuple[str, int]] = []  # the input partitions read here
         self.event_time = settings.clock == "event"
         self._awaiting_since: dict[str, tuple[float, float]] = {}  # awaiting cycle answers: (since, next wait)
 
@@ -100,6 +104,7 @@ class CustomerShell:
         elif isinstance(decoded, WatermarkAdvanced):
             self.clock.observe(decoded.at, origin.source)
             self.router.done(origin, decoded.at)
+            self.watermarks.save((origin.topic, origin.partition), decoded.at)
         elif decoded is not None:
             at = decoded.occurred_at if isinstance(decoded, Envelope) else None
             if at is not None:
@@ -158,6 +163,7 @@ class CustomerShell:
         rerouted = [tp.partition for tp in assigned if tp.topic == self.router.rerouted_name]
         self.clock.assign([*sources, *self.router.virtual_sources(rerouted)])
         self.router.forget(sources)
+        self._assigned = sources
         self.progress.assign(partition for _, partition in sources)
         return sources
 
@@ -221,6 +227,9 @@ class CustomerShell:
 
     async def rebuild_timer_index(self) -> None:
         """After table recovery: index the next due time (and held events) of every customer this worker holds."""
+        for source, at in self.watermarks.restore(self._assigned):
+            self.clock.observe(at, source)
+            self.router.handled(source, at)
         states = [CustomerState.model_validate(stored) for stored in self.table.values() if stored is not None]
         for state in states:
             self.timers.set(state.customer_id, state.wake_at(self.event_time))

@@ -29,6 +29,7 @@ from streams.runtime.progress import CatalogGates
 from streams.runtime.records import Records, send_acked
 from streams.runtime.routing import Router
 from streams.runtime.timer_index import TimerIndex
+from streams.runtime.watermarks import SavedWatermarks
 
 if TYPE_CHECKING:
     from streams.runtime.app import Topics
@@ -52,10 +53,13 @@ class ProductShell:
         lookups: TimerIndex,
         gates: CatalogGates,
         router: Router,
+        watermarks: SavedWatermarks,
     ) -> None:
         self.settings, self.policy, self.records = settings, policy, records
         self.products, self.watchers, self.topics = products, watchers, topics
         self.clock, self.lookups, self.gates, self.router = clock, lookups, gates, router
+        self.watermarks = watermarks
+        self._assigned: list[tuple[str, int]] = []  # the input partitions read here
         self.event_time = settings.clock == "event"
 
     def _watchers(self, product_id: str) -> Watchers:
@@ -75,6 +79,7 @@ class ProductShell:
         elif isinstance(decoded, WatermarkAdvanced):
             self.clock.observe(decoded.at, origin.source)
             self.router.done(origin, decoded.at)
+            self.watermarks.save((origin.topic, origin.partition), decoded.at)
         elif isinstance(decoded, CustomersProgress):
             self.gates.observe(partition, decoded)
         elif decoded is not None:
@@ -113,6 +118,7 @@ class ProductShell:
         rerouted = [tp.partition for tp in assigned if tp.topic == self.router.rerouted_name]
         self.clock.assign([*catalog, *self.router.virtual_sources(rerouted)])
         self.router.forget(catalog)
+        self._assigned = catalog
         return catalog
 
     async def _tick(self, product_id: str, at: datetime) -> None:
@@ -133,6 +139,9 @@ class ProductShell:
     async def rebuild_index(self) -> None:
         """After table recovery: index the products this worker holds that have lookups waiting, and tick those
         with catalog events waiting (the tick, read on the product's partition, puts them under its gate)."""
+        for source, at in self.watermarks.restore(self._assigned):
+            self.clock.observe(at, source)
+            self.router.handled(source, at)
         for product_id, stored in self.products.items():
             if stored is not None:
                 product = ProductState.model_validate(stored)

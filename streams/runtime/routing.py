@@ -108,8 +108,11 @@ class Router:
     def done(self, origin: Origin, at: datetime) -> None:
         """A record (or watermark) of an input partition read here is fully handled: strays before it are out."""
         if not origin.forwarded:
-            source = (origin.topic, origin.partition)
-            self._forwarded_up_to[source] = max(at, self._forwarded_up_to.get(source, at))
+            self.handled((origin.topic, origin.partition), at)
+
+    def handled(self, source: tuple[str, int], at: datetime) -> None:
+        """Everything of ``source`` before ``at`` is handled here (a record, or a watermark restored)."""
+        self._forwarded_up_to[source] = max(at, self._forwarded_up_to.get(source, at))
 
     def observe(self, progress: ReroutedProgress, partition: int) -> list[tuple[Hashable, datetime]]:
         """The virtual sources a ``ReroutedProgress`` read on this rerouted partition moves, and to when."""

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from faust.types import Message
+from faust.types import TP, Message
 
 from schemas.base import Envelope
 from schemas.control import ProductAlert, WatchChanged, WatermarkAdvanced
@@ -35,6 +35,7 @@ from streams.runtime.progress import CatalogGates, CustomerProgress
 from streams.runtime.records import Records
 from streams.runtime.routing import Router, owner_partition
 from streams.runtime.timer_index import TimerIndex
+from streams.runtime.watermarks import SavedWatermarks
 from streams.tools.embedded import EmbeddedRedis
 from tests.factories import T0, favorite, hours, order, stock_changed, view
 
@@ -84,8 +85,9 @@ def _topics(settings: Settings) -> Topics:
 class Shells:
     """A customer and a product shell over dicts and recording topics, as ``build_runtime`` wires them."""
 
-    def __init__(self, settings: Settings, redis_url: str) -> None:
+    def __init__(self, settings: Settings, redis_url: str, watermark_table: dict[str, Any] | None = None) -> None:
         self.settings, self.topics = settings, _topics(settings)
+        self.watermark_table = {} if watermark_table is None else watermark_table
         self.records = Records(settings, Policy(), self.topics.dead_letters)
         self.customer_table: dict[str, Any] = {}
         self.customers = CustomerShell(
@@ -104,6 +106,7 @@ class Shells:
                 settings.topic_name(by_role("rerouted_customers")),
                 settings.partitions,
             ),
+            watermarks=SavedWatermarks(self.watermark_table),
         )
         self.products = ProductShell(
             settings,
@@ -121,6 +124,7 @@ class Shells:
                 settings.topic_name(by_role("rerouted_catalog")),
                 settings.partitions,
             ),
+            watermarks=SavedWatermarks(self.watermark_table),
         )
 
     def record(
@@ -251,3 +255,27 @@ def test_a_forwarded_record_that_breaks_the_contract_is_dead_lettered_under_its_
     run(shells.customers.process(forwarded))
     (letter,) = [DeadLetter.model_validate(d) for d in shells.sent("dead_letters")]
     assert (letter.code, letter.source_topic, letter.source_offset) == ("invalid", origin, 41)
+
+
+def test_a_restarted_worker_takes_up_event_time_where_the_watermarks_left_it(embedded_redis: EmbeddedRedis) -> None:
+    """The last watermark of each input partition is in a changelog-backed table: a worker restarted after a
+    replay's final watermark does not go back to 1970 (and hold every record and timer) until new input."""
+    settings = Settings(app_id="in-process-restart", clock="event", partitions=1, topic_prefix="ir2.")
+    first = Shells(settings, embedded_redis.url)
+    roles = ("orders", "behavior", "customers")
+    assigned = [TP(settings.topic_name(by_role(role)), 0) for role in roles]
+    first.customers.track_assigned(assigned)
+    final = WatermarkAdvanced(at=T0 + hours(5))
+
+    async def replay_end() -> None:
+        for role in roles:
+            await first.customers.process(first.record(role, "watermark", final))
+
+    run(replay_end())
+    assert first.customers.clock.now() == T0 + hours(5)
+
+    restarted = Shells(settings, embedded_redis.url, watermark_table=first.watermark_table)
+    restarted.customers.track_assigned(assigned)
+    assert restarted.customers.clock.now() < T0  # before recovery: nothing known
+    run(restarted.customers.rebuild_timer_index())
+    assert restarted.customers.clock.now() == T0 + hours(5)
