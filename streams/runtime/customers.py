@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 import faust
 from faust.types import TP
 
-from schemas.base import Envelope
-from schemas.control import ReroutedProgress, TimerTick, WatermarkAdvanced
+from schemas.control import TimerTick
 from schemas.profile import CustomerProfile
 from schemas.triggers import Trigger
 from streams.adapters.redis_view import ProfileProjector
@@ -28,6 +27,7 @@ from streams.domain.decision import ToProduct
 from streams.domain.policy import Policy
 from streams.engine.customer import CustomerMessage, step
 from streams.runtime.clock import Clock
+from streams.runtime.inputs import InputSide
 from streams.runtime.progress import CustomerProgress
 from streams.runtime.records import Records, send_acked
 from streams.runtime.routing import Router
@@ -65,8 +65,7 @@ class CustomerShell:
         self.settings, self.policy, self.records = settings, policy, records
         self.table, self.topics, self.clock = table, topics, clock
         self.timers, self.progress, self.projector, self.router = timers, progress, projector, router
-        self.watermarks = watermarks
-        self._assigned: list[tuple[str, int]] = []  # the input partitions read here
+        self.inputs = InputSide(records, router, clock, watermarks)
         self.event_time = settings.clock == "event"
         self._awaiting_since: dict[str, tuple[float, float]] = {}  # awaiting cycle answers: (since, next wait)
 
@@ -96,25 +95,7 @@ class CustomerShell:
             await self._process(record)
 
     async def _process(self, record: faust.types.EventT) -> None:
-        origin = self.router.origin(record)
-        decoded = await self.records.decode_or_reject(record, origin)
-        if isinstance(decoded, ReroutedProgress):
-            for source, before in self.router.observe(decoded, record.message.partition):
-                self.clock.observe(before, source)
-        elif isinstance(decoded, WatermarkAdvanced):
-            self.clock.observe(decoded.at, origin.source)
-            self.router.done(origin, decoded.at)
-            self.watermarks.save((origin.topic, origin.partition), decoded.at)
-        elif decoded is not None:
-            at = decoded.occurred_at if isinstance(decoded, Envelope) else None
-            if at is not None:
-                self.clock.observe(at, origin.source)
-            if self.router.misrouted(record, origin):
-                await self.router.forward(record)  # the owner of its key applies it
-            else:
-                await self._apply(decoded)  # type: ignore[arg-type]
-            if at is not None:
-                self.router.done(origin, at)
+        await self.inputs.take(record, self._apply)  # type: ignore[arg-type]
 
     async def _apply(self, message: CustomerMessage) -> None:
         customer_id = message.customer_id
@@ -158,12 +139,7 @@ class CustomerShell:
     def track_assigned(self, assigned: Iterable[TP]) -> list[tuple[str, int]]:
         """Event time: the customers' watermark waits for every customer input partition this worker reads, and
         for what other workers forward to the rerouted partitions it reads."""
-        assigned = list(assigned)
-        sources = [(tp.topic, tp.partition) for tp in assigned if tp.topic in self.router.inputs]
-        rerouted = [tp.partition for tp in assigned if tp.topic == self.router.rerouted_name]
-        self.clock.assign([*sources, *self.router.virtual_sources(rerouted)])
-        self.router.forget(sources)
-        self._assigned = sources
+        sources = self.inputs.assign(assigned)
         self.progress.assign(partition for _, partition in sources)
         return sources
 
@@ -227,9 +203,7 @@ class CustomerShell:
 
     async def rebuild_timer_index(self) -> None:
         """After table recovery: index the next due time (and held events) of every customer this worker holds."""
-        for source, at in self.watermarks.restore(self._assigned):
-            self.clock.observe(at, source)
-            self.router.handled(source, at)
+        self.inputs.restore()
         states = [CustomerState.model_validate(stored) for stored in self.table.values() if stored is not None]
         for state in states:
             self.timers.set(state.customer_id, state.wake_at(self.event_time))

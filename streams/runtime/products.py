@@ -16,15 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 import faust
 from faust.types import TP
+from pydantic import BaseModel
 
-from schemas.base import Envelope
-from schemas.control import CustomersProgress, ProductTick, ReroutedProgress, WatermarkAdvanced
+from schemas.control import CustomersProgress, ProductTick
 from streams.config import Settings
 from streams.domain.policy import Policy
 from streams.domain.product.state import ProductState
 from streams.domain.product.watchers import Watchers
 from streams.engine.product import CatalogTime, ProductMessage, step_product
 from streams.runtime.clock import Clock
+from streams.runtime.inputs import InputSide
 from streams.runtime.progress import CatalogGates
 from streams.runtime.records import Records, send_acked
 from streams.runtime.routing import Router
@@ -58,8 +59,7 @@ class ProductShell:
         self.settings, self.policy, self.records = settings, policy, records
         self.products, self.watchers, self.topics = products, watchers, topics
         self.clock, self.lookups, self.gates, self.router = clock, lookups, gates, router
-        self.watermarks = watermarks
-        self._assigned: list[tuple[str, int]] = []  # the input partitions read here
+        self.inputs = InputSide(records, router, clock, watermarks)
         self.event_time = settings.clock == "event"
 
     def _watchers(self, product_id: str) -> Watchers:
@@ -71,27 +71,15 @@ class ProductShell:
         return ProductState(product_id=product_id) if stored is None else ProductState.model_validate(stored)
 
     async def process(self, record: faust.types.EventT) -> None:
-        origin, partition = self.router.origin(record), record.message.partition
-        decoded = await self.records.decode_or_reject(record, origin)
-        if isinstance(decoded, ReroutedProgress):
-            for source, before in self.router.observe(decoded, partition):
-                self.clock.observe(before, source)
-        elif isinstance(decoded, WatermarkAdvanced):
-            self.clock.observe(decoded.at, origin.source)
-            self.router.done(origin, decoded.at)
-            self.watermarks.save((origin.topic, origin.partition), decoded.at)
-        elif isinstance(decoded, CustomersProgress):
-            self.gates.observe(partition, decoded)
-        elif decoded is not None:
-            at = decoded.occurred_at if isinstance(decoded, Envelope) else None
-            if at is not None:
-                self.clock.observe(at, origin.source)
-            if self.router.misrouted(record, origin):
-                await self.router.forward(record)  # the owner of its product applies it
+        partition = record.message.partition
+
+        async def apply(message: BaseModel) -> None:
+            if isinstance(message, CustomersProgress):
+                self.gates.observe(partition, message)
             else:
-                await self._apply(decoded, partition)  # type: ignore[arg-type]
-            if at is not None:
-                self.router.done(origin, at)
+                await self._apply(message, partition)  # type: ignore[arg-type]
+
+        await self.inputs.take(record, apply)
 
     async def _apply(self, message: ProductMessage, partition: int) -> None:
         """One engine step; alerts and cycle answers are acknowledged before the tables that caused them change."""
@@ -113,13 +101,7 @@ class ProductShell:
     def track_assigned(self, assigned: Iterable[TP]) -> list[tuple[str, int]]:
         """Event time: the catalog watermark waits for every catalog partition this worker reads, and for what
         other workers forward to the rerouted partitions it reads."""
-        assigned = list(assigned)
-        catalog = [(tp.topic, tp.partition) for tp in assigned if tp.topic in self.router.inputs]
-        rerouted = [tp.partition for tp in assigned if tp.topic == self.router.rerouted_name]
-        self.clock.assign([*catalog, *self.router.virtual_sources(rerouted)])
-        self.router.forget(catalog)
-        self._assigned = catalog
-        return catalog
+        return self.inputs.assign(assigned)
 
     async def _tick(self, product_id: str, at: datetime) -> None:
         tick = ProductTick(product_id=product_id, at=at)
@@ -139,9 +121,7 @@ class ProductShell:
     async def rebuild_index(self) -> None:
         """After table recovery: index the products this worker holds that have lookups waiting, and tick those
         with catalog events waiting (the tick, read on the product's partition, puts them under its gate)."""
-        for source, at in self.watermarks.restore(self._assigned):
-            self.clock.observe(at, source)
-            self.router.handled(source, at)
+        self.inputs.restore()
         for product_id, stored in self.products.items():
             if stored is not None:
                 product = ProductState.model_validate(stored)

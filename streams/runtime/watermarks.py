@@ -11,7 +11,7 @@ from collections.abc import Iterable, MutableMapping
 from datetime import datetime
 from typing import Any
 
-__all__ = ["SavedWatermarks"]
+__all__ = ["SavedWatermarks", "Source"]
 
 Source = tuple[str, int]
 
