@@ -10,11 +10,12 @@ from pydantic import AwareDatetime, Field
 from schemas.base import SCHEMA_VERSION, Contract, Identifier, Money
 from schemas.events import Channel
 
-__all__ = ["CustomerProfile", "Lifecycle", "PredictedPurchase", "Tier"]
+__all__ = ["Band", "CustomerProfile", "Lifecycle", "PredictedPurchase", "ScoreBand", "Tier"]
 
 Lifecycle = Literal["prospect", "new", "active", "silent", "sleeping", "at_risk", "lost"]
 Tier = Literal["none", "member", "vip", "super_vip"]
 Band = Literal["unknown", "low", "medium", "high"]
+ScoreBand = Literal["low", "medium", "high"]
 
 
 class PredictedPurchase(Contract):
@@ -59,3 +60,19 @@ class CustomerProfile(Contract):
     consents: dict[Channel, bool]
     timezone: str | None
     birthday: date | None
+    comeback_probability: float | None = Field(
+        default=None, ge=0, le=1, description="P(orders again within comeback_horizon_days); null without a model."
+    )
+    comeback_expected_orders: float | None = Field(
+        default=None, ge=0, description="Expected orders within the horizon (the shop's fitted model)."
+    )
+    comeback_expected_spend: Money | None = Field(
+        default=None, description="Expected spend within the horizon, shop currency (predicted CLV)."
+    )
+    comeback_p_alive: float | None = Field(
+        default=None, ge=0, le=1, description="P(still a customer), BG/NBD; 1 until a second order."
+    )
+    comeback_horizon_days: int | None = Field(default=None, ge=1)
+    comeback_band: ScoreBand | None = Field(default=None, description="Probability band (policy comeback bands).")
+    value_band: ScoreBand | None = Field(default=None, description="Expected-spend band: the shop's tertiles.")
+    comeback_model: str | None = Field(default=None, description="Fingerprint of the fitted model that scored it.")

@@ -23,6 +23,7 @@ __all__ = [
     "BirthdayPolicy",
     "ProductAlertsPolicy",
     "ChurnWarningPolicy",
+    "ComebackPolicy",
     "CrossSellPolicy",
     "ReplenishmentPolicy",
     "TierUpgradePolicy",
@@ -316,6 +317,52 @@ class ProductAlertsPolicy(_Section):
     price_drop_offer: Offer = Offer(kind="none", level=0, description="price dropped on an item you looked at")
 
 
+class ComebackPolicy(_Section):
+    """Who will come back: the shop's repurchase model (BG/NBD, Gamma-Gamma and a calibrated model), how it
+    scores customers, and how wake-ups and win-backs use the scores."""
+
+    horizon_days: int = Field(default=90, ge=1, le=730, description="Scores say: orders within this many days.")
+    rfm_scoring: Literal["shop_quantiles", "absolute"] = Field(
+        default="shop_quantiles",
+        description="shop_quantiles: RFM cut points are the shop's own quintiles from the latest fit (any "
+        "currency); absolute: the rfm section's cut points. Without a fitted model, absolute.",
+    )
+    purchasing_power_scoring: Literal["shop_average", "absolute"] = Field(
+        default="shop_average",
+        description="shop_average: bands relative to the fitted shop average order value; absolute: "
+        "shop.average_order_value. Without a fitted model, absolute.",
+    )
+    calibrated: bool = Field(
+        default=True, description="Use the calibrated model on the engine's features when the fit has one."
+    )
+    refit_every_hours: float = Field(default=24, gt=0, le=24 * 90, description="How often workers refit.")
+    min_buyers_to_fit: int = Field(default=50, ge=2, description="Fewer buyers: no model (scores stay empty).")
+    ridge: float = Field(default=1.0, ge=0, description="L2 weight of the calibrated model's coefficients.")
+    training_splits: int = Field(
+        default=3, ge=1, le=12, description="Time splits one horizon apart pooled to train the calibrated model."
+    )
+    skip_below_probability: float = Field(
+        default=0, ge=0, le=1, description="Wake-ups and win-backs skip customers less likely than this to order."
+    )
+    skip_below_expected_spend: float = Field(
+        default=0, ge=0, description="... or expected to spend less than this within the horizon (shop currency)."
+    )
+    downweight_below_probability: float = Field(
+        default=0.1, ge=0, le=1, description="Below this probability a wake-up is sent with less weight ..."
+    )
+    downweight_factor: float = Field(default=0.5, ge=0, le=1, description="... this weight (1 = full).")
+    probability_bands: tuple[float, float] = Field(
+        default=(0.2, 0.5), description="Probability band: low below the first, high from the second."
+    )
+
+    @model_validator(mode="after")
+    def _bands(self) -> ComebackPolicy:
+        low, high = self.probability_bands
+        if not 0 <= low < high <= 1:
+            raise ValueError("probability_bands must be 0 <= low < high <= 1")
+        return self
+
+
 class LimitsPolicy(_Section):
     """Bounds that keep one customer's state small."""
 
@@ -351,6 +398,7 @@ class Policy(_Section):
     churn_warning: ChurnWarningPolicy = ChurnWarningPolicy()
     birthday: BirthdayPolicy = BirthdayPolicy()
     product_alerts: ProductAlertsPolicy = ProductAlertsPolicy()
+    comeback: ComebackPolicy = ComebackPolicy()
     limits: LimitsPolicy = LimitsPolicy()
     intake: IntakePolicy = IntakePolicy()
 

@@ -1,4 +1,10 @@
-"""``derive_profile(state, now, policy)``: the read model served to other services and to triggers."""
+"""``derive_profile(state, now, policy, model)``: the read model served to other services and to triggers.
+
+With the shop's fitted repurchase model (``streams.domain.customer.comeback.ShopModel``), the profile also
+carries the live scores (probability of ordering within the horizon, expected orders and spend, P(alive))
+and, as the policy's ``comeback`` section says, RFM scores and purchasing power relative to the shop's own
+distribution. Without one, those fields are null and the policy's absolute cut points apply.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,44 @@ from datetime import date, datetime, timedelta
 from schemas.events import Channel
 from schemas.profile import CustomerProfile
 from schemas.triggers import CustomerSnapshot
-from streams.domain.customer import habits, segments
+from streams.domain.customer import comeback, habits, segments
 from streams.domain.customer.state import CustomerState
 from streams.domain.policy import Policy
 
-__all__ = ["derive_profile", "snapshot"]
+__all__ = ["derive_profile", "score_profile", "snapshot"]
 
 
-def derive_profile(state: CustomerState, now: datetime, policy: Policy) -> CustomerProfile:
+def derive_profile(
+    state: CustomerState, now: datetime, policy: Policy, model: comeback.ShopModel | None = None
+) -> CustomerProfile:
+    """The profile at ``now``; ``model`` (the shop's latest fit) adds the live scores and shop-relative bands."""
+    if model is not None:
+        return score_profile(_derive(state, now, comeback.effective_policy(policy, model)), state, model, now, policy)
+    return _derive(state, now, policy)
+
+
+def score_profile(
+    profile: CustomerProfile, state: CustomerState, model: comeback.ShopModel, now: datetime, policy: Policy
+) -> CustomerProfile:
+    """``profile`` with the customer's live repurchase scores at ``now`` (unchanged before a first order)."""
+    scores = comeback.score(state, model, now, policy)
+    if scores is None:
+        return profile
+    return profile.model_copy(
+        update={
+            "comeback_probability": scores.probability,
+            "comeback_expected_orders": scores.expected_orders,
+            "comeback_expected_spend": scores.expected_spend,
+            "comeback_p_alive": scores.p_alive,
+            "comeback_horizon_days": scores.horizon_days,
+            "comeback_band": scores.probability_band,
+            "value_band": scores.value_band,
+            "comeback_model": scores.model,
+        }
+    )
+
+
+def _derive(state: CustomerState, now: datetime, policy: Policy) -> CustomerProfile:
     recency, frequency, monetary = segments.rfm_scores(state, now, policy)
     share, depth = segments.discount_profile(state)
     categories, brands = habits.affinities(state, now, policy.affinity)
