@@ -19,6 +19,7 @@ from streams.config import Settings
 from streams.domain.policy import Policy
 from streams.runtime.clock import make_clock
 from streams.runtime.customers import CustomerShell
+from streams.runtime.metrics import Metrics
 from streams.runtime.products import ProductShell
 from streams.runtime.progress import CatalogGates, CustomerProgress
 from streams.runtime.records import Records
@@ -129,7 +130,9 @@ def build_runtime(settings: Settings, policy: Policy) -> Runtime:
         name: app.Table(name, partitions=settings.partitions)
         for name in ("customer_to_state", "product_to_state", "product_to_watchers", "source_to_watermark")
     }
-    records = Records(settings, policy, topics.dead_letters)
+    metrics = Metrics.create()
+    metrics.serve(app)
+    records = Records(settings, policy, topics.dead_letters, metrics)
     watermarks = SavedWatermarks(tables["source_to_watermark"])
     projector = ProfileProjector(connect_async(settings.redis_url.get_secret_value()), settings.redis_prefix)
     customers = CustomerShell(

@@ -109,6 +109,7 @@ class CustomerShell:
             if decision.state.revision != state.revision:  # only facts and fired timers change the profile
                 await self._project(decision.state)
         self.timers.set(customer_id, decision.state.wake_at(self.event_time))
+        self.records.metrics.timers_pending.set(len(self.timers))
         self.progress.note(decision.state)
         self._track_awaiting(decision.state)
 
@@ -116,6 +117,11 @@ class CustomerShell:
         """Publish triggers before the state that forgets their timers is stored (a crash repeats, never loses)."""
         topics = self.topics.triggers
         await send_acked((topics[self.settings.trigger_topic_for(t.type)], t.customer_id, t) for t in triggers)
+        now = None if self.event_time else self.clock.now()
+        for trigger in triggers:
+            self.records.metrics.triggers.labels(trigger.type).inc()
+            if now is not None:  # on the wall clock: how late it went out
+                self.records.metrics.timer_lateness.observe(max(0.0, (now - trigger.due_at).total_seconds()))
 
     async def _send_to_products(self, messages: Iterable[ToProduct]) -> None:
         """Watch changes and cycle lookups, repartitioned by product through the watchers topic."""

@@ -43,10 +43,13 @@ class InputSide:
             at = decoded.occurred_at if isinstance(decoded, Envelope) else None
             if at is not None:
                 self.clock.observe(at, origin.source)
+            kind = str(getattr(decoded, "type", "unknown"))
             if self.router.misrouted(record, origin):
                 await self.router.forward(record)
+                self.records.metrics.events.labels(kind, "forwarded").inc()
             else:
                 await apply(decoded)
+                self.records.metrics.events.labels(kind, "applied").inc()
             if at is not None:
                 self.router.done(origin, at)
 

@@ -18,6 +18,7 @@ from streams.config import Settings
 from streams.domain.policy import Policy
 from streams.runtime.clock import WallClock
 from streams.runtime.intake import Rejection, dead_letter, decode
+from streams.runtime.metrics import Metrics
 from streams.runtime.routing import Origin
 
 __all__ = ["Records", "send_acked"]
@@ -38,8 +39,8 @@ async def send_acked(messages: Iterable[tuple[faust.TopicT, str, BaseModel]]) ->
 class Records:
     """Decoding against the record's topic contract; rejected input and failed processing to the dead letters."""
 
-    def __init__(self, settings: Settings, policy: Policy, dead_letters: faust.TopicT) -> None:
-        self._settings, self._policy = settings, policy
+    def __init__(self, settings: Settings, policy: Policy, dead_letters: faust.TopicT, metrics: Metrics) -> None:
+        self._settings, self._policy, self.metrics = settings, policy, metrics
         self._unlogged: Counter[str] = Counter()  # rejections since the last log line, by code
         self._logged_at = 0.0
         self._dead_letters = dead_letters
@@ -67,6 +68,7 @@ class Records:
             now=WallClock().now(),
         )
         self._log_rejection(rejection.code, topic, partition, offset)
+        self.metrics.dead_letters.labels(rejection.code).inc()
         await self._dead_letters.send(
             key=message.key, value=letter.model_dump_json().encode(), headers=headers_for(letter)
         )
@@ -100,7 +102,8 @@ class Records:
     ) -> None:
         """Run ``handler``; a record it cannot process is dead-lettered with the error, never dropped."""
         try:
-            await handler(record)
+            with self.metrics.processing.time():
+                await handler(record)
         except Exception as exc:  # a bug on one record must not stop the worker
             where = f"{record.message.topic}[{record.message.partition}]@{record.message.offset}"
             frames = "".join(traceback.format_tb(exc.__traceback__))  # where it failed, not the values it saw

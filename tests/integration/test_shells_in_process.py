@@ -30,6 +30,7 @@ from streams.domain.policy import Policy
 from streams.runtime.app import Topics
 from streams.runtime.clock import make_clock
 from streams.runtime.customers import CustomerShell
+from streams.runtime.metrics import Metrics
 from streams.runtime.products import ProductShell
 from streams.runtime.progress import CatalogGates, CustomerProgress
 from streams.runtime.records import Records
@@ -88,7 +89,7 @@ class Shells:
     def __init__(self, settings: Settings, redis_url: str, watermark_table: dict[str, Any] | None = None) -> None:
         self.settings, self.topics = settings, _topics(settings)
         self.watermark_table = {} if watermark_table is None else watermark_table
-        self.records = Records(settings, Policy(), self.topics.dead_letters)
+        self.records = Records(settings, Policy(), self.topics.dead_letters, Metrics.create())
         self.customer_table: dict[str, Any] = {}
         self.customers = CustomerShell(
             settings,

@@ -1,5 +1,6 @@
 """The web port is a closed door: it binds where configured, Faust's table and router pages are off, the
-profile endpoint wants the token when one is set, and /healthz and /readyz tell an orchestrator the state."""
+profile endpoint wants the token when one is set; /healthz and /readyz tell an orchestrator the state, and
+/metrics what the worker did."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import json
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from schemas.topics import by_role
+from streams.sdk.producer import EventProducer
+from tests.factories import order
 from tests.integration.helpers import Workers
 
 pytestmark = pytest.mark.integration
@@ -64,3 +69,22 @@ def test_the_web_port_binds_loopback_hides_the_tables_and_wants_the_token(worker
     }
     for faust_page in ("/table/customer_to_state/", "/router/"):
         assert _get(port, faust_page, token=TOKEN)[0] == 404  # type: ignore[index]
+
+
+def test_metrics_count_events_triggers_and_dead_letters_by_kind(workers: Workers) -> None:
+    settings = workers.start(clock="wall")
+    with EventProducer(settings) as producer:
+        producer.send(order("c-metrics", at=datetime.now(UTC)))
+        producer.send_raw(by_role("orders"), b"c-metrics", b"not json")
+
+    def scraped() -> str:
+        answer = _get(settings.web_port, "/metrics")
+        return "" if answer is None else answer[1].decode()
+
+    deadline = time.monotonic() + 90
+    wanted = ('comeback_triggers_total{type="welcome"} 1.0', 'comeback_dead_letters_total{code="not_json"} 1.0')
+    while not all(line in (text := scraped()) for line in wanted):
+        assert time.monotonic() < deadline, f"metrics never showed {wanted}:\n{text[-2000:]}"
+        time.sleep(0.5)
+    assert 'comeback_events_total{outcome="applied",type="order_placed"} 1.0' in text
+    assert "comeback_processing_seconds_count" in text and "faust_" in text  # Faust's own sensor, same page
