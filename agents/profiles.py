@@ -10,4 +10,4 @@ def register(runtime: Runtime) -> None:
 
     @runtime.app.timer(interval=CATCH_UP_INTERVAL_SECONDS, name="catch_up_profiles")
     async def catch_up_profiles() -> None:
-        await shell.projector.catch_up(shell.held_profile)
+        await shell.projector.catch_up(shell.held_profile, shell.held_customers)

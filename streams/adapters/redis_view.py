@@ -7,7 +7,8 @@ Layout (``{prefix}`` is ``COMEBACK_REDIS_PREFIX``, ``comeback:`` by default)::
                                     (a JSON list of the ``name:value`` tags below, to untag on change)
     {prefix}tag:{name}:{value}      set of customer ids, for each tag name in TAGS: lifecycle, tier,
                                     segment (each named segment), purchasing_power, price_sensitivity,
-                                    category (each of top_categories)
+                                    category (each of top_categories); and SCORE_TAGS: comeback_band,
+                                    value_band (the repurchase model's bands, when the profile has scores)
 
 Writes go through Lua scripts (EVALSHA, EVAL when the server does not know them yet), so a replace or an
 erasure moves a customer between tag sets without a reader or a concurrent writer seeing half of it. A
@@ -36,6 +37,7 @@ from redis.retry import Retry
 from schemas.profile import CustomerProfile
 
 __all__ = [
+    "SCORE_TAGS",
     "TAGS",
     "ProfileProjector",
     "audience",
@@ -62,6 +64,12 @@ _TAG_VALUES: dict[str, Callable[[CustomerProfile], Iterable[str]]] = {
     "category": lambda p: p.top_categories,
 }
 TAGS: tuple[str, ...] = tuple(_TAG_VALUES)
+_SCORE_TAG_VALUES: dict[str, Callable[[CustomerProfile], Iterable[str]]] = {
+    "comeback_band": lambda p: () if p.comeback_band is None else (p.comeback_band,),
+    "value_band": lambda p: () if p.value_band is None else (p.value_band,),
+}
+SCORE_TAGS: tuple[str, ...] = tuple(_SCORE_TAG_VALUES)
+"""Tags of the repurchase scores (issue 12): only profiles scored by a fitted model carry them."""
 _TAGS_FIELD = "_tags"
 _STRUCTURED = frozenset(
     name for name, field in CustomerProfile.model_fields.items() if get_origin(field.annotation) in (tuple, dict)
@@ -123,8 +131,9 @@ def tag_key(prefix: str, name: str, value: str) -> str:
 
 
 def profile_tags(profile: CustomerProfile) -> tuple[str, ...]:
-    """The ``name:value`` tags the profile is indexed under, in TAGS order, without repeats."""
-    return tuple(dict.fromkeys(f"{name}:{value}" for name, values in _TAG_VALUES.items() for value in values(profile)))
+    """The ``name:value`` tags the profile is indexed under, in TAGS then SCORE_TAGS order, without repeats."""
+    every = _TAG_VALUES | _SCORE_TAG_VALUES
+    return tuple(dict.fromkeys(f"{name}:{value}" for name, values in every.items() for value in values(profile)))
 
 
 def encode_profile(profile: CustomerProfile) -> dict[str, str]:
@@ -192,9 +201,10 @@ def audience(client: redis.Redis, prefix: str, **filters: str | Iterable[str]) -
 
     ``audience(client, prefix, lifecycle="sleeping", category=["yoga", "running"])``
     """
-    unknown = sorted(set(filters) - set(TAGS))
+    known = (*TAGS, *SCORE_TAGS)
+    unknown = sorted(set(filters) - set(known))
     if unknown or not filters:
-        raise ValueError(f"filter by at least one of {', '.join(TAGS)}" + (f"; unknown: {unknown}" if unknown else ""))
+        raise ValueError(f"filter by at least one of {', '.join(known)}" + (f"; unknown: {unknown}" if unknown else ""))
     groups = [
         [tag_key(prefix, name, value) for value in dict.fromkeys([values] if isinstance(values, str) else values)]
         for name, values in filters.items()
@@ -223,7 +233,9 @@ class ProfileProjector:
 
     While Redis is down nothing is tried per record; ``catch_up`` (from a timer) checks it, replays the
     pending erasures, then rewrites the pending customers from their current state. Logs once when
-    Redis goes down and once when it is back.
+    Redis goes down and once when it is back. A view that lost its marker key (Redis came back empty, or
+    was flushed) is rewritten whole from the customers this worker holds, and so are the customers of
+    partitions this worker takes over (``mark_stale``): their previous owner's pending updates are gone.
     """
 
     def __init__(self, client: redis.asyncio.Redis, prefix: str) -> None:
@@ -247,10 +259,23 @@ class ProfileProjector:
         if self._down or not await self._attempt(_erase_call(self._prefix, customer_id).run_async(self._client)):
             self._erased.add(customer_id)
 
-    async def catch_up(self, load: Callable[[str], CustomerProfile | None]) -> None:
-        """Retry what is pending; ``load`` gives a customer's current profile (None: not held here, skip)."""
+    def mark_stale(self, customer_ids: Iterable[str]) -> None:
+        """These customers' entries may be behind: rewrite them on the next catch-up."""
+        self._stale.update(customer_ids)
+
+    async def catch_up(
+        self, load: Callable[[str], CustomerProfile | None], held: Callable[[], Iterable[str]] = tuple
+    ) -> None:
+        """Retry what is pending; ``load`` gives a customer's current profile (None: not held here, skip),
+        ``held`` every customer this worker holds (rewritten when the view lost its marker)."""
         if self._down and not await self._attempt(self._client.ping()):
             return
+        marker = f"{self._prefix}view:alive"
+        try:
+            if await self._client.set(marker, "1", nx=True):  # absent: a new or emptied Redis
+                self.mark_stale(held())
+        except redis.RedisError:
+            return  # the next write attempt records the outage
         caught_up = 0
         while self._erased or self._stale:
             erasing = bool(self._erased)

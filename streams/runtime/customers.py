@@ -83,6 +83,9 @@ class CustomerShell:
     def current_profile(self, state: CustomerState) -> CustomerProfile:
         return derive_profile(state, self.clock.now(), self.policy)
 
+    def held_customers(self) -> list[str]:
+        return [customer_id for customer_id, stored in self.table.items() if stored is not None]
+
     def held_profile(self, customer_id: str) -> CustomerProfile | None:
         """The profile to project for a customer whose projection is pending (None once erased)."""
         state = self.known_state(customer_id)
@@ -215,4 +218,5 @@ class CustomerShell:
             self.timers.set(state.customer_id, state.wake_at(self.event_time))
             self._track_awaiting(state)
         self.progress.rebuild(states)
+        self.projector.mark_stale(s.customer_id for s in states)  # a previous owner's pending updates are gone
         log.info("timer index rebuilt: %d customers with pending timers", len(self.timers))

@@ -160,3 +160,24 @@ def test_the_projector_keeps_going_while_redis_is_down_and_catches_up_after(
     messages = [record.getMessage() for record in caplog.records]
     assert sum("unavailable" in m for m in messages) == 1, messages
     assert sum(m.startswith("redis is back") for m in messages) == 1, messages
+
+
+def test_a_view_that_comes_back_empty_is_rewritten_whole_from_the_held_customers(
+    client: redis.Redis, prefix: str, embedded_redis: EmbeddedRedis
+) -> None:
+    """Redis restarted without its data (or flushed): no update was pending, yet every held customer's
+    profile is rewritten on the next catch-up, because the view's marker key is gone too."""
+    held = {"c1": profile("c1", revision=3, order_count=2), "c2": profile("c2", revision=1)}
+
+    async def scenario() -> None:
+        projector = ProfileProjector(connect_async(embedded_redis.url), prefix)
+        for current in held.values():
+            await projector.project(current)
+        await projector.catch_up(held.get, held.keys)  # sets the marker; nothing pending
+        for key in _keys(client, prefix):
+            client.delete(key)  # the view is lost, the projector was told nothing
+        assert projector.pending == set()
+        await projector.catch_up(held.get, held.keys)
+
+    asyncio.run(scenario())
+    assert {c: read_profile(client, prefix, c) for c in held} == held
