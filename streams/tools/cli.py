@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import redis
 from kafka.errors import KafkaError
 
+from schemas.base import Envelope
 from streams.adapters.redis_view import TAGS, connect
 from streams.config import PolicyError, Settings, load_policy, masked
 from streams.tools.importer import Format, ImportFailed, parse_mapping, read_events
@@ -179,6 +180,59 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _comeback_events(path: str) -> list[Envelope]:
+    from schemas.events import EVENT_ADAPTER
+    from streams.tools.report.files import read_jsonl
+
+    return read_jsonl(Path(path), EVENT_ADAPTER.validate_json)
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from streams.domain.customer.comeback import NotEnoughHistory
+    from streams.tools.comeback import fit_from_events, parse_time
+
+    try:
+        events = _comeback_events(args.events)
+        until = parse_time(args.until, events) if args.until else max(e.occurred_at for e in events)
+        model = fit_from_events(events, load_policy(Settings().policy_file), until, args.version, args.replay)
+    except NotEnoughHistory as exc:
+        print(f"comeback: cannot fit: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        print(f"comeback: {exc}", file=sys.stderr)
+        return 2
+    Path(args.out).write_text(model.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    bg = model.bgnbd
+    print(
+        f"{model.fingerprint}: {model.buyers} buyers of {model.customers} customers at {until.isoformat()}; "
+        f"BG/NBD r={bg.r:.3f} alpha={bg.alpha:.2f} d a={bg.a:.3f} b={bg.b:.3f}; "
+        f"calibrated: {'yes' if model.calibrated else 'no'} -> {args.out}"
+    )
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from streams.domain.customer.comeback import NotEnoughHistory
+    from streams.tools.comeback import evaluate, format_table, parse_time
+    from streams.tools.report.comeback_html import write_evaluation
+
+    try:
+        events = _comeback_events(args.history)
+        cutoff = parse_time(args.cutoff, events)
+        result = evaluate(events, load_policy(Settings().policy_file), cutoff, args.horizon, args.replay)
+    except NotEnoughHistory as exc:
+        print(f"comeback: cannot fit at the cut-off: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        print(f"comeback: {exc}", file=sys.stderr)
+        return 2
+    print(format_table(result))
+    if args.out:
+        for path in write_evaluation(result, Path(args.out)):
+            print(path)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="comeback", description="Customer-retention engine on Kafka.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -263,6 +317,26 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--triggers", help="JSON Lines of triggers (default: those of the offline run of the events)")
     report.add_argument("--out", default="report-out", help="directory to write into (default: report-out)")
     report.set_defaults(handler=_report)
+    replay_choice = {
+        "choices": ("reference", "fold"),
+        "default": "reference",
+        "help": "reference: the engine's reference run (rules and timers too); fold: the fold only, the same "
+        "states faster (default: reference)",
+    }
+    fit = commands.add_parser("fit", help="fit the shop's repurchase model (BG/NBD, Gamma-Gamma, calibrated)")
+    fit.add_argument("events", help="JSON Lines of events")
+    fit.add_argument("--until", help="ISO date or time to fit at; without an offset, the events' zone (default: last)")
+    fit.add_argument("--out", default="model.json", help="file to write the model to (default: model.json)")
+    fit.add_argument("--version", default="shop", help="a name for this fit (default: shop)")
+    fit.add_argument("--replay", **replay_choice)  # type: ignore[arg-type]
+    fit.set_defaults(handler=_fit)
+    evaluate = commands.add_parser("evaluate", help="who orders again after a cut-off: the model against baselines")
+    evaluate.add_argument("history", help="JSON Lines of events, reaching past the cut-off by the horizon")
+    evaluate.add_argument("--cutoff", required=True, help="ISO date or time; without an offset, the events' zone")
+    evaluate.add_argument("--horizon", type=int, default=90, help="days after the cut-off (default: 90)")
+    evaluate.add_argument("--out", help="directory for evaluate.html (lift chart) and evaluate.json")
+    evaluate.add_argument("--replay", **replay_choice)  # type: ignore[arg-type]
+    evaluate.set_defaults(handler=_evaluate)
     topics = commands.add_parser("topics", help="manage topics").add_subparsers(dest="topics_command", required=True)
     topics.add_parser("create", help="create every topic (idempotent)").set_defaults(handler=_topics_create)
     return parser

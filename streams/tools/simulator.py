@@ -10,6 +10,13 @@ most of the revenue), a budget band, a price sensitivity (share of coupon and di
 preferred categories and brands, their own rhythm for consumables, and a lifetime after which they
 only browse now and then (so every lifecycle stage appears over a year). Around each big sale
 (11.11) traffic is several times the usual, with favorites building up during the warm-up days.
+
+The truth is known: ``simulate_with_truth`` also returns each customer's planted rhythm and churn
+(``PlantedCustomer``). With ``planted=PlantedRhythms(r, alpha, a, b)`` the buyers follow BG/NBD exactly
+instead: a purchase rate per day drawn from Gamma(r, alpha), after each repeat purchase a drop-out with a
+probability drawn from Beta(a, b); they browse now and then (less once they have dropped out), and
+nothing else makes them buy (no replenishment, no cancellations), so a fit can be checked against the
+numbers it was given.
 """
 
 from __future__ import annotations
@@ -27,10 +34,37 @@ from zoneinfo import ZoneInfo
 from schemas import events as ev
 from schemas.base import Envelope
 
-__all__ = ["SHOP_ZONE", "simulate_shop", "write_jsonl"]
+__all__ = ["SHOP_ZONE", "PlantedCustomer", "PlantedRhythms", "simulate_shop", "simulate_with_truth", "write_jsonl"]
 
 SHOP_ZONE = ZoneInfo("Asia/Shanghai")
 """The shop's zone: a naive ``start`` is read in it."""
+
+
+@dataclass(frozen=True)
+class PlantedRhythms:
+    """BG/NBD truth to plant: purchase rate per day ~ Gamma(r, alpha) (alpha in days), drop-out ~ Beta(a, b)."""
+
+    r: float = 0.8
+    alpha: float = 40.0
+    a: float = 1.0
+    b: float = 4.0
+    browse_sessions_per_order: float = 0.5  # browsing sessions per expected order, while alive (a tenth after)
+
+
+@dataclass(frozen=True)
+class PlantedCustomer:
+    """What the simulator gave one customer: when they came, how often they buy, when they stop."""
+
+    customer_id: str
+    buyer: bool
+    joined_at: datetime | None
+    orders_per_day: float  # planted rate; the default shop: browsing sessions x conversion (replenishment aside)
+    churn_at: datetime | None  # buys no more after this (None: not yet joined, or planted and never dropped out)
+    dropout: float | None = None  # planted: the drop-out probability after each repeat purchase
+    cycle_factor: float = 1.0  # the default shop: own pace of using up consumables
+
+    def alive_at(self, at: datetime) -> bool:
+        return self.buyer and self.joined_at is not None and (self.churn_at is None or at < self.churn_at)
 
 
 @dataclass(frozen=True)
@@ -191,6 +225,10 @@ class _Customer:
     due: dict[str, datetime] = field(default_factory=dict)  # category -> predicted replenishment
     interests: list[str] = field(default_factory=list)  # related categories to explore next
     favorites: set[str] = field(default_factory=set)
+    rate: float = 0.0  # planted: purchases per day while alive
+    dropout: float = 0.0  # planted: P(drop out) after each repeat purchase
+    planned: list[datetime] = field(default_factory=list)  # planted: purchase times still to come
+    first_at: datetime | None = None  # the first visit
 
     def buys_at(self, at: datetime) -> bool:
         return self.buyer and self.churn_at is not None and at <= self.churn_at
@@ -260,8 +298,17 @@ def _sale_days(start: date, days: int, big_sale: date | None) -> tuple[int, ...]
 class _Shop:
     """The simulation: catalog, customers, and a queue of events ordered by time."""
 
-    def __init__(self, seed: int, customers: int, days: int, start: datetime, big_sale: date | None) -> None:
+    def __init__(
+        self,
+        seed: int,
+        customers: int,
+        days: int,
+        start: datetime,
+        big_sale: date | None,
+        planted: PlantedRhythms | None = None,
+    ) -> None:
         self.rng = random.Random(seed)
+        self.planted = planted
         self.seed, self.start, self.days = seed, start, days
         sales = _sale_days(start.date(), days, big_sale)
         ordinary = [_WEEKEND if (start + timedelta(days=d)).weekday() >= 5 else _Day() for d in range(days)]
@@ -271,6 +318,12 @@ class _Shop:
         self.products = _catalog(self.rng)
         self.by_category = {k.category: [p for p in self.products if p.kind is k] for k in _KINDS}
         self.customers = [_customer(self.rng, i, days) for i in range(customers)]
+        if planted is not None:  # a second stream, so the default shop's draws stay as they are
+            draws = random.Random(seed * 7919 + 17)
+            for c in self.customers:
+                c.rate = draws.gammavariate(planted.r, 1 / planted.alpha)
+                c.dropout = draws.betavariate(planted.a, planted.b)
+                c.sessions_per_day = planted.browse_sessions_per_order * c.rate
         self.queue: list[tuple[datetime, int, type[Envelope], dict[str, Any]]] = []
         self.sequence = itertools.count()
         self.order_ids = itertools.count(1)
@@ -340,6 +393,9 @@ class _Shop:
         """The customer's sessions of the day: the first visit, replenishments that are due, and browsing."""
         if day < c.joins:
             return
+        if self.planted is not None:
+            self.planted_day(c, day, day_start)
+            return
         rng, mood, day_end = self.rng, self.moods[day], day_start + timedelta(days=1)
         sessions: list[tuple[datetime, str | None, bool]] = []  # (start, category or None to choose, buys)
         if day == c.joins:
@@ -360,9 +416,57 @@ class _Shop:
         for at, chosen, buys in sorted(sessions, key=lambda s: s[0]):
             self.session(c, at, chosen or self.pick_category(c), buys, mood)
 
+    def planted_day(self, c: _Customer, day: int, day_start: datetime) -> None:
+        """BG/NBD exactly: the first order on joining, then the planned purchases; browsing on the side."""
+        rng, mood, day_end = self.rng, _Day(), day_start + timedelta(days=1)
+        sessions: list[tuple[datetime, bool]] = []
+        if day == c.joins:
+            at = self.time_of_day(day_start)
+            self.first_visit(c, at)
+            sessions.append((at, c.buyer))
+            c.churn_at = None
+            if c.buyer:
+                self.plan_purchases(c, at)
+        while c.planned and c.planned[0] < day_end:
+            sessions.append((c.planned.pop(0), True))
+        alive = c.buyer and (c.churn_at is None or day_start < c.churn_at)
+        for _ in range(_poisson(rng, c.sessions_per_day * (1 if alive else 0.1))):
+            sessions.append((self.time_of_day(day_start), False))
+        for at, buys in sorted(sessions, key=lambda s: s[0]):
+            self.session(c, at, self.pick_category(c), buys, mood)
+
+    def plan_purchases(self, c: _Customer, first: datetime) -> None:
+        """Poisson purchase times at the customer's rate until the simulation ends or they drop out."""
+        draws = random.Random(f"{self.seed}-{c.customer_id}")
+        end, at = self.start + timedelta(days=self.days), first
+        while True:
+            at += timedelta(days=draws.expovariate(c.rate)) if c.rate > 0 else timedelta(days=self.days + 1)
+            if at >= end:
+                return
+            c.planned.append(at)
+            if draws.random() < c.dropout:
+                c.churn_at = at
+                return
+
+    def truth(self) -> dict[str, PlantedCustomer]:
+        """Each customer's planted rhythm and churn (complete once ``events`` has run to the end)."""
+        return {
+            c.customer_id: PlantedCustomer(
+                customer_id=c.customer_id,
+                buyer=c.buyer,
+                joined_at=c.first_at,
+                orders_per_day=c.rate if self.planted else c.sessions_per_day * c.conversion,
+                churn_at=c.churn_at,
+                dropout=c.dropout if self.planted else None,
+                cycle_factor=c.cycle_factor,
+            )
+            for c in self.customers
+        }
+
     def first_visit(self, c: _Customer, at: datetime) -> None:
         """A profile (timezone, most with a birthday, consents), maybe a follow, rarely a later opt-out or unfollow."""
         rng = self.rng
+        c.first_at = at
         age = max(14, min(70, round(rng.gauss(32, 9))))
         has_birthday = rng.random() < 0.85
         self.emit(
@@ -484,12 +588,12 @@ class _Shop:
         rng = self.rng
         for line in lines:
             kind = _KIND_OF[line.category]
-            if kind.replenishment_days:
+            if kind.replenishment_days and self.planted is None:
                 days = kind.replenishment_days * c.cycle_factor * line.quantity * rng.uniform(0.9, 1.1)
                 c.due[kind.category] = at + timedelta(days=days)
             c.interests.extend(r for r in kind.related if r not in c.interests)
         fate = rng.random()
-        if fate < 0.02:
+        if fate < 0.02 and self.planted is None:
             self.emit(
                 at + timedelta(minutes=rng.uniform(5, 360)),
                 ev.OrderCancelled,
@@ -523,6 +627,23 @@ def simulate_shop(
         raise ValueError("need customers >= 0 and days >= 1")
     start = start if start.tzinfo else start.replace(tzinfo=SHOP_ZONE)
     return _Shop(seed, customers, days, start, big_sale).events()
+
+
+def simulate_with_truth(
+    seed: int,
+    customers: int,
+    days: int,
+    start: datetime,
+    big_sale: date | None = None,
+    planted: PlantedRhythms | None = None,
+) -> tuple[list[Envelope], dict[str, PlantedCustomer]]:
+    """``simulate_shop``'s events (the same ones when ``planted`` is None) and every customer's planted truth."""
+    if customers < 0 or days < 1:
+        raise ValueError("need customers >= 0 and days >= 1")
+    start = start if start.tzinfo else start.replace(tzinfo=SHOP_ZONE)
+    shop = _Shop(seed, customers, days, start, big_sale, planted)
+    events = list(shop.events())
+    return events, shop.truth()
 
 
 def write_jsonl(events: Iterable[Envelope], out: TextIO) -> int:
