@@ -475,7 +475,8 @@ def fit_shop_model(
         if sc.expected_spend is not None
     ]
     low, high = (float(v) for v in np.quantile(spend, (1 / 3, 2 / 3))) if spend else (0.0, 0.0)
-    return draft.model_copy(update={"value_bands": (low, high)})
+    # validated anew, not model_copy: a copy would keep the draft's cached fingerprint
+    return ShopModel.model_validate(draft.model_dump() | {"value_bands": (low, high)})
 
 
 def _band(value: float, cuts: tuple[float, float]) -> ScoreBand:
@@ -510,6 +511,7 @@ def _score_buyers(
             gg.p, gg.q, gg.gamma, [s.orders for s in summaries], [s.mean_value for s in summaries]
         )
     scores = []
+    fingerprint = model.fingerprint
     for i, _ in enumerate(buyers):
         spend = None if gg is None or not np.isfinite(value[i]) else max(float(value[i] * expected[i]), 0.0)
         scores.append(
@@ -527,7 +529,7 @@ def _score_buyers(
                 value_band=None
                 if spend is None or model.value_bands == (0.0, 0.0)
                 else _band(spend, model.value_bands),
-                model=model.fingerprint,
+                model=fingerprint,
             )
         )
     return scores
