@@ -16,7 +16,7 @@ __all__ = [
     "ProductCycle",
     "ProductTick",
     "ReroutedProgress",
-    "SourcePartition",
+    "SourceProgress",
     "TimerTick",
     "WatchChanged",
     "WatermarkAdvanced",
@@ -122,21 +122,22 @@ class ProductTick(Inbound):
     at: Timestamp
 
 
-class SourcePartition(Inbound):
-    """One partition of an input topic (the topic's full name, prefix included)."""
+class SourceProgress(Inbound):
+    """One partition of an input topic (the topic's full name, prefix included), and a time before which its
+    strays are all forwarded."""
 
     topic: Identifier
     partition: Partition
+    before: Timestamp
 
 
 class ReroutedProgress(Inbound):
-    """Event time: every record of these input partitions that happened before ``before`` and belongs to
-    another partition's owner (another partitioner than murmur2 put it here) has been forwarded. Sent by the
-    worker reading them to every partition of the rerouted topic (key ``progress``)."""
+    """Event time: for each of these input partitions, every record that happened before its ``before`` and
+    belongs to another partition's owner (another partitioner than murmur2 put it here) has been forwarded.
+    Sent by the worker reading them to every partition of the rerouted topic (key ``progress``)."""
 
     type: Literal["rerouted_progress"] = "rerouted_progress"
-    sources: tuple[SourcePartition, ...] = Field(min_length=1, max_length=4096)
-    before: Timestamp
+    sources: tuple[SourceProgress, ...] = Field(min_length=1, max_length=4096)
 
 
 CONTROL_TYPES: dict[str, type[Inbound]] = {

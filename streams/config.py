@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     max_message_bytes: int = Field(default=65_536, ge=1_024)
     web_host: str = Field(default="127.0.0.1", description="The web port binds here (and is advertised so).")
     web_port: int = Field(default=6066, ge=0, le=65535)
+    web_advertised_host: str | None = Field(
+        default=None,
+        description="The host other workers reach this one at, for routed profile requests; unset: web_host, "
+        "or this machine's host name when web_host is a wildcard (0.0.0.0, ::).",
+    )
     web_token: SecretStr | None = Field(
         default=None,
         description="Bearer token for GET /customers/{id}; required when web_host is not a loopback address.",

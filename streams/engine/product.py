@@ -41,8 +41,9 @@ def step_product(
     product: ProductState, watchers: Watchers, message: ProductMessage, policy: Policy, time: CatalogTime | None
 ) -> ProductDecision:
     """Wall clock and the reference run (``time`` None): act at once. Event time: a catalog event waits in the
-    product until the customers have passed it, a lookup until the catalog watermark has passed the purchase;
-    a tick lets go whatever can go."""
+    product until both the customers and the catalog watermark have passed it (an older catalog event of the
+    product may still be on its way from another partition, forwarded), a lookup until the catalog watermark
+    has passed the purchase; a tick lets go whatever can go."""
     if isinstance(message, WatchChanged):
         updated, missed = watch(watchers, message, policy.limits.watchers_per_product)
         return ProductDecision(product, updated, missed)
@@ -55,6 +56,6 @@ def step_product(
         moved, watchers_after, alerts = product_moved(product, watchers, message, policy)
         return ProductDecision(moved, watchers_after, alerts)
     held = product if isinstance(message, ProductTick) else hold_catalog(product, message)
-    released, watchers_after, alerts = release_catalog(held, watchers, time.customers, policy)
+    released, watchers_after, alerts = release_catalog(held, watchers, min(time.customers, time.catalog), policy)
     released, answers = release_lookups(released, time.catalog)
     return ProductDecision(released, watchers_after, (*alerts, *answers))

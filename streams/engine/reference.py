@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from schemas.base import Envelope
-from schemas.control import TimerTick
 from schemas.triggers import Trigger
 from streams.domain.customer.state import CustomerState, initial_state
 from streams.domain.decision import Decision
 from streams.domain.policy import Policy
 from streams.domain.product.state import ProductState
 from streams.domain.product.watchers import Watchers
-from streams.engine.customer import CustomerMessage, step
+from streams.engine.customer import CustomerMessage, advance, step
 from streams.engine.product import ProductMessage, step_product
 
 __all__ = ["Checkpoint", "checkpoints", "run_reference"]
@@ -74,8 +73,10 @@ class _Shop:
             self._step_product(event, at)  # type: ignore[arg-type]
 
     def run_timers(self, until: datetime) -> None:
-        for customer_id in list(self.customers):
-            self._step(TimerTick(customer_id=customer_id, at=until), until)
+        """Fire what is due strictly before ``until``, as event time does when the final watermark is ``until``
+        (a record of that very instant could still come)."""
+        for state in list(self.customers.values()):
+            self._record(advance(state, until, self.policy, before_only=True), until)
 
     def checkpoint(self, at: datetime) -> Checkpoint:
         return Checkpoint(at, dict(self.customers), tuple(self.triggers))
@@ -90,7 +91,7 @@ def checkpoints(
     A mark's checkpoint follows every event strictly before it and changes nothing: timers still fire
     when their customer is next touched, as without marks, so the triggers so far can miss some due
     before the mark (timers never change the orders, views or facts a profile is derived from). The
-    last checkpoint is at ``until``, after every event and every timer due by then.
+    last checkpoint is at ``until``, after every event and every timer due before then.
     """
     shop = _Shop(policy)
     left = deque(sorted(m for m in marks if m < until))
@@ -107,6 +108,7 @@ def checkpoints(
 def run_reference(
     events: Iterable[Envelope], policy: Policy, until: datetime
 ) -> tuple[dict[str, CustomerState], tuple[Trigger, ...]]:
-    """Every customer's final state and every trigger, events applied in time order, timers run to ``until``."""
+    """Every customer's final state and every trigger, events applied in time order, timers due before ``until``
+    fired."""
     (end,) = deque(checkpoints(events, policy, until), maxlen=1)
     return dict(end.customers), end.triggers

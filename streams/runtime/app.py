@@ -6,6 +6,7 @@ calls yet: Faust connects when the worker starts); ``agents.register(runtime)`` 
 
 from __future__ import annotations
 
+import socket
 import ssl
 from dataclasses import dataclass
 from typing import get_args
@@ -47,6 +48,12 @@ def _credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
     return faust.SSLCredentials(context) if context else None
 
 
+def _advertised_host(settings: Settings) -> str:
+    if settings.web_advertised_host:
+        return settings.web_advertised_host
+    return socket.gethostname() if settings.web_host in ("0.0.0.0", "::") else settings.web_host
+
+
 def create_app(settings: Settings) -> faust.App:
     return faust.App(
         settings.app_id,
@@ -60,7 +67,7 @@ def create_app(settings: Settings) -> faust.App:
         producer_max_batch_size=settings.producer_max_batch_size,
         broker_session_timeout=settings.session_timeout_seconds,
         broker_heartbeat_interval=settings.heartbeat_interval_seconds,
-        web_host=settings.web_host,
+        web_host=_advertised_host(settings),  # the URL other workers route profile requests to
         web_bind=settings.web_host,  # web_host alone only sets the advertised URL; Faust binds 0.0.0.0 otherwise
         web_port=settings.web_port,
         web_tables_enabled=False,  # /table/ would serve raw customer state (birthdays, consents) to anyone

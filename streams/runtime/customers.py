@@ -6,7 +6,6 @@ own partition. Rejected input goes to the dead-letter topic and processing goes 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Iterable, MutableMapping
@@ -29,8 +28,9 @@ from streams.engine.customer import CustomerMessage, step
 from streams.runtime.clock import Clock
 from streams.runtime.inputs import InputSide
 from streams.runtime.progress import CustomerProgress
-from streams.runtime.records import Records, send_acked
+from streams.runtime.records import Records
 from streams.runtime.routing import Router
+from streams.runtime.sending import send_acked, send_to_every_partition
 from streams.runtime.timer_index import TimerIndex
 from streams.runtime.watermarks import SavedWatermarks
 
@@ -177,14 +177,8 @@ class CustomerShell:
         async with self.progress.lock:
             await self.router.announce()
             announcement = self.progress.announcement(self.clock.frontier())
-            if announcement is None:
-                return
-            value = announcement.model_dump_json().encode()
-            deliveries = [
-                await self.topics.watchers.send(key=b"progress", value=value, partition=partition)
-                for partition in range(self.settings.partitions)
-            ]
-            await asyncio.gather(*deliveries)
+            if announcement is not None:
+                await send_to_every_partition(self.topics.watchers, announcement, self.settings.partitions)
 
     async def resend_unanswered_lookups(self) -> int:
         """Cycle lookups unanswered for ``RESEND_SECONDS`` go out again, with a warning: a lost or dead-lettered

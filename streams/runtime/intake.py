@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from schemas.base import SCHEMA_MAJOR, Envelope
-from schemas.control import CONTROL_TYPES
+from schemas.control import CONTROL_TYPES, WatermarkAdvanced
 from schemas.dead_letter import DeadLetter, RejectionCode
 from schemas.events import EVENT_TYPES, OrderPlaced, OrderRefunded
 from schemas.topics import TOPICS, TopicSpec
@@ -210,23 +210,27 @@ def check_plausible(message: BaseModel, *, policy: Policy, now: datetime | None)
     """``message`` (amounts in the shop's currency), or why it cannot be true; ``now`` None skips the skew check."""
     if isinstance(message, Envelope) and (rejected := _check_time(message.occurred_at, policy.intake, now)):
         return rejected
+    if isinstance(message, WatermarkAdvanced) and (rejected := _check_time(message.at, policy.intake, now, "at")):
+        return rejected  # a watermark in 2099 would fire every timer, and be saved for good
     if isinstance(message, OrderPlaced | OrderRefunded):
         return _in_shop_currency(message, policy.shop)
     return message
 
 
-def _check_time(at: datetime, bounds: IntakePolicy, now: datetime | None) -> Rejection | None:
+def _check_time(
+    at: datetime, bounds: IntakePolicy, now: datetime | None, field: str = "occurred_at"
+) -> Rejection | None:
     floor = datetime.combine(bounds.earliest_occurred_at, time(), tzinfo=UTC)
     if at < floor:
         return Rejection(
             "implausible_time",
-            f"occurred_at {at.isoformat()} is before {bounds.earliest_occurred_at} (policy "
+            f"{field} {at.isoformat()} is before {bounds.earliest_occurred_at} (policy "
             "intake.earliest_occurred_at): a default or zero date? Send when it happened",
         )
     if now is not None and at > now + timedelta(hours=bounds.max_future_skew_hours):
         return Rejection(
             "implausible_time",
-            f"occurred_at {at.isoformat()} is more than {bounds.max_future_skew_hours:g} h ahead of the engine's "
+            f"{field} {at.isoformat()} is more than {bounds.max_future_skew_hours:g} h ahead of the engine's "
             f"clock ({now.isoformat()}; policy intake.max_future_skew_hours): check the producer's clock and the "
             "offset it writes",
         )

@@ -27,8 +27,9 @@ from streams.engine.product import CatalogTime, ProductMessage, step_product
 from streams.runtime.clock import Clock
 from streams.runtime.inputs import InputSide
 from streams.runtime.progress import CatalogGates
-from streams.runtime.records import Records, send_acked
+from streams.runtime.records import Records
 from streams.runtime.routing import Router
+from streams.runtime.sending import send_acked
 from streams.runtime.timer_index import TimerIndex
 from streams.runtime.watermarks import SavedWatermarks
 
@@ -105,7 +106,7 @@ class ProductShell:
 
     async def _tick(self, product_id: str, at: datetime) -> None:
         tick = ProductTick(product_id=product_id, at=at)
-        await self.topics.watchers.send(key=product_id.encode(), value=tick.model_dump_json().encode())
+        await send_acked([(self.topics.watchers, product_id, tick)])
 
     async def wake_waiting(self) -> int:
         """Event time: announce how far this worker's catalog strays are forwarded, and send a ProductTick to
@@ -113,7 +114,7 @@ class ProductShell:
         if self.event_time:
             await self.router.announce()
         now = self.clock.now()
-        woken = sorted({*self.lookups.pop_due(now), *self.gates.due()})
+        woken = sorted({*self.lookups.pop_due(now), *self.gates.due(now)})
         for product_id in woken:
             await self._tick(product_id, now)
         return len(woken)

@@ -95,10 +95,11 @@ class CatalogGates:
         self._clock(partition)
         self._waiting[partition].set(product_id, earliest)
 
-    def due(self) -> list[str]:
-        """Products whose earliest held catalog event the customers have passed (they leave the index)."""
+    def due(self, catalog: datetime) -> list[str]:
+        """Products whose earliest held catalog event the customers and the catalog watermark ``catalog`` have
+        passed (they leave the index)."""
         return [
             product_id
             for partition, index in self._waiting.items()
-            for product_id in index.pop_due(self.before(partition) - TICK)
+            for product_id in index.pop_due(min(self.before(partition), catalog) - TICK)
         ]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import traceback
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 
 import faust
 from pydantic import BaseModel
@@ -21,19 +20,10 @@ from streams.runtime.intake import Rejection, dead_letter, decode
 from streams.runtime.metrics import Metrics
 from streams.runtime.routing import Origin
 
-__all__ = ["Records", "send_acked"]
+__all__ = ["Records"]
 
 log = logging.getLogger(__name__)
 LOG_EVERY_SECONDS = 10.0
-
-
-async def send_acked(messages: Iterable[tuple[faust.TopicT, str, BaseModel]]) -> None:
-    """Send (topic, key, message) and wait for the broker's acks: what caused them is stored only after."""
-    deliveries = [
-        await topic.send(key=key.encode(), value=message.model_dump_json().encode(), headers=headers_for(message))
-        for topic, key, message in messages
-    ]
-    await asyncio.gather(*deliveries)
 
 
 class Records:
@@ -46,18 +36,10 @@ class Records:
         self._dead_letters = dead_letters
         self._specs: dict[str, TopicSpec] = {settings.topic_name(s): s for s in TOPICS}
 
-    async def reject(self, record: faust.types.EventT, rejection: Rejection, origin: Origin | None = None) -> None:
+    async def reject(self, record: faust.types.EventT, rejection: Rejection, origin: Origin) -> None:
         """Dead-letter the record, naming where it was first published (a forwarded record's origin)."""
         message = record.message
-        topic, partition, offset = (
-            (message.topic, message.partition, message.offset)
-            if origin is None
-            else (
-                origin.topic,
-                origin.partition,
-                origin.offset,
-            )
-        )
+        topic, partition, offset = origin.topic, origin.partition, origin.offset
         letter = dead_letter(
             rejection,
             message.key,
@@ -89,7 +71,7 @@ class Records:
         shop's currency: an amount in a currency the policy maps comes back converted), or None after
         dead-lettering it."""
         message = record.message
-        spec = self._specs[origin.topic if origin.forwarded else message.topic]
+        spec = self._specs[origin.topic]
         limit, now = self._settings.max_message_bytes, WallClock().now()  # the future bound is on real time
         decoded = decode(message.key, message.value, spec, limit, policy=self._policy, now=now)
         if isinstance(decoded, Rejection):
@@ -98,9 +80,13 @@ class Records:
         return decoded
 
     async def guarded(
-        self, record: faust.types.EventT, handler: Callable[[faust.types.EventT], Awaitable[None]]
+        self,
+        record: faust.types.EventT,
+        handler: Callable[[faust.types.EventT], Awaitable[None]],
+        origin_of: Callable[[faust.types.EventT], Origin],
     ) -> None:
-        """Run ``handler``; a record it cannot process is dead-lettered with the error, never dropped."""
+        """Run ``handler``; a record it cannot process is dead-lettered with the error, never dropped (under its
+        origin: a forwarded record names the partition it was first published on)."""
         try:
             with self.metrics.processing.time():
                 await handler(record)
@@ -110,4 +96,4 @@ class Records:
             log.error(
                 "processing failed for %s: %s (the dead letter has the message)\n%s", where, type(exc).__name__, frames
             )
-            await self.reject(record, Rejection("processing_error", f"{type(exc).__name__}: {exc}"))
+            await self.reject(record, Rejection("processing_error", f"{type(exc).__name__}: {exc}"), origin_of(record))

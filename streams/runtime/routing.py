@@ -13,17 +13,17 @@ announcements as for its own inputs (one virtual source per rerouted partition a
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import faust
 from aiokafka.partitioner import murmur2
 
-from schemas.control import ReroutedProgress, SourcePartition
+from schemas.control import ReroutedProgress, SourceProgress
+from streams.runtime.sending import send_to_every_partition
 
 __all__ = ["Origin", "Router", "owner_partition"]
 
@@ -32,7 +32,6 @@ HEADER_TOPIC, HEADER_PARTITION, HEADER_OFFSET = (
     "comeback-origin-partition",
     "comeback-origin-offset",
 )
-TICK = timedelta(microseconds=1)  # event times are exact to the microsecond
 REPEAT_SECONDS = 2.0  # an unchanged announcement is repeated, for a worker that joins later
 
 
@@ -78,12 +77,14 @@ class Router:
         return Origin(message.topic, message.partition, message.offset, (message.topic, message.partition), False)
 
     def virtual_sources(self, rerouted_partitions: Iterable[int]) -> list[Hashable]:
-        """The event-time sources of forwarded records, for the rerouted partitions this worker owns."""
+        """The event-time sources of forwarded records, for the rerouted partitions this worker owns (partition
+        ``owned`` of an input never forwards to rerouted partition ``owned``: its strays belong elsewhere)."""
         return [
             ("rerouted", owned, topic, partition)
             for owned in rerouted_partitions
             for topic in sorted(self.inputs)
             for partition in range(self.partitions)
+            if partition != owned
         ]
 
     def misrouted(self, record: faust.types.EventT, origin: Origin) -> bool:
@@ -97,6 +98,7 @@ class Router:
         message = record.message
         assert message.key is not None  # only a keyed record is misrouted
         headers = [
+            *_headers(record).items(),  # the producer's own, then where it came from
             (HEADER_TOPIC, message.topic.encode()),
             (HEADER_PARTITION, str(message.partition).encode()),
             (HEADER_OFFSET, str(message.offset).encode()),
@@ -116,7 +118,7 @@ class Router:
 
     def observe(self, progress: ReroutedProgress, partition: int) -> list[tuple[Hashable, datetime]]:
         """The virtual sources a ``ReroutedProgress`` read on this rerouted partition moves, and to when."""
-        return [(("rerouted", partition, s.topic, s.partition), progress.before) for s in progress.sources]
+        return [(("rerouted", partition, s.topic, s.partition), s.before) for s in progress.sources]
 
     async def announce(self) -> None:
         """Event time: on every rerouted partition, how far each input partition read here has been forwarded."""
@@ -124,19 +126,8 @@ class Router:
         if not self._forwarded_up_to or (self._forwarded_up_to == self._last and not repeat):
             return
         self._last, self._last_sent = dict(self._forwarded_up_to), time.monotonic()
-        by_time: dict[datetime, list[SourcePartition]] = {}
-        for (topic, partition), at in sorted(self._last.items()):
-            by_time.setdefault(at - TICK, []).append(SourcePartition(topic=topic, partition=partition))
-        values = [
-            ReroutedProgress(sources=tuple(sources), before=before).model_dump_json().encode()
-            for before, sources in by_time.items()
-        ]
-        deliveries = [
-            await self.rerouted.send(key=b"progress", value=value, partition=partition)
-            for value in values
-            for partition in range(self.partitions)
-        ]
-        await asyncio.gather(*deliveries)
+        sources = (SourceProgress(topic=t, partition=p, before=at) for (t, p), at in sorted(self._last.items()))
+        await send_to_every_partition(self.rerouted, ReroutedProgress(sources=tuple(sources)), self.partitions)
 
     def forget(self, assigned: Iterable[tuple[str, int]]) -> None:
         """After a rebalance: announce only for the input partitions still read here."""

@@ -14,7 +14,7 @@ from schemas.control import (
     ProductCycle,
     ProductTick,
     ReroutedProgress,
-    SourcePartition,
+    SourceProgress,
     TimerTick,
     WatchChanged,
     WatermarkAdvanced,
@@ -130,7 +130,7 @@ def _engine_messages() -> list[BaseModel]:
         cycle,
         ProductTick(product_id="p-1", at=AT),
         CustomersProgress(partitions=(0, 1), before=AT),
-        ReroutedProgress(sources=(SourcePartition(topic="comeback.orders", partition=1),), before=AT),
+        ReroutedProgress(sources=(SourceProgress(topic="comeback.orders", partition=1, before=AT),)),
         trigger,
         dead_letter,
     ]

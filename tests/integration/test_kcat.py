@@ -22,7 +22,7 @@ from streams.config import Settings
 from streams.runtime.routing import owner_partition
 from streams.tools.embedded import EmbeddedBroker
 from streams.tools.kafka_broker import ApacheKafka
-from tests.integration.helpers import Workers
+from tests.integration.helpers import Workers, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -88,6 +88,8 @@ def test_kcat_sends_hand_written_events_and_reads_the_triggers_with_their_header
     _produce(kcat, settings, "orders", orders)
 
     found = _triggers(kcat, settings, expected=len(customers))
+    forwarded = read_topic(settings, settings.topic_name(by_role("rerouted_customers")), lambda v: len(v) >= 1, 30)
+    assert len(forwarded) == len(strays)  # the strays went to their owner's partition, and only they
     welcomes = [t for t in found if json.loads(str(t["payload"]))["type"] == "welcome"]
     assert sorted(str(t["key"]) for t in welcomes) == customers
     headers = welcomes[0]["headers"]
