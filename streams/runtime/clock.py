@@ -67,8 +67,8 @@ class EventClock:
         if source is None:
             self._floor = max(self._floor, at)
             self._latest = {s: max(t, at) for s, t in self._latest.items()}
-        else:
-            self._latest[source] = max(self._latest.get(source, self._floor), at)
+        elif source in self._latest:  # a source not assigned here (a bogus origin, say) must not hold time back
+            self._latest[source] = max(self._latest[source], at)
 
     def assign(self, sources: Iterable[Hashable]) -> None:
         self.now()  # settle the watermark reached so far before a lagging source can join

@@ -32,14 +32,16 @@ class InputSide:
         partition's owner (then it is forwarded there, and counts for this partition's time)."""
         origin = self.router.origin(record)
         decoded = await self.records.decode_or_reject(record, origin)
-        if isinstance(decoded, ReroutedProgress):
+        if decoded is None:
+            self.records.metrics.events.labels("unknown", "rejected").inc()
+        elif isinstance(decoded, ReroutedProgress):
             for source, before in self.router.observe(decoded, record.message.partition):
                 self.clock.observe(before, source)
         elif isinstance(decoded, WatermarkAdvanced):
             self.clock.observe(decoded.at, origin.source)
             self.router.done(origin, decoded.at)
             self.watermarks.save((origin.topic, origin.partition), decoded.at)
-        elif decoded is not None:
+        else:
             at = decoded.occurred_at if isinstance(decoded, Envelope) else None
             if at is not None:
                 self.clock.observe(at, origin.source)
@@ -49,7 +51,8 @@ class InputSide:
                 self.records.metrics.events.labels(kind, "forwarded").inc()
             else:
                 await apply(decoded)
-                self.records.metrics.events.labels(kind, "applied").inc()
+                if at is not None:  # input events; ticks, alerts and answers are the engine's own
+                    self.records.metrics.events.labels(kind, "applied").inc()
             if at is not None:
                 self.router.done(origin, at)
 
