@@ -16,9 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from schemas.base import describe_errors
 from schemas.topics import TOPICS, TopicSpec, by_role
 from schemas.triggers import TriggerType
+from streams.domain.customer.comeback import ShopModel
 from streams.domain.policy import Policy
 
-__all__ = ["PolicyError", "Settings", "load_policy", "masked"]
+__all__ = ["ModelFileError", "PolicyError", "Settings", "load_model", "load_policy", "masked"]
 
 
 class Settings(BaseSettings):
@@ -38,6 +39,12 @@ class Settings(BaseSettings):
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
     redis_prefix: str = "comeback:"
     policy_file: Path | None = Field(default=None, description="YAML or TOML; unset means the built-in defaults.")
+    model_file: Path | None = Field(
+        default=None,
+        description="The shop's repurchase model (the JSON `comeback fit` writes), read once at start: every "
+        "worker given the same file scores profiles (comeback_* fields, Redis) with it; unset: no scores. "
+        "A new fit takes effect when the workers restart with it.",
+    )
     topic_prefix: str = Field(default="", description="Prepended to every topic name (isolates environments).")
     trigger_routes: dict[TriggerType, str] = Field(
         default_factory=dict,
@@ -157,3 +164,21 @@ def load_policy(path: Path | None) -> Policy:
         return Policy.model_validate(raw or {})
     except ValidationError as exc:
         raise PolicyError(f"policy file {path}: {describe_errors(exc)}") from exc
+
+
+class ModelFileError(PolicyError):
+    """The model file cannot be used; the message says where and why."""
+
+
+def load_model(path: Path | None) -> ShopModel | None:
+    """Read and validate a model file (``comeback fit``'s output); ``None`` gives no model."""
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ModelFileError(f"model file {path}: cannot read it: {exc}") from exc
+    try:
+        return ShopModel.model_validate_json(text)
+    except ValidationError as exc:
+        raise ModelFileError(f"model file {path}: {describe_errors(exc)}") from exc
