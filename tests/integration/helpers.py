@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TypeVar
 from unittest import mock
 
 from streams.adapters.kafka_admin import create_topics, wait_for_topics
@@ -14,7 +15,7 @@ from streams.adapters.kafka_clients import consumer
 from streams.config import Settings
 from streams.tools.dev import worker_process
 
-__all__ = ["Workers", "read_topic", "settings_from"]
+__all__ = ["Workers", "eventually", "read_topic", "settings_from"]
 
 
 def settings_from(env: dict[str, str]) -> Settings:
@@ -68,3 +69,15 @@ def read_topic(
     finally:
         reader.close()
     return values
+
+
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 60.0) -> T:
+    """``probe()`` once it is not None, polled every 0.2 s (AssertionError after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while (result := probe()) is None:
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+    return result

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import redis
@@ -21,20 +19,11 @@ from streams.sdk.producer import EventProducer
 from streams.tools.cli import main
 from streams.tools.embedded import free_port
 from tests.factories import erasure, order, view
-from tests.integration.helpers import Workers
+from tests.integration.helpers import Workers, eventually
 
 pytestmark = pytest.mark.integration
 
-T = TypeVar("T")
 BUYERS = {f"c-{n}": 100.0 * n for n in range(1, 6)}  # largest order 100..500: member, vip (200, 300), super_vip
-
-
-def _eventually(probe: Callable[[], T | None], timeout: float = 60.0) -> T:
-    deadline = time.monotonic() + timeout
-    while (result := probe()) is None:
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
-    return result
 
 
 def _get(port: str, customer_id: str, status: int) -> dict[str, Any] | None:
@@ -72,7 +61,7 @@ def test_profiles_reach_redis_the_routed_web_view_and_survive_a_rebuild(
         producer.send_all([view(customer_id="c-browser", at=now), view(customer_id="c-gone", at=now)])
     client: redis.Redis = connect(settings.redis_url.get_secret_value())
     prefix = settings.redis_prefix
-    _eventually(lambda: read_profile(client, prefix, "c-gone"))
+    eventually(lambda: read_profile(client, prefix, "c-gone"))
     with EventProducer(settings) as producer:  # on another topic than the view: sent once the view is in
         producer.send(erasure(customer_id="c-gone", at=now + timedelta(seconds=1)))
 
@@ -80,7 +69,7 @@ def test_profiles_reach_redis_the_routed_web_view_and_survive_a_rebuild(
         profiles = {c: read_profile(client, prefix, c) for c in [*BUYERS, "c-browser"]}
         return None if None in profiles.values() else profiles  # type: ignore[return-value]
 
-    profiles = _eventually(stored)
+    profiles = eventually(stored)
     assert {c: (p.order_count, p.tier) for c, p in profiles.items()} == {
         "c-1": (1, "member"),
         "c-2": (1, "vip"),
@@ -89,7 +78,7 @@ def test_profiles_reach_redis_the_routed_web_view_and_survive_a_rebuild(
         "c-5": (1, "super_vip"),
         "c-browser": (0, "none"),
     }
-    _eventually(lambda: True if read_profile(client, prefix, "c-gone") is None else None)  # erased
+    eventually(lambda: True if read_profile(client, prefix, "c-gone") is None else None)  # erased
     assert audience(client, prefix, tier=["vip", "super_vip"], category="yoga") == ["c-2", "c-3", "c-4", "c-5"]
 
     code, out = _cli(capsys, "profile", "c-4")
@@ -100,17 +89,17 @@ def test_profiles_reach_redis_the_routed_web_view_and_survive_a_rebuild(
 
     for port in ports:  # each worker answers for every customer, forwarding to the owner when needed
         for customer_id in BUYERS:
-            body = _eventually(lambda: _get(port, customer_id, 200))
+            body = eventually(lambda: _get(port, customer_id, 200))
             assert body["order_count"] == 1 and body["tier"] == profiles[customer_id].tier
-        body = _eventually(lambda: _get(port, "c-browser", 200))
+        body = eventually(lambda: _get(port, "c-browser", 200))
         assert "browse_followup" in [timer["kind"] for timer in body["pending_timers"]]
-        assert _eventually(lambda: _get(port, "c-nobody", 404)) == {"error": "unknown customer c-nobody"}
-        assert _eventually(lambda: _get(port, "c-gone", 404)) == {"error": "unknown customer c-gone"}  # erased
+        assert eventually(lambda: _get(port, "c-nobody", 404)) == {"error": "unknown customer c-nobody"}
+        assert eventually(lambda: _get(port, "c-gone", 404)) == {"error": "unknown customer c-gone"}  # erased
 
     client.flushdb()
     code, out = _cli(capsys, "rebuild-profiles")
     assert code == 0, out
-    rebuilt = _eventually(stored, timeout=1)
+    rebuilt = eventually(stored, timeout=1)
     assert read_profile(client, prefix, "c-gone") is None  # an erased customer is not brought back
     assert {c: (p.revision, p.order_count, p.tier) for c, p in rebuilt.items()} == {
         c: (p.revision, p.order_count, p.tier) for c, p in profiles.items()

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import redis
@@ -20,19 +18,9 @@ from streams.config import ModelFileError, load_model
 from streams.sdk.producer import EventProducer
 from streams.tools.cli import main
 from tests.factories import order
-from tests.integration.helpers import Workers
+from tests.integration.helpers import Workers, eventually
 
 pytestmark = pytest.mark.integration
-
-T = TypeVar("T")
-
-
-def _eventually(probe: Callable[[], T | None], timeout: float = 60.0) -> T:
-    deadline = time.monotonic() + timeout
-    while (result := probe()) is None:
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
-    return result
 
 
 def _get(port: str, customer_id: str) -> dict[str, Any] | None:
@@ -62,7 +50,7 @@ def test_a_worker_given_the_fitted_model_scores_profiles_with_it(
             for days in (120, 60, 20)
         )
 
-    body = _eventually(lambda: p if (p := _get(port, "c-scored")) and p["order_count"] == 3 else None)
+    body = eventually(lambda: p if (p := _get(port, "c-scored")) and p["order_count"] == 3 else None)
     assert body["comeback_model"] == model.fingerprint
     assert body["comeback_horizon_days"] == model.horizon_days
     assert 0 <= body["comeback_probability"] <= 1 and 0 <= body["comeback_p_alive"] <= 1
@@ -70,7 +58,7 @@ def test_a_worker_given_the_fitted_model_scores_profiles_with_it(
 
     client: redis.Redis = connect(settings.redis_url.get_secret_value())
     try:
-        stored = _eventually(lambda: p if (p := read_profile(client, settings.redis_prefix, "c-scored")) else None)
+        stored = eventually(lambda: p if (p := read_profile(client, settings.redis_prefix, "c-scored")) else None)
         assert stored.comeback_model == model.fingerprint and stored.comeback_probability is not None
     finally:
         client.close()
