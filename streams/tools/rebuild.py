@@ -1,8 +1,10 @@
 """``comeback rebuild-profiles``: restore the Redis profile view from the ``customer_to_state`` changelog.
 
 The changelog is read from the beginning to its end offsets at the start; the latest value per key wins
-(keys are JSON strings, values CustomerState JSON, a tombstone deletes). Profiles are derived now on the
-wall clock and written with the usual revision check, so a rebuild never overwrites a newer profile.
+(keys are JSON strings, values CustomerState JSON, a tombstone deletes). Profiles are derived at the run's
+time (``run_clock``: the wall clock, or after an event-time replay its saved watermark), with the model of
+``COMEBACK_MODEL_FILE`` if set, and written with the usual revision check, so a rebuild never overwrites a
+newer profile.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from kafka import TopicPartition
 
 from streams.adapters.kafka_clients import consumer
 from streams.adapters.redis_view import connect, erase_profile, write_profile
-from streams.config import Settings, load_policy
+from streams.config import Settings, load_model, load_policy
 from streams.domain.customer.profile import derive_profile
 from streams.domain.customer.state import CustomerState
 from streams.runtime.clock import WallClock
@@ -35,8 +38,25 @@ class RebuildResult:
 
 
 def latest_states(settings: Settings, *, idle_timeout: float = 30.0) -> dict[str, bytes | None]:
-    """The last value of every key of the changelog (None for a tombstone)."""
-    topic = f"{settings.app_id}-customer_to_state-changelog"
+    """The last value of every key of the customer state changelog (None for a tombstone)."""
+    return latest_values(settings, "customer_to_state", idle_timeout=idle_timeout)
+
+
+def run_clock(settings: Settings) -> datetime:
+    """The time of the run being rebuilt: the wall clock, or in event time the slowest input partition's saved
+    watermark (a replay's profiles as of its end, not as of today, when every customer would look lost)."""
+    if settings.clock == "wall":
+        return WallClock().now()
+    saved = latest_values(settings, "source_to_watermark")
+    marks = [datetime.fromisoformat(json.loads(value)) for value in saved.values() if value is not None]
+    if not marks:
+        raise RebuildError("event time, but no watermark was saved: send the replay's final watermark first")
+    return min(marks)
+
+
+def latest_values(settings: Settings, table: str, *, idle_timeout: float = 30.0) -> dict[str, bytes | None]:
+    """The last value of every key of a table's changelog (None for a tombstone)."""
+    topic = f"{settings.app_id}-{table}-changelog"
     reader = consumer(settings, enable_auto_commit=False)
     try:
         partitions = reader.partitions_for_topic(topic)
@@ -62,8 +82,8 @@ def latest_states(settings: Settings, *, idle_timeout: float = 30.0) -> dict[str
 
 def rebuild_profiles(settings: Settings) -> RebuildResult:
     """Write the profile of every customer in the changelog; delete the entries of deleted or erased ones."""
-    policy = load_policy(settings.policy_file)
-    now = WallClock().now()
+    policy, model = load_policy(settings.policy_file), load_model(settings.model_file)
+    now = run_clock(settings)
     written = erased = 0
     latest = latest_states(settings)
     with connect(settings.redis_url.get_secret_value()) as client:
@@ -72,5 +92,6 @@ def rebuild_profiles(settings: Settings) -> RebuildResult:
             if state is None or state.erased_at is not None:
                 erased += erase_profile(client, settings.redis_prefix, customer_id)
             else:
-                written += write_profile(client, settings.redis_prefix, derive_profile(state, now, policy))
+                profile = derive_profile(state, now, policy, model=model)
+                written += write_profile(client, settings.redis_prefix, profile)
     return RebuildResult(len(latest), written, erased)

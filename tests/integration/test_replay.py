@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,8 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from schemas.control import WatermarkAdvanced
-from schemas.topics import by_role
+from schemas.topics import INPUT_TOPICS, by_role
 from streams.adapters.kafka_admin import create_topics
+from streams.adapters.redis_view import connect, read_profile
+from streams.domain.customer.profile import derive_profile
 from streams.domain.customer.state import CustomerState
 from streams.domain.policy import Policy
 from streams.engine.reference import run_reference
@@ -162,3 +165,27 @@ def test_sending_in_time_order_marks_every_input_partition_each_day_and_refuses_
     assert sorted(WatermarkAdvanced.model_validate_json(m).at for m in marks) == sorted(
         at for at in expected for _ in range(settings.partitions)
     )
+
+
+def test_after_an_event_time_replay_rebuild_profiles_derives_them_as_of_the_replays_end(
+    workers: Workers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Profiles rebuilt from the changelog take the run's clock (its saved watermark), not today's: at
+    today's wall clock every customer of a replayed history would look lost."""
+    settings = workers.start(clock="event", redis_prefix=f"t{uuid.uuid4().hex[:8]}:")
+    _use_env(monkeypatch, workers.env)
+    until = ORDERS[-1].occurred_at + WATERMARK_MARGIN
+    with EventProducer(settings) as producer:
+        producer.send_in_time_order(sorted(ORDERS, key=lambda e: e.occurred_at))
+        producer.advance_watermark(until)
+    states, _ = run_reference(ORDERS, Policy(), until)
+    changelog = f"{settings.app_id}-customer_to_state-changelog"
+    applied = {c: state.revision for c, state in states.items()}  # not only held: folded as the reference did
+    read_topic(settings, changelog, lambda v: {c: state.revision for c, state in _latest(v).items()} == applied)
+    inputs = 2 * sum(1 for spec in INPUT_TOPICS if spec.accepts("watermark_advanced"))  # two partitions each
+    read_topic(settings, f"{settings.app_id}-source_to_watermark-changelog", lambda v: len(v) >= inputs)
+
+    assert main(["rebuild-profiles"]) == 0
+    with connect(settings.redis_url.get_secret_value()) as client:
+        rebuilt = {customer_id: read_profile(client, settings.redis_prefix, customer_id) for customer_id in states}
+    assert rebuilt == {c: derive_profile(state, until, Policy()) for c, state in states.items()}
