@@ -375,6 +375,9 @@ class LimitsPolicy(_Section):
     remembered_product_alerts: int = Field(
         default=64, ge=1, description="Recent alerts per product, for watchers whose interest arrives late."
     )
+    cycle_lookups_per_order: int = Field(
+        default=20, ge=1, description="Products of one order asked for their catalog cycle, every category first."
+    )
 
 
 class Policy(_Section):

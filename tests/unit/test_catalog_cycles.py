@@ -427,3 +427,11 @@ def test_an_answer_that_comes_again_changes_nothing() -> None:
         for lookup in _lookups(first.to_products)
     ]
     assert [(d.state, d.triggers, d.to_products) for d in again] == [(state, (), ())] * len(again)
+
+
+def test_an_order_of_many_lines_asks_for_a_bounded_number_of_cycles_every_category_first() -> None:
+    """500 lines must not send 500 lookups: at most ``limits.cycle_lookups_per_order``, one per category first."""
+    lines = [line(f"p{n:03}", "tea" if n < 490 else f"cat{n}", unit_price=1.0) for n in range(500)]
+    _, lookups = ask(initial_state("c1"), order("c1", lines=lines), policy(limits={"cycle_lookups_per_order": 12}))
+    assert len(lookups) == 12
+    assert {lookup.category for lookup in lookups} == {"tea", *(f"cat{n}" for n in range(490, 500))}

@@ -11,6 +11,7 @@ replay decides as the one-process reference run does.
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import zip_longest
 
 from schemas import events as ev
 from schemas.control import CycleLookup, ProductCycle
@@ -22,19 +23,26 @@ __all__ = ["answer", "apply_cycle", "ask", "release_lookups", "take_lookup"]
 
 
 def ask(state: CustomerState, order: ev.OrderPlaced, policy: Policy) -> tuple[CustomerState, tuple[CycleLookup, ...]]:
-    """The lookups a new order needs (one per product), remembered as awaited until answered."""
+    """The lookups a new order needs, remembered as awaited until answered: one per product, at most
+    ``limits.cycle_lookups_per_order`` (an order of 500 lines asks for a few, every category before any
+    category's second product; the rest keep the category's other cycles)."""
     if not (policy.replenishment.enabled and policy.replenishment.catalog_cycles):
         return state, ()
     categories = {line.product_id: line.category for line in order.lines}
+    by_category: dict[str, list[str]] = {}
+    for product_id, category in sorted(categories.items()):
+        by_category.setdefault(category, []).append(product_id)
+    rounds = zip_longest(*(by_category[c] for c in sorted(by_category)))
+    chosen = [product_id for each in rounds for product_id in each if product_id is not None]
     lookups = tuple(
         CycleLookup(
             product_id=product_id,
             customer_id=state.customer_id,
             order_id=order.order_id,
-            category=category,
+            category=categories[product_id],
             at=order.occurred_at,
         )
-        for product_id, category in sorted(categories.items())
+        for product_id in sorted(chosen[: policy.limits.cycle_lookups_per_order])
     )
     return state.model_copy(update={"awaiting": (*state.awaiting, *lookups)}), lookups
 
