@@ -43,5 +43,6 @@ def register(runtime: Runtime) -> None:
     async def readyz(web: View, request: Request) -> Response:
         assigned = len(app.assignor.assigned_actives())
         recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]  # TableManager has it
-        ready = assigned > 0 and not app.rebalancing and recovered
+        rebuilt = runtime.customers.recovered and runtime.products.recovered  # indexes and watermarks back
+        ready = assigned > 0 and not app.rebalancing and recovered and rebuilt
         return web.json({"ready": ready, "assigned_partitions": assigned}, status=200 if ready else 503)

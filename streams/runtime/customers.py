@@ -29,7 +29,7 @@ from streams.engine.customer import CustomerMessage, step
 from streams.runtime.clock import Clock
 from streams.runtime.inputs import InputSide
 from streams.runtime.progress import CustomerProgress
-from streams.runtime.records import Records
+from streams.runtime.records import Records, readable
 from streams.runtime.routing import Router
 from streams.runtime.sending import send_acked, send_to_every_partition
 from streams.runtime.timer_index import TimerIndex
@@ -69,6 +69,7 @@ class CustomerShell:
         self.table, self.topics, self.clock = table, topics, clock
         self.timers, self.progress, self.projector, self.router = timers, progress, projector, router
         self.inputs = InputSide(records, router, clock, watermarks)
+        self.recovered = False
         self.event_time = settings.clock == "event"
         self._awaiting_since: dict[str, tuple[float, float]] = {}  # awaiting cycle answers: (since, next wait)
 
@@ -158,6 +159,7 @@ class CustomerShell:
         for what other workers forward to the rerouted partitions it reads."""
         sources = self.inputs.assign(assigned)
         self.progress.assign(partition for _, partition in sources)
+        self.recovered = False  # until rebuild_timer_index has run on the recovered table
         return sources
 
     async def wake_due(self) -> int:
@@ -215,10 +217,11 @@ class CustomerShell:
     async def rebuild_timer_index(self) -> None:
         """After table recovery: index the next due time (and held events) of every customer this worker holds."""
         self.inputs.restore()
-        states = [CustomerState.model_validate(stored) for stored in self.table.values() if stored is not None]
+        states = list(readable(CustomerState, self.table))
         for state in states:
             self.timers.set(state.customer_id, state.wake_at(self.event_time))
             self._track_awaiting(state)
         self.progress.rebuild(states)
         self.projector.mark_stale(s.customer_id for s in states)  # a previous owner's pending updates are gone
         log.info("timer index rebuilt: %d customers with pending timers", len(self.timers))
+        self.recovered = True

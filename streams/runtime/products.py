@@ -27,7 +27,7 @@ from streams.engine.product import CatalogTime, ProductMessage, step_product
 from streams.runtime.clock import Clock
 from streams.runtime.inputs import InputSide
 from streams.runtime.progress import CatalogGates
-from streams.runtime.records import Records
+from streams.runtime.records import Records, readable
 from streams.runtime.routing import Router
 from streams.runtime.sending import send_acked
 from streams.runtime.timer_index import TimerIndex
@@ -61,6 +61,7 @@ class ProductShell:
         self.products, self.watchers, self.topics = products, watchers, topics
         self.clock, self.lookups, self.gates, self.router = clock, lookups, gates, router
         self.inputs = InputSide(records, router, clock, watermarks)
+        self.recovered = False
         self.event_time = settings.clock == "event"
 
     def _watchers(self, product_id: str) -> Watchers:
@@ -102,6 +103,7 @@ class ProductShell:
     def track_assigned(self, assigned: Iterable[TP]) -> list[tuple[str, int]]:
         """Event time: the catalog watermark waits for every catalog partition this worker reads, and for what
         other workers forward to the rerouted partitions it reads."""
+        self.recovered = False  # until rebuild_index has run on the recovered tables
         return self.inputs.assign(assigned)
 
     async def _tick(self, product_id: str, at: datetime) -> None:
@@ -123,9 +125,8 @@ class ProductShell:
         """After table recovery: index the products this worker holds that have lookups waiting, and tick those
         with catalog events waiting (the tick, read on the product's partition, puts them under its gate)."""
         self.inputs.restore()
-        for product_id, stored in self.products.items():
-            if stored is not None:
-                product = ProductState.model_validate(stored)
-                self.lookups.set(product_id, product.held_lookups[0].at if product.held_lookups else None)
-                if product.held_events:
-                    await self._tick(product_id, self.clock.now())
+        for product in readable(ProductState, self.products):
+            self.lookups.set(product.product_id, product.held_lookups[0].at if product.held_lookups else None)
+            if product.held_events:
+                await self._tick(product.product_id, self.clock.now())
+        self.recovered = True

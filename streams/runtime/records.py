@@ -6,10 +6,11 @@ import logging
 import time
 import traceback
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 import faust
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from schemas.headers import headers_for
 from schemas.topics import TOPICS, TopicSpec
@@ -24,6 +25,21 @@ __all__ = ["Records"]
 
 log = logging.getLogger(__name__)
 LOG_EVERY_SECONDS = 10.0
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def readable(model: type[M], table: Mapping[str, Any]) -> Iterator[M]:
+    """The stored values of a table that still validate; one that does not is logged (not its key: it may be
+    personal) and skipped, so a recovery goes on (a failing ``on_recover`` callback fails silently in Faust)."""
+    for stored in table.values():
+        if stored is None:
+            continue
+        try:
+            yield model.model_validate(stored)
+        except ValidationError as exc:
+            log.error("a stored %s no longer validates (%d errors): skipped", model.__name__, exc.error_count())
 
 
 class Records:

@@ -280,3 +280,12 @@ def test_a_restarted_worker_takes_up_event_time_where_the_watermarks_left_it(emb
     assert restarted.customers.clock.now() < T0  # before recovery: nothing known
     run(restarted.customers.rebuild_timer_index())
     assert restarted.customers.clock.now() == T0 + hours(5)
+
+
+def test_a_stored_state_that_no_longer_validates_is_skipped_and_the_recovery_completes(shells: Shells) -> None:
+    run(shells.customers.process(shells.record("orders", "c1", order("c1", at=datetime.now(UTC)))))
+    shells.customer_table["c-broken"] = {"customer_id": "c-broken", "revision": "not a number"}
+    shells.customers.track_assigned([])
+    assert shells.customers.recovered is False
+    run(shells.customers.rebuild_timer_index())
+    assert shells.customers.recovered is True and shells.customers.timers.earliest() is not None
