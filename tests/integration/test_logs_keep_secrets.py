@@ -1,0 +1,35 @@
+"""No personal data or secrets in the worker's log: a phone number sent in a wrong field, a birthday, the web
+token and the input of rejected messages stay out of it (the dead letters have what an operator needs)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+
+from schemas.topics import by_role
+from streams.sdk.producer import EventProducer
+from tests.factories import order, profile_changed
+from tests.integration.helpers import Workers, read_topic
+
+pytestmark = pytest.mark.integration
+PHONE, BIRTHDAY, TOKEN = "13800138000", date(1990, 4, 23), "tok-7f3a9c-secret"
+
+
+def test_the_worker_log_holds_no_phone_number_birthday_or_token(workers: Workers) -> None:
+    settings = workers.start(clock="wall", web_token=TOKEN)
+    now = datetime.now(UTC)
+    mistaken = order("c-logs", at=now).model_dump(mode="json") | {"total": PHONE}  # a phone in a wrong field
+    with EventProducer(settings) as producer:
+        producer.send(profile_changed("c-logs", at=now, birthday=BIRTHDAY, consents={"sms": True}))
+        producer.send(order("c-logs", at=now))
+        producer.send_raw(by_role("orders"), b"c-logs", json.dumps(mistaken).encode())
+        producer.send_raw(by_role("orders"), PHONE.encode(), b"{" + PHONE.encode())  # not JSON, keyed by it
+    read_topic(settings, settings.topic_name(by_role("dead_letters")), lambda v: len(v) >= 2)
+    read_topic(settings, settings.topic_name(by_role("triggers")), lambda v: len(v) >= 1)
+    workers.stop_all()
+    log = "\n".join(path.read_text(errors="replace") for path in workers.logs)
+    assert "dead-lettered" in log  # the log did see the rejections
+    for secret in (PHONE, BIRTHDAY.isoformat(), TOKEN):
+        assert secret not in log
