@@ -104,10 +104,7 @@ class CustomerShell:
 
     async def process(self, record: faust.types.EventT) -> None:
         async with self.progress.lock:
-            await self._process(record)
-
-    async def _process(self, record: faust.types.EventT) -> None:
-        await self.inputs.take(record, self._apply)  # type: ignore[arg-type]
+            await self.inputs.take(record, self._apply)  # type: ignore[arg-type]
 
     async def _apply(self, message: CustomerMessage) -> None:
         customer_id = message.customer_id

@@ -46,8 +46,8 @@ class InputSide:
             if at is not None:
                 self.clock.observe(at, origin.source)
             kind = str(getattr(decoded, "type", "unknown"))
-            if self.router.misrouted(record, origin):
-                await self.router.forward(record)
+            if (owner := self.router.stray_owner(record, origin)) is not None:
+                await self.router.forward(record, owner)
                 self.records.metrics.events.labels(kind, "forwarded").inc()
             else:
                 await apply(decoded)

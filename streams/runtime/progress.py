@@ -23,7 +23,7 @@ from streams.runtime.timer_index import TimerIndex
 __all__ = ["CatalogGates", "CustomerProgress", "TICK"]
 
 TICK = timedelta(microseconds=1)  # event times are exact to the microsecond
-REPEAT_SECONDS = 2.0  # an unchanged announcement is repeated, for a product worker that joins later
+REPEAT_SECONDS = 2.0  # an unchanged announcement is repeated, for a worker that joins later
 
 
 class CustomerProgress:

@@ -23,6 +23,7 @@ import faust
 from aiokafka.partitioner import murmur2
 
 from schemas.control import ReroutedProgress, SourceProgress
+from streams.runtime.progress import REPEAT_SECONDS
 from streams.runtime.sending import send_to_every_partition
 
 __all__ = ["Origin", "Router", "owner_partition"]
@@ -32,7 +33,6 @@ HEADER_TOPIC, HEADER_PARTITION, HEADER_OFFSET = (
     "comeback-origin-partition",
     "comeback-origin-offset",
 )
-REPEAT_SECONDS = 2.0  # an unchanged announcement is repeated, for a worker that joins later
 
 
 def owner_partition(key: bytes, partitions: int) -> int:
@@ -87,24 +87,25 @@ class Router:
             if partition != owned
         ]
 
-    def misrouted(self, record: faust.types.EventT, origin: Origin) -> bool:
+    def stray_owner(self, record: faust.types.EventT, origin: Origin) -> int | None:
+        """The partition that owns a stray (an input record on a partition its key's owner does not read);
+        None for a record that is where it belongs."""
         key = record.message.key
         if origin.forwarded or origin.topic not in self.inputs or key is None:
-            return False
-        return owner_partition(key, self.partitions) != origin.partition
+            return None
+        owner = owner_partition(key, self.partitions)
+        return None if owner == origin.partition else owner
 
-    async def forward(self, record: faust.types.EventT) -> None:
+    async def forward(self, record: faust.types.EventT, owner: int) -> None:
         """To the owner's rerouted partition, bytes unchanged, acknowledged before the record counts as done."""
         message = record.message
-        assert message.key is not None  # only a keyed record is misrouted
         headers = [
             *_headers(record).items(),  # the producer's own, then where it came from
             (HEADER_TOPIC, message.topic.encode()),
             (HEADER_PARTITION, str(message.partition).encode()),
             (HEADER_OFFSET, str(message.offset).encode()),
         ]
-        partition = owner_partition(message.key, self.partitions)
-        delivery = await self.rerouted.send(key=message.key, value=message.value, partition=partition, headers=headers)
+        delivery = await self.rerouted.send(key=message.key, value=message.value, partition=owner, headers=headers)
         await delivery
 
     def done(self, origin: Origin, at: datetime) -> None:
