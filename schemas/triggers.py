@@ -75,9 +75,18 @@ class Trigger(Contract):
     products: tuple[ProductRef, ...] = ()
     due_at: AwareDatetime = Field(description="When the rule wanted it sent (event time).")
     emitted_at: AwareDatetime = Field(description="When the engine decided (engine clock).")
-    channel: Channel | None = Field(default=None, description="Suggested channel; null lets the sender choose.")
+    channel: Channel | None = Field(
+        default=None, description="The consented channel the contact policy chose (set on every published trigger)."
+    )
     offer: Offer = Offer()
     reason: str = Field(description="Human-readable: the facts that caused it.")
     facts: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
     policy_version: str
     customer: CustomerSnapshot
+    send_after: AwareDatetime | None = Field(
+        default=None, description="Deliver at or after this (UTC): inside the customer's send window."
+    )
+    expires_at: AwareDatetime | None = Field(default=None, description="Do not deliver after this (UTC).")
+    timezone: str | None = Field(default=None, description="The customer's IANA zone the send window was read in.")
+    decision: str | None = Field(default=None, description="Why it is sent now, in words (deferrals, slot, channel).")
+    decision_id: str | None = Field(default=None, description="The `sent` record on the decisions topic.")

@@ -14,12 +14,14 @@ from schemas import events as ev
 from schemas.control import CycleLookup, ProductCycle
 from schemas.profile import CustomerProfile
 from schemas.triggers import Trigger
+from streams.domain.contact.policy import TRIGGER_TYPES
 from streams.domain.customer.fold import fold_events
 from streams.domain.customer.state import CustomerState, Timer, initial_state
 from streams.domain.policy import Policy
 from streams.engine.customer import advance, handle_cycle, handle_event
 
 __all__ = [
+    "OPEN_CONTACT",
     "T0",
     "cancel",
     "days",
@@ -228,9 +230,20 @@ def product_upserted(
     )
 
 
+OPEN_CONTACT: Mapping[str, Any] = {
+    "assume_consent": [c.value for c in ev.Channel],
+    "caps": [],
+    "quiet_start": "00:00",
+    "quiet_end": "00:00",
+    "types": {t: {"slots": [], "holdout_percent": 0} for t in TRIGGER_TYPES},
+}
+"""A contact stage that sends every candidate at once (rule tests look at the rules alone)."""
+
+
 def policy(**section_overrides: Mapping[str, Any] | str) -> Policy:
-    """The default policy with some fields changed: ``policy(browse_followup={"delay_hours": 1})``."""
-    return Policy.model_validate(section_overrides)
+    """The default policy with some fields changed: ``policy(browse_followup={"delay_hours": 1})``. The contact
+    stage is :data:`OPEN_CONTACT` unless ``contact`` is given (``contact={}``: the defaults)."""
+    return Policy.model_validate({"contact": OPEN_CONTACT, **section_overrides})
 
 
 def fold(*events: ev.CustomerEvent, customer_id: str = "c1", using: Policy | None = None) -> CustomerState:

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from schemas import events as ev
 from schemas.control import CycleLookup, ProductAlert, ProductCycle, WatchChanged
-from schemas.events import Channel
+from schemas.decisions import ContactDecision
 from schemas.triggers import Offer, ProductRef, Trigger, TriggerType, trigger_id_for
 from streams.domain.customer.profile import derive_profile, snapshot
 from streams.domain.customer.state import CustomerState, Timer
@@ -31,16 +31,22 @@ ToProduct = WatchChanged | CycleLookup
 
 @dataclass(frozen=True)
 class Decision:
-    """The new state, the triggers to publish, and the messages for the product side (changes in what
-    products the customer watches, cycle lookups)."""
+    """The new state, the triggers to publish, the messages for the product side (changes in what products the
+    customer watches, cycle lookups) and the contact stage's decision records."""
 
     state: CustomerState
     triggers: tuple[Trigger, ...] = field(default=())
     to_products: tuple[ToProduct, ...] = field(default=())
+    outcomes: tuple[ContactDecision, ...] = field(default=())
 
     def then(self, later: Decision) -> Decision:
         """This decision followed by ``later`` (taken from this one's state): the later state, everything sent."""
-        return Decision(later.state, (*self.triggers, *later.triggers), (*self.to_products, *later.to_products))
+        return Decision(
+            later.state,
+            (*self.triggers, *later.triggers),
+            (*self.to_products, *later.to_products),
+            (*self.outcomes, *later.outcomes),
+        )
 
 
 class Rule(NamedTuple):
@@ -73,7 +79,6 @@ def make_trigger(
     reason: str,
     products: tuple[ProductRef, ...] = (),
     offer: Offer = Offer(),
-    channel: Channel | None = None,
     facts: dict[str, str | int | float | bool | None] | None = None,
 ) -> Trigger:
     """A trigger with its deterministic id, the policy that decided it and the customer's snapshot as of the
@@ -85,7 +90,6 @@ def make_trigger(
         products=products,
         due_at=due_at,
         emitted_at=now,
-        channel=channel,
         offer=offer,
         reason=reason,
         facts=facts or {},

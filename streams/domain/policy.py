@@ -10,12 +10,12 @@ import json
 from datetime import date
 from functools import cached_property
 from typing import Annotated, Final, Literal, get_args
-from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.base import Currency
 from schemas.triggers import Offer
+from streams.domain.contact.policy import ContactPolicy
 
 __all__ = [
     "DORMANT_STAGES",
@@ -222,14 +222,16 @@ class BrowseFollowupPolicy(_Section):
     enabled: bool = True
     delay_hours: float = Field(default=2, gt=0, le=24 * 30)
     max_products: int = Field(default=5, ge=1, le=50)
-    offer_level: int = Field(default=1, ge=0, le=5)
+    offer: Offer = Offer(kind="coupon", level=1, value=5, valid_days=1, description="same-category coupon")
 
 
 class WelcomePolicy(_Section):
     """welcome: on the first order, the new-customer pack."""
 
     enabled: bool = True
-    offer: Offer = Offer(kind="pack", level=1, valid_days=7, description="new-customer pack: second item half price")
+    offer: Offer = Offer(
+        kind="pack", level=1, value=50, valid_days=7, description="new-customer pack: second item half price"
+    )
 
 
 class UsageGuidePolicy(_Section):
@@ -295,14 +297,7 @@ class BirthdayPolicy(_Section):
     """birthday: double points in the customer's birthday month (in their time zone)."""
 
     enabled: bool = True
-    default_timezone: str = "Asia/Shanghai"
     offer: Offer = Offer(kind="points", level=1, value=2, valid_days=28, description="double points all month")
-
-    @model_validator(mode="after")
-    def _known_zone(self) -> BirthdayPolicy:
-        if self.default_timezone not in available_timezones():
-            raise ValueError(f"unknown IANA time zone {self.default_timezone!r}")
-        return self
 
 
 class ProductAlertsPolicy(_Section):
@@ -380,6 +375,15 @@ class LimitsPolicy(_Section):
     )
 
 
+def _check_offer(offer: Offer, where: str) -> None:
+    if offer.kind in ("none", "content"):
+        return
+    if offer.value is None or offer.valid_days is None:
+        raise ValueError(f"{where}: a {offer.kind} offer needs a value and valid_days")
+    if offer.kind in ("percent_off", "pack") and offer.value > 100:
+        raise ValueError(f"{where}: a {offer.kind} offer's value is a percentage, at most 100")
+
+
 class Policy(_Section):
     version: str = Field(default="default", min_length=1, max_length=64, description="Name you give this policy.")
     lifecycle: LifecyclePolicy = LifecyclePolicy()
@@ -402,8 +406,24 @@ class Policy(_Section):
     birthday: BirthdayPolicy = BirthdayPolicy()
     product_alerts: ProductAlertsPolicy = ProductAlertsPolicy()
     comeback: ComebackPolicy = ComebackPolicy()
+    contact: ContactPolicy = ContactPolicy()
     limits: LimitsPolicy = LimitsPolicy()
     intake: IntakePolicy = IntakePolicy()
+
+    @model_validator(mode="after")
+    def _offers_have_values(self) -> Policy:
+        """Every offer that gives something says how much and for how long (content and none give nothing)."""
+        for section_name in type(self).model_fields:
+            section = getattr(self, section_name)
+            if not isinstance(section, BaseModel):
+                continue
+            for field_name in type(section).model_fields:
+                value = getattr(section, field_name)
+                offers = value.items() if isinstance(value, dict) else [(field_name, value)]
+                for name, offer in offers:
+                    if isinstance(offer, Offer):
+                        _check_offer(offer, f"{section_name}.{field_name}" + (f".{name}" if name != field_name else ""))
+        return self
 
     @cached_property
     def fingerprint(self) -> str:

@@ -14,6 +14,7 @@ from streams.domain.customer.state import CustomerState, HeldEvent, Timer
 from streams.domain.decision import Decision, Stimulus, TimerDue
 from streams.domain.policy import Policy
 from streams.domain.product.cycles import apply_cycle, ask
+from streams.engine.contact import CONTACT_TIMER, propose, settle
 from streams.rules import RULES, RULES_BY_NAME
 
 __all__ = ["CustomerMessage", "advance", "handle_alert", "handle_cycle", "handle_event", "hold", "release", "step"]
@@ -21,32 +22,34 @@ __all__ = ["CustomerMessage", "advance", "handle_alert", "handle_cycle", "handle
 CustomerMessage = TimerTick | ProductAlert | ProductCycle | ev.CustomerEvent
 
 
-def _once(decision: Decision, policy: Policy) -> Decision:
-    """Drop triggers this customer was already sent (same id) and remember the new ones."""
-    fresh = tuple(
-        {t.trigger_id: t for t in decision.triggers if t.trigger_id not in decision.state.fired_trigger_ids}.values()
-    )
+def _contact(state: CustomerState, candidates: list[Trigger], policy: Policy) -> Decision:
+    """Drop candidates this customer already had (same id), remember the new ones and pass them to the contact
+    stage, which sends them, holds them out or keeps them for later."""
+    fresh = tuple({t.trigger_id: t for t in candidates if t.trigger_id not in state.fired_trigger_ids}.values())
     if not fresh:
-        return Decision(decision.state)
-    fired = (*decision.state.fired_trigger_ids, *(t.trigger_id for t in fresh))[-policy.limits.remembered_triggers :]
-    return Decision(decision.state.model_copy(update={"fired_trigger_ids": fired}), fresh)
+        return Decision(state)
+    fired = (*state.fired_trigger_ids, *(t.trigger_id for t in fresh))[-policy.limits.remembered_triggers :]
+    return propose(state.model_copy(update={"fired_trigger_ids": fired}), fresh, policy)
 
 
 def advance(state: CustomerState, now: datetime, policy: Policy, *, before_only: bool = False) -> Decision:
     """Fire every timer due at or before ``now`` (strictly before with ``before_only``), earliest first;
-    each rule re-checks its conditions."""
-    triggers: list[Trigger] = []
+    each rule re-checks its conditions. The contact stage's timer decides the triggers waiting for that moment."""
+    decision = Decision(state)
 
     def is_due(timer: Timer) -> bool:
         return timer.due_at < now if before_only else timer.due_at <= now
 
-    while due := sorted((t for t in state.timers if is_due(t)), key=lambda t: (t.due_at, t.kind, t.key)):
-        timer = due[0]
+    while due := sorted((t for t in decision.state.timers if is_due(t)), key=lambda t: (t.due_at, t.kind, t.key)):
+        timer, state = due[0], decision.state
         remaining = tuple(t for t in state.timers if t is not timer)
         state = state.model_copy(update={"timers": remaining, "revision": state.revision + 1})
-        decision = RULES_BY_NAME[timer.kind].decide(state, TimerDue(timer), max(now, timer.due_at), policy)
-        state, triggers = decision.state, [*triggers, *decision.triggers]
-    return _once(Decision(state, tuple(triggers)), policy)
+        if timer.kind == CONTACT_TIMER:
+            decision = decision.then(settle(state, timer.due_at, policy))
+            continue
+        fired = RULES_BY_NAME[timer.kind].decide(state, TimerDue(timer), max(now, timer.due_at), policy)
+        decision = decision.then(_contact(fired.state, list(fired.triggers), policy))
+    return decision
 
 
 def _run_rules(state: CustomerState, stimulus: Stimulus, now: datetime, policy: Policy) -> Decision:
@@ -55,7 +58,7 @@ def _run_rules(state: CustomerState, stimulus: Stimulus, now: datetime, policy: 
     for rule in RULES:
         decision = rule.decide(state, stimulus, now, policy)
         state, triggers = decision.state, [*triggers, *decision.triggers]
-    decided = _once(Decision(state, tuple(triggers)), policy)
+    decided = _contact(state, triggers, policy)
     return decided.then(advance(decided.state, now, policy))
 
 
@@ -91,7 +94,7 @@ def handle_event(state: CustomerState, event: ev.CustomerEvent, now: datetime, p
         folded, lookups = ask(folded, event, policy)
     after = _run_rules(folded, event, now, policy)
     watches = watch_changes(before.state, after.state, policy.product_alerts, event.occurred_at)
-    return before.then(Decision(after.state, after.triggers, (*watches, *lookups)))
+    return before.then(Decision(after.state, after.triggers, (*watches, *lookups), after.outcomes))
 
 
 def _held_order(item: HeldEvent) -> tuple[datetime, bool, str]:

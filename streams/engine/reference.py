@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from schemas.base import Envelope
+from schemas.decisions import ContactDecision
 from schemas.triggers import Trigger
 from streams.domain.customer.state import CustomerState, initial_state
 from streams.domain.decision import Decision
@@ -23,25 +24,29 @@ from streams.domain.product.watchers import Watchers
 from streams.engine.customer import CustomerMessage, advance, step
 from streams.engine.product import ProductMessage, step_product
 
-__all__ = ["Checkpoint", "checkpoints", "run_reference"]
+__all__ = ["Checkpoint", "ReferenceShop", "checkpoints", "run_reference"]
 
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """The shop at ``at``: every customer's state and the triggers emitted so far."""
+    """The shop at ``at``: every customer's state, the triggers sent and the contact decisions so far."""
 
     at: datetime
     customers: Mapping[str, CustomerState]
     triggers: tuple[Trigger, ...]
+    decisions: tuple[ContactDecision, ...] = ()
 
 
 @dataclass
-class _Shop:
+class ReferenceShop:
+    """The whole engine in one process: ``apply`` events in event-time order, then ``run_timers``."""
+
     policy: Policy
     customers: dict[str, CustomerState] = field(default_factory=dict)
     products: dict[str, ProductState] = field(default_factory=dict)
     watchers: dict[str, Watchers] = field(default_factory=dict)
     triggers: list[Trigger] = field(default_factory=list)
+    decisions: list[ContactDecision] = field(default_factory=list)
 
     def _customer(self, customer_id: str) -> CustomerState:
         return self.customers.get(customer_id) or initial_state(customer_id)
@@ -49,6 +54,7 @@ class _Shop:
     def _record(self, decision: Decision, at: datetime) -> None:
         self.customers[decision.state.customer_id] = decision.state
         self.triggers.extend(decision.triggers)
+        self.decisions.extend(decision.outcomes)
         for message in decision.to_products:
             self._step_product(message, at)
 
@@ -79,7 +85,7 @@ class _Shop:
             self._record(advance(state, until, self.policy, before_only=True), until)
 
     def checkpoint(self, at: datetime) -> Checkpoint:
-        return Checkpoint(at, dict(self.customers), tuple(self.triggers))
+        return Checkpoint(at, dict(self.customers), tuple(self.triggers), tuple(self.decisions))
 
 
 def checkpoints(
@@ -93,7 +99,7 @@ def checkpoints(
     before the mark (timers never change the orders, views or facts a profile is derived from). The
     last checkpoint is at ``until``, after every event and every timer due before then.
     """
-    shop = _Shop(policy)
+    shop = ReferenceShop(policy)
     left = deque(sorted(m for m in marks if m < until))
     for event in sorted(events, key=lambda e: (e.occurred_at, not hasattr(e, "customer_id"))):
         while left and left[0] <= event.occurred_at:

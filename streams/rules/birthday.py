@@ -1,7 +1,7 @@
 """birthday: double points in the customer's birthday month, sent at 00:00 on its first day in their time zone.
 
 A customer whose profile has a birthday (fact "birthday") gets a durable timer at the start of the next
-birthday month in their zone (fact "timezone", else ``birthday.default_timezone``), computed from when the
+birthday month in their zone (fact "timezone", else ``contact.default_timezone``), computed from when the
 current birthday and zone became known (the profile event's time) or, after a firing, from the fired due
 time. When it fires the trigger is emitted (occasion: the year, so once a year per customer, even if the
 birthday changes to a later month of the same year) and next year's timer is set. A profile event that
@@ -17,7 +17,6 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from schemas import events as ev
-from schemas.events import Channel
 from schemas.triggers import TriggerType
 from streams.domain.customer.state import CustomerState, Timer
 from streams.domain.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
@@ -33,7 +32,7 @@ def _birthday(state: CustomerState) -> date | None:
 
 def _zone(state: CustomerState, policy: Policy) -> str:
     value = state.fact("timezone")
-    return value if isinstance(value, str) else policy.birthday.default_timezone
+    return value if isinstance(value, str) else policy.contact.default_timezone
 
 
 def _key(birthday: date, zone: str) -> str:
@@ -97,7 +96,6 @@ def _fire(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> 
         policy=policy,
         reason=reason,
         offer=offer,
-        channel=Channel.PUSH,
         facts={
             "birthday": birthday.isoformat(),
             "birthday_month": birthday.month,

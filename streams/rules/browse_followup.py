@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from schemas import events as ev
-from schemas.events import Channel
-from schemas.triggers import Offer, ProductRef, TriggerType
+from schemas.triggers import ProductRef, TriggerType
 from streams.domain.customer.state import CustomerState, Timer, View
 from streams.domain.decision import Decision, Stimulus, TimerDue, cancel, make_trigger, schedule
 from streams.domain.policy import Policy
@@ -81,8 +80,7 @@ def _fire(state: CustomerState, window: Timer, now: datetime, policy: Policy) ->
         policy=policy,
         reason=reason,
         products=tuple(ProductRef(product_id=v.product_id, category=v.category) for v in views),
-        offer=Offer(kind="coupon", level=settings.offer_level, description="same-category offer"),
-        channel=Channel.PUSH,
+        offer=settings.offer,
         facts={"viewed_products": len(views), "first_view_at": window.since.isoformat()},
     )
     return Decision(state, (trigger,))

@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Final
 
 from schemas import events as ev
-from schemas.events import Channel
 from schemas.triggers import TriggerType
 from streams.domain.customer.habits import browse_sessions
 from streams.domain.customer.state import CustomerState
@@ -54,7 +53,6 @@ def _on_view(state: CustomerState, view: ev.ProductViewed, now: datetime, policy
         policy=policy,
         reason=reason,
         offer=policy.churn_warning.offer,
-        channel=Channel.SERVICE,
         facts={
             "cause": "browse_streak",
             "sessions_without_purchase": count,
@@ -89,7 +87,6 @@ def _on_unfollow(state: CustomerState, unfollow: ev.ShopUnfollowed, now: datetim
         policy=policy,
         reason=reason,
         offer=policy.churn_warning.offer,
-        channel=Channel.SERVICE,
         facts={
             "cause": "unfollowed",
             "unfollowed_at": at.isoformat(),

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from schemas import events as ev
-from schemas.events import Channel
 from schemas.triggers import TriggerType
 from streams.domain.customer.state import CustomerState, OrderRecord, Timer
 from streams.domain.decision import Decision, Stimulus, TimerDue, make_trigger
@@ -65,7 +64,6 @@ def _fire(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> 
             f"{', '.join(offered)} within {hours:g} h: an offer for {', '.join(offered)}."
         ),
         offer=policy.cross_sell.offer,
-        channel=Channel.PUSH,
         facts={
             "order_id": order.order_id,
             "bought_categories": ", ".join(anchors),

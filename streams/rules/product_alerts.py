@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Final
 
 from schemas.control import ProductAlert
-from schemas.events import Channel
 from schemas.triggers import ProductRef, TriggerType
 from streams.domain.customer.interest import alerted_interest
 from streams.domain.customer.state import CustomerState
@@ -64,7 +63,6 @@ def _on_alert(state: CustomerState, alert: ProductAlert, now: datetime, policy: 
         policy=policy,
         reason=_reason(alert, interest.kind),
         offer=offer,
-        channel=Channel.PUSH,
         products=(ProductRef(product_id=alert.product_id, category=alert.category or interest.category),),
         facts={
             "interest": interest.kind,

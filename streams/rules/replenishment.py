@@ -25,7 +25,6 @@ from typing import Final, Literal
 
 from schemas import events as ev
 from schemas.control import ProductCycle
-from schemas.events import Channel
 from schemas.triggers import ProductRef, TriggerType, trigger_id_for
 from streams.domain.customer.habits import next_purchases
 from streams.domain.customer.state import CustomerState, OrderRecord, Timer
@@ -173,7 +172,6 @@ def _fire(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> 
         ),
         products=tuple(ProductRef(product_id=p, category=category) for p in products),
         offer=policy.replenishment.offer,
-        channel=Channel.PUSH,
         facts={
             "category": category,
             "cycle_days": round(then.cycle / timedelta(days=1), 2),

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Final
 
 from schemas import events as ev
-from schemas.events import Channel
 from schemas.triggers import Offer, ProductRef, TriggerType
 from streams.domain.customer.segments import tier
 from streams.domain.customer.state import CustomerState
@@ -62,7 +61,6 @@ def _on_order(state: CustomerState, order: ev.OrderPlaced, now: datetime, policy
         reason=reason,
         products=tuple(ProductRef(product_id=p) for p in record.product_ids),
         offer=offer,
-        channel=Channel.PUSH,
         facts={
             "previous_tier": before,
             "tier": after,

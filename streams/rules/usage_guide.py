@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from schemas import events as ev
-from schemas.events import Channel
 from schemas.triggers import Offer, ProductRef, TriggerType
 from streams.domain.customer.state import CustomerState, OrderRecord, Timer
 from streams.domain.decision import Decision, Stimulus, TimerDue, make_trigger
@@ -64,7 +63,6 @@ def _fire(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> 
                 ),
                 products=products,
                 offer=Offer(kind="content", description=guide),
-                channel=Channel.WECHAT,
                 facts={
                     "order_id": order.order_id,
                     "category": category,

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Final
 
 from schemas import events as ev
-from schemas.events import Channel
 from schemas.triggers import ProductRef, TriggerType
 from streams.domain.customer.state import CustomerState
 from streams.domain.decision import Decision, Stimulus, make_trigger
@@ -41,7 +40,6 @@ def _on_order(state: CustomerState, order: ev.OrderPlaced, now: datetime, policy
         reason=reason,
         products=tuple(ProductRef(product_id=p) for p in record.product_ids),
         offer=offer,
-        channel=Channel.SERVICE,
         facts={
             "order_id": record.order_id,
             "order_total": record.total,

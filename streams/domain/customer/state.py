@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, Field
 
 from schemas.base import Contract
 from schemas.control import CycleLookup
+from streams.domain.contact.state import ContactLog
 
 __all__ = [
     "Adjustment",
@@ -141,6 +142,9 @@ class CustomerState(Contract):
     )
     seen_event_ids: tuple[str, ...] = Field(default=(), description="Recent event ids, for dedupe (bounded).")
     fired_trigger_ids: tuple[str, ...] = Field(default=(), description="Recent trigger ids, never emitted twice.")
+    contact: ContactLog = Field(
+        default=ContactLog(), description="The contact stage: waiting triggers, recent contacts."
+    )
     last_event_at: AwareDatetime | None = None
     erased_at: AwareDatetime | None = Field(default=None, description="Forgotten at the customer's request then.")
 

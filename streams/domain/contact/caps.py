@@ -1,0 +1,77 @@
+"""Frequency caps counted in the customer's local days, and the deterministic control groups."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from schemas.events import Channel
+from streams.domain.contact.policy import CapPolicy, ContactPolicy
+from streams.domain.contact.state import Contacted
+from streams.domain.contact.windows import local_day_start
+
+__all__ = ["blocking_cap", "cap_free_from", "control_group", "recent"]
+
+_LONGEST_CAP_DAYS = 32
+
+
+def _caps_for(channel: Channel, policy: ContactPolicy) -> list[CapPolicy]:
+    return [cap for cap in policy.caps if cap.channel in (None, channel)]
+
+
+def _full(cap: CapPolicy, log: Sequence[Contacted], day_start: datetime, zone: ZoneInfo) -> bool:
+    """Whether ``cap`` has no room on the local day starting at ``day_start``."""
+    first_day = day_start.astimezone(zone).date() - timedelta(days=cap.days - 1)
+    counted = sum(1 for c in log if cap.channel in (None, c.channel) and c.at.astimezone(zone).date() >= first_day)
+    return counted >= cap.max
+
+
+def blocking_cap(
+    log: Sequence[Contacted], at: datetime, zone: ZoneInfo, channel: Channel, policy: ContactPolicy
+) -> CapPolicy | None:
+    """The first cap with no room at ``at`` for a trigger on ``channel``; None when all have room."""
+    today = local_day_start(at.astimezone(zone).date(), zone)
+    earlier = [c for c in log if c.at <= at]
+    return next((cap for cap in _caps_for(channel, policy) if _full(cap, earlier, today, zone)), None)
+
+
+def cap_free_from(
+    log: Sequence[Contacted], at: datetime, zone: ZoneInfo, channel: Channel, policy: ContactPolicy
+) -> datetime | None:
+    """The start of the first local day from ``at``'s on which every cap has room (``at`` itself if today has);
+    None if a cap never has room (max 0)."""
+    if blocking_cap(log, at, zone, channel, policy) is None:
+        return at
+    caps = _caps_for(channel, policy)
+    if any(cap.max == 0 for cap in caps):
+        return None
+    day = at.astimezone(zone).date()
+    earlier = [c for c in log if c.at <= at]
+    for ahead in range(1, _LONGEST_CAP_DAYS + 1):
+        start = local_day_start(day + timedelta(days=ahead), zone)
+        if not any(_full(cap, earlier, start, zone) for cap in caps):
+            return start
+    return None
+
+
+def recent(log: Sequence[Contacted], at: datetime) -> tuple[Contacted, ...]:
+    """The contacts the longest cap can still count at ``at`` (older ones are forgotten)."""
+    since = at - timedelta(days=_LONGEST_CAP_DAYS)
+    return tuple(c for c in log if c.at >= since)
+
+
+def _bucket(salt: str, scope: str, customer_id: str) -> float:
+    """A stable number in [0, 100) per customer and scope."""
+    digest = hashlib.sha256(f"{salt}|{scope}|{customer_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 * 100
+
+
+def control_group(customer_id: str, trigger_type: str, policy: ContactPolicy) -> str | None:
+    """``global_holdout`` or ``holdout`` when the customer is in a control group for this type, else None."""
+    if _bucket(policy.holdout_salt, "*", customer_id) < policy.global_holdout_percent:
+        return "global_holdout"
+    if _bucket(policy.holdout_salt, trigger_type, customer_id) < policy.of(trigger_type).holdout_percent:
+        return "holdout"
+    return None
