@@ -26,7 +26,7 @@ from streams.domain.customer.state import CustomerState, Timer
 from streams.domain.decision import Decision, cancel, schedule
 from streams.domain.policy import Policy
 
-__all__ = ["CONTACT_TIMER", "propose", "settle"]
+__all__ = ["CONTACT_TIMER", "forget", "propose", "settle"]
 
 CONTACT_TIMER = "contact"
 """The timer that wakes the stage at the earliest waiting trigger's next try."""
@@ -104,8 +104,6 @@ def _judge(
     candidates of higher priority went)."""
     trigger, contact = waiting.trigger, policy.contact
     settings = contact.of(trigger.type)
-    if state.erased_at is not None:
-        return _Verdict("suppressed", "erased", "the customer asked to be forgotten")
     if at > waiting.expires_at:
         return _Verdict("expired", "ttl", f"its time to live ({settings.ttl_hours:g} h) ran out")
     order_id = _purchased_since(state, waiting, at, settings)
@@ -223,6 +221,13 @@ def _bound(state: CustomerState, at: datetime, policy: Policy) -> Decision:
     records = tuple(_record(w, verdict, at, zone, policy) for w in dropped)
     waiting = tuple(w for w in state.contact.waiting if w in kept)
     return Decision(_with_waiting(state, waiting), outcomes=records)
+
+
+def forget(state: CustomerState, at: datetime, policy: Policy) -> tuple[ContactDecision, ...]:
+    """The records for the triggers still waiting when the customer asks to be forgotten (their state goes)."""
+    zone = zone_named(state.fact("timezone"), policy.contact)
+    verdict = _Verdict("suppressed", "erased", "the customer asked to be forgotten")
+    return tuple(_record(w, verdict, at, zone, policy) for w in state.contact.waiting)
 
 
 def _with_waiting(state: CustomerState, waiting: tuple[Waiting, ...]) -> CustomerState:

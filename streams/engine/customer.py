@@ -14,7 +14,7 @@ from streams.domain.customer.state import CustomerState, HeldEvent, Timer
 from streams.domain.decision import Decision, Stimulus, TimerDue
 from streams.domain.policy import Policy
 from streams.domain.product.cycles import apply_cycle, ask
-from streams.engine.contact import CONTACT_TIMER, propose, settle
+from streams.engine.contact import CONTACT_TIMER, forget, propose, settle
 from streams.rules import RULES, RULES_BY_NAME
 
 __all__ = ["CustomerMessage", "advance", "handle_alert", "handle_cycle", "handle_event", "hold", "release", "step"]
@@ -94,7 +94,8 @@ def handle_event(state: CustomerState, event: ev.CustomerEvent, now: datetime, p
         folded, lookups = ask(folded, event, policy)
     after = _run_rules(folded, event, now, policy)
     watches = watch_changes(before.state, after.state, policy.product_alerts, event.occurred_at)
-    return before.then(Decision(after.state, after.triggers, (*watches, *lookups), after.outcomes))
+    forgotten = forget(before.state, event.occurred_at, policy) if folded.erased_at is not None else ()
+    return before.then(Decision(after.state, after.triggers, (*watches, *lookups), (*forgotten, *after.outcomes)))
 
 
 def _held_order(item: HeldEvent) -> tuple[datetime, bool, str]:
