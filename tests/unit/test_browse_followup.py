@@ -10,6 +10,7 @@ import pytest
 from factories import T0, days, fold, hours, order, pending, policy, view
 from factories import run as run_all
 
+from streams.domain.contact.state import ContactLog
 from streams.engine.customer import advance, handle_event
 from streams.rules.browse_followup import NAME
 
@@ -143,9 +144,9 @@ def test_the_followup_never_fires_twice() -> None:
 
 
 def test_the_state_after_the_engine_matches_the_fold() -> None:
-    """The rules add timers, never facts: apart from timers, the revision that counts their firing and the
-    ids of the triggers sent, the engine's state is the plain fold."""
+    """The rules add timers, never facts: apart from timers, the revision that counts their firing, the ids
+    of the triggers sent and the contact stage's log, the engine's state is the plain fold."""
     events = [view(at=T0), order(product_id="b1", category="books", at=T0 + hours(1))]
     state, _ = run(events, until=T0 + days(1))
-    bookkeeping = {"timers": (), "revision": 0, "fired_trigger_ids": ()}
+    bookkeeping = {"timers": (), "revision": 0, "fired_trigger_ids": (), "contact": ContactLog()}
     assert state.model_copy(update=bookkeeping) == fold(*events).model_copy(update=bookkeeping)

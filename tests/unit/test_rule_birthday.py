@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from factories import T0, days, erasure, hours, order, pending, policy, profile_changed, run
+from factories import OPEN_CONTACT, T0, days, erasure, hours, order, pending, policy, profile_changed, run
 
 from schemas import events as ev
 from schemas.events import Channel
@@ -49,7 +49,7 @@ def test_the_greeting_fires_exactly_at_the_start_of_the_birthday_month() -> None
     state, _ = run([born(7)])
     assert greetings(advance(state, JULY_2025 - SECOND, policy()).triggers) == []
     [trigger] = greetings(advance(state, JULY_2025, policy()).triggers)
-    assert (trigger.due_at, trigger.emitted_at, trigger.channel) == (JULY_2025, JULY_2025, Channel.PUSH)
+    assert (trigger.due_at, trigger.emitted_at, trigger.channel) == (JULY_2025, JULY_2025, Channel.WECHAT)
     assert trigger.offer == policy().birthday.offer
     assert (trigger.offer.kind, trigger.offer.value) == ("points", 2)
     assert trigger.facts == {"birthday": "1990-07-17", "birthday_month": 7, "year": 2025, "timezone": "Asia/Shanghai"}
@@ -67,7 +67,7 @@ def test_the_customers_own_time_zone_decides_midnight() -> None:
 
 
 def test_the_default_zone_comes_from_the_policy() -> None:
-    berlin = policy(birthday={"default_timezone": "Europe/Berlin"})
+    berlin = policy(contact={**OPEN_CONTACT, "default_timezone": "Europe/Berlin"})
     state, _ = run([born(7)], using=berlin)
     assert due(state) == datetime(2025, 7, 1, tzinfo=ZoneInfo("Europe/Berlin"))
 
@@ -176,6 +176,6 @@ def test_erasure_forgets_the_birthday_timer() -> None:
 
 def test_an_unknown_default_time_zone_is_rejected_by_the_policy_file(tmp_path: Path) -> None:
     path = tmp_path / "policy.yaml"
-    path.write_text("birthday:\n  default_timezone: Mars/Olympus\n", encoding="utf-8")
-    with pytest.raises(PolicyError, match="birthday"):
+    path.write_text("contact:\n  default_timezone: Mars/Olympus\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match="contact.*Mars/Olympus"):
         load_policy(path)

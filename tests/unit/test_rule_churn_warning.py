@@ -42,7 +42,7 @@ def test_the_view_that_starts_the_second_session_brings_the_retention_coupon() -
     second = T0 + hours(3)
     _, triggers = run(customer(view(at=T0), view(product_id="p2", category="bags", at=second)))
     [trigger] = warnings(triggers)
-    assert (trigger.due_at, trigger.emitted_at, trigger.channel) == (second, second, Channel.SERVICE)
+    assert (trigger.due_at, trigger.emitted_at, trigger.channel) == (second, second, Channel.WECHAT)
     assert trigger.offer == policy().churn_warning.offer
     assert (trigger.offer.kind, trigger.offer.value) == ("coupon", 10)
     assert trigger.facts["cause"] == "browse_streak"

@@ -13,6 +13,7 @@ from factories import run as run_all
 
 from schemas import events as ev
 from schemas.triggers import Trigger
+from streams.domain.contact.state import ContactLog
 from streams.domain.customer.state import initial_state
 from streams.engine.customer import advance, handle_event
 from streams.engine.reference import run_reference
@@ -47,7 +48,7 @@ def test_the_offer_comes_exactly_24_hours_after_the_purchase() -> None:
 def test_the_offer_names_the_related_categories_and_explains_itself() -> None:
     _, [trigger] = run([yoga_mat(at=T0)], until=T0 + DELAY)
     assert trigger.offer == policy().cross_sell.offer
-    assert trigger.channel == "push"
+    assert trigger.channel == "wechat"  # the contact stage's first preference (every channel is open in rule tests)
     assert (trigger.facts["bought_categories"], trigger.facts["offer_categories"]) == ("yoga", "sportswear")
     assert trigger.facts["order_id"] == "o-mat"
     assert "yoga" in trigger.reason and "sportswear" in trigger.reason and "24 h" in trigger.reason
@@ -179,5 +180,5 @@ def test_the_offline_run_offers_each_customer_what_they_did_not_buy() -> None:
 def test_the_state_after_the_engine_matches_the_fold() -> None:
     events = [yoga_mat("o1", at=T0), sportswear(T0 + hours(1))]
     state, _ = run(events, until=T0 + days(3))
-    bookkeeping = {"timers": (), "revision": 0, "fired_trigger_ids": ()}
+    bookkeeping = {"timers": (), "revision": 0, "fired_trigger_ids": (), "contact": ContactLog()}
     assert state.model_copy(update=bookkeeping) == fold(*events).model_copy(update=bookkeeping)

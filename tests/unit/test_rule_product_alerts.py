@@ -38,9 +38,27 @@ ALERT_TYPES = ("favorite_low_stock", "back_in_stock", "price_drop")
 # Distinct offers per kind, so a test can tell which one a trigger carries.
 OFFERS = policy(
     product_alerts={
-        "low_stock_offer": {"kind": "coupon", "level": 1, "value": 5, "description": "only a few left"},
-        "back_in_stock_offer": {"kind": "points", "level": 2, "value": 2, "description": "back in stock"},
-        "price_drop_offer": {"kind": "percent_off", "level": 3, "value": 10, "description": "cheaper now"},
+        "low_stock_offer": {
+            "kind": "coupon",
+            "level": 1,
+            "value": 5,
+            "valid_days": 3,
+            "description": "only a few left",
+        },
+        "back_in_stock_offer": {
+            "kind": "points",
+            "level": 2,
+            "value": 2,
+            "valid_days": 3,
+            "description": "back in stock",
+        },
+        "price_drop_offer": {
+            "kind": "percent_off",
+            "level": 3,
+            "value": 10,
+            "valid_days": 3,
+            "description": "cheaper now",
+        },
     }
 )
 

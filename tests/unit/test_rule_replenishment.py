@@ -13,6 +13,7 @@ from factories import run as run_all
 
 from schemas import events as ev
 from schemas.triggers import Trigger
+from streams.domain.contact.state import ContactLog
 from streams.domain.customer.state import CustomerState, Timer, initial_state
 from streams.domain.decision import schedule
 from streams.engine.customer import advance, handle_event
@@ -48,7 +49,7 @@ def test_the_reminder_comes_exactly_on_day_25_of_a_30_day_cycle() -> None:
 def test_the_reminder_carries_the_stock_up_offer_and_explains_the_cycle() -> None:
     _, [trigger] = run([shampoo(T0)], until=T0 + days(25))
     assert trigger.offer == policy().replenishment.offer
-    assert trigger.channel == "push"
+    assert trigger.channel == "wechat"  # the contact stage's first preference (every channel is open in rule tests)
     assert [(p.product_id, p.category) for p in trigger.products] == [("shampoo", "haircare")]
     assert (
         trigger.facts.items()
@@ -206,7 +207,7 @@ def test_a_disabled_reminder_schedules_nothing() -> None:
 def test_the_state_after_the_engine_matches_the_fold() -> None:
     events = [shampoo(T0), shampoo(T0 + days(20)), order(category="books", at=T0 + hours(1))]
     state, _ = run(events, until=T0 + days(90))
-    bookkeeping = {"timers": (), "revision": 0, "fired_trigger_ids": ()}
+    bookkeeping = {"timers": (), "revision": 0, "fired_trigger_ids": (), "contact": ContactLog()}
     assert state.model_copy(update=bookkeeping) == fold(*events).model_copy(update=bookkeeping)
 
 

@@ -40,7 +40,7 @@ def test_the_vip_gift_is_the_policy_coupon_valid_for_the_policy_days() -> None:
     )
     [trigger] = [t for t in triggers if t.type == NAME]
     assert (trigger.offer.kind, trigger.offer.value, trigger.offer.valid_days) == ("coupon", 20, 30)
-    assert (trigger.due_at, trigger.channel) == (T0, Channel.PUSH)
+    assert (trigger.due_at, trigger.channel) == (T0, Channel.WECHAT)
     assert trigger.facts == {
         "previous_tier": "member",
         "tier": "vip",

@@ -24,7 +24,9 @@ def test_the_first_order_brings_the_new_customer_pack_at_the_order_time() -> Non
     assert (trigger.customer_id, trigger.due_at, trigger.emitted_at) == ("c1", T0, T0)
     assert trigger.offer == policy().welcome.offer
     assert (trigger.offer.kind, trigger.offer.valid_days) == ("pack", 7)
-    assert trigger.channel == Channel.SERVICE
+    assert (
+        trigger.channel == Channel.WECHAT
+    )  # the contact stage's first preference (every channel is open in rule tests)
     assert trigger.facts["order_id"] == "w1" and trigger.facts["order_total"] == 99.0
     assert "w1" in trigger.reason and "First order" in trigger.reason
     assert [p.product_id for p in trigger.products] == ["p1"]
