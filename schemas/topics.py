@@ -19,6 +19,7 @@ from schemas.control import (
     WatermarkAdvanced,
 )
 from schemas.dead_letter import DeadLetter
+from schemas.decisions import ContactDecision
 from schemas.triggers import Trigger
 
 __all__ = ["INPUT_TOPICS", "TOPICS", "TopicSpec", "by_role"]
@@ -110,6 +111,15 @@ TOPICS: tuple[TopicSpec, ...] = (
         "customer_id",
         (Trigger,),
         "Decisions to reach out, for the notification services.",
+        "out",
+    ),
+    TopicSpec(
+        "decisions",
+        "comeback.decisions",
+        "customer_id",
+        (ContactDecision,),
+        "What the contact policy did with every trigger a rule proposed (sent, held out, deferred, capped, "
+        "outranked, expired or suppressed) and why: for audits, `comeback explain` and measuring.",
         "out",
     ),
     TopicSpec(

@@ -89,6 +89,7 @@ class Topics:
     rerouted_customers: faust.TopicT  # customer input records forwarded to their key's owner partition
     rerouted_catalog: faust.TopicT  # the same for catalog records
     dead_letters: faust.TopicT
+    decisions: faust.TopicT  # the contact stage's records, keyed by customer
     triggers: dict[str, faust.TopicT]  # by topic name (trigger routes)
 
     @classmethod
@@ -107,6 +108,7 @@ class Topics:
             rerouted_customers=topic(by_role("rerouted_customers")),
             rerouted_catalog=topic(by_role("rerouted_catalog")),
             dead_letters=topic(by_role("dead_letters")),
+            decisions=topic(by_role("decisions")),
             triggers={
                 name: app.topic(name, key_serializer="raw", value_serializer="raw", partitions=settings.partitions)
                 for name in trigger_names

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import faust
 from faust.types import TP
+from pydantic import BaseModel
 
 from schemas.control import TimerTick
+from schemas.decisions import ContactDecision
 from schemas.profile import CustomerProfile
 from schemas.triggers import Trigger
 from streams.adapters.redis_view import ProfileProjector
@@ -111,7 +113,7 @@ class CustomerShell:
         # The stored state, an erased customer's too (its event ids keep redeliveries out), or a fresh one.
         state = self._stored(customer_id) or initial_state(customer_id)
         decision = step(state, message, self.clock.now(), self.policy, event_time=self.event_time)
-        await self._emit(decision.triggers)
+        await self._emit(decision.triggers, decision.outcomes)
         if decision.state != state:
             await self._send_to_products(decision.to_products)
             self.table[customer_id] = decision.state.model_dump(mode="json")
@@ -122,15 +124,23 @@ class CustomerShell:
         self.progress.note(decision.state)
         self._track_awaiting(decision.state)
 
-    async def _emit(self, triggers: tuple[Trigger, ...]) -> None:
-        """Publish triggers before the state that forgets their timers is stored (a crash repeats, never loses)."""
+    async def _emit(self, triggers: tuple[Trigger, ...], outcomes: tuple[ContactDecision, ...]) -> None:
+        """Publish the triggers and the contact stage's records of them, acknowledged, before the state that forgets
+        their timers (and the waiting triggers) is stored: a crash repeats them (same ids), never loses them."""
         topics = self.topics.triggers
-        await send_acked((topics[self.settings.trigger_topic_for(t.type)], t.customer_id, t) for t in triggers)
+        sends: list[tuple[faust.TopicT, str, BaseModel]] = [
+            (topics[self.settings.trigger_topic_for(t.type)], t.customer_id, t) for t in triggers
+        ]
+        sends += [(self.topics.decisions, record.customer_id, record) for record in outcomes]
+        await send_acked(sends)
+        for record in outcomes:
+            self.records.metrics.contact.labels(record.type, record.outcome).inc()
         now = None if self.event_time else self.clock.now()
         for trigger in triggers:
             self.records.metrics.triggers.labels(trigger.type).inc()
-            if now is not None:  # on the wall clock: how late it went out
-                self.records.metrics.timer_lateness.observe(max(0.0, (now - trigger.due_at).total_seconds()))
+            if now is not None:  # on the wall clock: how late it went out after the contact stage let it go
+                allowed = trigger.send_after or trigger.due_at  # a deferred trigger is not late for its wait
+                self.records.metrics.timer_lateness.observe(max(0.0, (now - allowed).total_seconds()))
 
     async def _send_to_products(self, messages: Iterable[ToProduct]) -> None:
         """Watch changes and cycle lookups, repartitioned by product through the watchers topic."""

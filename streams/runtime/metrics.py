@@ -1,6 +1,7 @@
 """Prometheus metrics on the web port (``/metrics``): Faust's own sensor (messages, sends, rebalances, end and
 committed offsets per partition, for consumer lag) and the engine's: events by type and outcome, dead
-letters by code, triggers by type, pending timers, timer lateness and processing latency."""
+letters by code, triggers by type, contact decisions by type and outcome, pending timers, timer lateness
+and processing latency."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ class Metrics:
     events: Counter  # labels: type, outcome (applied, forwarded, rejected)
     dead_letters: Counter  # labels: code
     triggers: Counter  # labels: type
+    contact: Counter  # labels: type, outcome (sent, held_out, deferred, capped, outranked, expired, suppressed)
     timers_pending: Gauge
-    timer_lateness: Histogram  # seconds from due to emitted (wall clock)
+    timer_lateness: Histogram  # seconds from due (or the deferred send_after) to emitted (wall clock)
     processing: Histogram  # seconds per record, decode to stored
 
     @classmethod
@@ -36,10 +38,16 @@ class Metrics:
             ),
             Counter("comeback_dead_letters", "Rejected records by rejection code", ["code"], registry=registry),
             Counter("comeback_triggers", "Triggers published, by trigger type", ["type"], registry=registry),
+            Counter(
+                "comeback_contact_decisions",
+                "Contact-policy decisions published, by trigger type and outcome",
+                ["type", "outcome"],
+                registry=registry,
+            ),
             Gauge("comeback_timers_pending", "Customers with a timer or held record pending", registry=registry),
             Histogram(
                 "comeback_timer_lateness_seconds",
-                "Trigger emitted minus due",
+                "Trigger emitted minus due (or the send_after it was deferred to)",
                 buckets=_LATENESS_BUCKETS,
                 registry=registry,
             ),

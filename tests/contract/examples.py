@@ -20,6 +20,7 @@ from schemas.control import (
     WatermarkAdvanced,
 )
 from schemas.dead_letter import DeadLetter
+from schemas.decisions import ContactDecision, decision_id_for
 from schemas.triggers import CustomerSnapshot, Offer, ProductRef, Trigger, trigger_id_for
 
 __all__ = ["AT", "examples"]
@@ -95,6 +96,23 @@ def _engine_messages() -> list[BaseModel]:
         policy_version="2024-05-01",
         customer=snapshot,
     )
+    deferred = AT.replace(hour=22)
+    decision = ContactDecision(
+        decision_id=decision_id_for(trigger.trigger_id, "deferred", deferred.isoformat()),
+        trigger_id=trigger.trigger_id,
+        type="replenishment",
+        customer_id="c-1",
+        outcome="deferred",
+        reason="quiet_hours",
+        detail="2024-05-01 22:00 Asia/Shanghai is quiet hours; next try 2024-05-02 08:00 Asia/Shanghai",
+        decided_at=deferred,
+        due_at=AT,
+        send_after=deferred + timedelta(hours=10),
+        expires_at=AT + timedelta(days=7),
+        timezone="Asia/Shanghai",
+        priority=75,
+        policy_version="2024-05-01",
+    )
     dead_letter = DeadLetter(
         code="not_json",
         reason="Expecting value: line 1 column 1",
@@ -132,10 +150,11 @@ def _engine_messages() -> list[BaseModel]:
         CustomersProgress(partitions=(0, 1), before=AT),
         ReroutedProgress(sources=(SourceProgress(topic="comeback.orders", partition=1, before=AT),)),
         trigger,
+        decision,
         dead_letter,
     ]
 
 
 def examples() -> list[BaseModel]:
-    """Every input event type, the control messages, a Trigger and a DeadLetter."""
+    """Every input event type, the control messages, a Trigger, a ContactDecision and a DeadLetter."""
     return [*_customer_events(), *_catalog_events(), *_engine_messages()]
