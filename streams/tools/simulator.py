@@ -17,6 +17,14 @@ instead: a purchase rate per day drawn from Gamma(r, alpha), after each repeat p
 probability drawn from Beta(a, b); they browse now and then (less once they have dropped out), and
 nothing else makes them buy (no replenishment, no cancellations), so a fit can be checked against the
 numbers it was given.
+
+``simulate_with_response`` closes the loop with the engine: day by day, the day's events go through a
+``ReferenceShop`` and its timers run to the day's end; each trigger actually sent that day (not held out)
+makes its customer place one extra order, with the planted probability of its type, at a random time in
+the type's attribution window from the next day on (a product of the trigger's category if it names one).
+The extra orders are events of later days like any other. They draw from their own random stream and change
+nothing else the customer does, so the rest of the log is ``simulate_shop``'s, event for event, and the
+expected uplift of a type's orders per sent trigger inside its window is exactly the planted probability.
 """
 
 from __future__ import annotations
@@ -25,7 +33,8 @@ import heapq
 import itertools
 import math
 import random
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TextIO
@@ -33,8 +42,21 @@ from zoneinfo import ZoneInfo
 
 from schemas import events as ev
 from schemas.base import Envelope
+from schemas.triggers import Trigger, TriggerType
+from streams.domain.policy import Policy
+from streams.engine.reference import ReferenceShop
 
-__all__ = ["SHOP_ZONE", "PlantedCustomer", "PlantedRhythms", "simulate_shop", "simulate_with_truth", "write_jsonl"]
+__all__ = [
+    "SHOP_ZONE",
+    "PlantedCustomer",
+    "PlantedResponse",
+    "PlantedRhythms",
+    "ResponseTruth",
+    "simulate_shop",
+    "simulate_with_response",
+    "simulate_with_truth",
+    "write_jsonl",
+]
 
 SHOP_ZONE = ZoneInfo("Asia/Shanghai")
 """The shop's zone: a naive ``start`` is read in it."""
@@ -328,12 +350,19 @@ class _Shop:
         self.sequence = itertools.count()
         self.order_ids = itertools.count(1)
         self.session_ids = itertools.count(1)
+        self.numbers = itertools.count(1)
 
     def emit(self, at: datetime, model: type[Envelope], **fields: Any) -> None:
         heapq.heappush(self.queue, (at, next(self.sequence), model, fields))
 
     def events(self) -> Iterator[Envelope]:
         """Every event of the period in time order; events scheduled past its end are dropped."""
+        self.open()
+        for day in range(self.days):
+            yield from self.day(day)
+
+    def open(self) -> None:
+        """The catalog at the start."""
         for p in self.products:
             self.emit(
                 self.start,
@@ -348,16 +377,20 @@ class _Shop:
             )
         for p in self.products:
             self.emit(self.start, ev.StockLevelChanged, product_id=p.product_id, available=p.stock)
-        numbers = itertools.count(1)
-        for day in range(self.days):
-            day_start = self.start + timedelta(days=day)
-            self.catalog_day(day, day_start)
-            for customer in self.customers:
-                self.customer_day(customer, day, day_start)
-            day_end = day_start + timedelta(days=1)
-            while self.queue and self.queue[0][0] < day_end:
-                at, _, model, fields = heapq.heappop(self.queue)
-                yield model(event_id=f"sim-{self.seed}-{next(numbers)}", occurred_at=at, **fields)
+
+    def day(self, day: int) -> list[Envelope]:
+        """Simulate day ``day`` and release its events, in time order (an event given its own id keeps it)."""
+        day_start = self.start + timedelta(days=day)
+        self.catalog_day(day, day_start)
+        for customer in self.customers:
+            self.customer_day(customer, day, day_start)
+        day_end, released = day_start + timedelta(days=1), []
+        while self.queue and self.queue[0][0] < day_end:
+            at, _, model, fields = heapq.heappop(self.queue)
+            if "event_id" not in fields:
+                fields = {"event_id": f"sim-{self.seed}-{next(self.numbers)}", **fields}
+            released.append(model(occurred_at=at, **fields))
+        return released
 
     def time_of_day(self, day_start: datetime) -> datetime:
         hour = self.rng.choices(range(24), cum_weights=_HOURS)[0]
@@ -644,6 +677,131 @@ def simulate_with_truth(
     shop = _Shop(seed, customers, days, start, big_sale, planted)
     events = list(shop.events())
     return events, shop.truth()
+
+
+@dataclass(frozen=True)
+class PlantedResponse:
+    """One extra order a sent trigger caused."""
+
+    trigger_id: str
+    type: TriggerType
+    customer_id: str
+    sent_at: datetime
+    order_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ResponseTruth:
+    """What ``simulate_with_response`` planted: the effects, the triggers sent per type and the extra orders placed
+    inside the period (those that would fall after it are left out, like every event after the end)."""
+
+    effects: Mapping[TriggerType, float]
+    sent: Mapping[TriggerType, int]
+    responses: tuple[PlantedResponse, ...]
+
+
+class _Responses:
+    """Customers' reactions to the triggers they are sent: their own random stream and ids."""
+
+    def __init__(self, shop: _Shop, effects: Mapping[TriggerType, float], policy: Policy) -> None:
+        self.shop, self.effects, self.policy = shop, effects, policy
+        self.rng = random.Random(f"{shop.seed}-response")
+        self.customers = {c.customer_id: c for c in shop.customers}
+        self.products = {p.product_id: p for p in shop.products}
+        self.ids = itertools.count(1)
+        self.sent: Counter[TriggerType] = Counter()
+        self.planted: list[PlantedResponse] = []
+
+    def react(self, trigger: Trigger, earliest: datetime) -> None:
+        """With the type's probability, one order at a random time from ``earliest`` (the end of the day it was
+        sent: that day's events are already in) to the end of its window; a window closing sooner has no room."""
+        self.sent[trigger.type] += 1
+        effect = self.effects.get(trigger.type, 0.0)
+        customer = self.customers.get(trigger.customer_id)
+        if effect <= 0 or customer is None or self.rng.random() >= effect:
+            return
+        sent_at = trigger.send_after or trigger.emitted_at
+        closes = sent_at + timedelta(days=self.policy.contact.of(trigger.type).attribution_days)
+        if closes <= earliest:
+            return
+        at = earliest + (closes - earliest) * self.rng.random()
+        product = self.pick(customer, trigger)
+        number = next(self.ids)
+        order_id = f"o-response-{number}"
+        price = product.price
+        line = ev.OrderLine(
+            product_id=product.product_id,
+            category=product.kind.category,
+            brand=product.brand,
+            unit_price=price,
+            list_price=price,
+            quantity=1,
+        )
+        event_id = f"sim-{self.shop.seed}-response-{number}"
+        fields = {"customer_id": customer.customer_id, "order_id": order_id, "lines": (line,), "total": price}
+        self.shop.emit(at, ev.OrderPlaced, event_id=event_id, **fields)
+        if at < self.shop.start + timedelta(days=self.shop.days):
+            self.planted.append(
+                PlantedResponse(trigger.trigger_id, trigger.type, customer.customer_id, sent_at, order_id, at)
+            )
+
+    def category(self, trigger: Trigger) -> str | None:
+        """The first category the trigger names (or its first known product's)."""
+        for ref in trigger.products:
+            product = self.products.get(ref.product_id)
+            category = ref.category or (product.kind.category if product else None)
+            if category in self.shop.by_category:
+                return category
+        return None
+
+    def pick(self, c: _Customer, trigger: Trigger) -> _Product:
+        """A product of the trigger's category, else of a category the customer likes."""
+        category = self.category(trigger) or self.rng.choices(c.categories, weights=c.category_weights)[0]
+        products = self.shop.by_category[category]
+        weights = [p.price**c.budget * (3 if p.brand in c.brands else 1) for p in products]
+        return self.rng.choices(products, weights=weights)[0]
+
+
+def _customer_first(event: Envelope) -> tuple[datetime, bool]:
+    """The reference run's order: by time, and at one instant customer events before catalog events."""
+    return event.occurred_at, not hasattr(event, "customer_id")
+
+
+def simulate_with_response(
+    seed: int,
+    customers: int,
+    days: int,
+    start: datetime,
+    effects: Mapping[TriggerType, float],
+    policy: Policy,
+    big_sale: date | None = None,
+) -> tuple[list[Envelope], ResponseTruth]:
+    """``simulate_shop`` in a closed loop with the engine under ``policy``: a trigger sent (not held out) of a type
+    in ``effects`` adds one order of its customer inside the type's attribution window with that probability.
+    Without effects, the events are ``simulate_shop``'s."""
+    if customers < 0 or days < 1:
+        raise ValueError("need customers >= 0 and days >= 1")
+    if any(not 0 <= p <= 1 for p in effects.values()):
+        raise ValueError("effects are probabilities, from 0 to 1")
+    start = start if start.tzinfo else start.replace(tzinfo=SHOP_ZONE)
+    shop = _Shop(seed, customers, days, start, big_sale)
+    engine, responses = ReferenceShop(policy), _Responses(shop, effects, policy)
+    events: list[Envelope] = []
+    done = 0
+    shop.open()
+    for day in range(days):
+        released = shop.day(day)
+        for event in sorted(released, key=_customer_first):
+            engine.apply(event)
+        day_end = start + timedelta(days=day + 1)
+        engine.run_timers(day_end)
+        for trigger in engine.triggers[done:]:
+            responses.react(trigger, day_end)
+        done = len(engine.triggers)
+        events.extend(released)
+    truth = ResponseTruth(dict(effects), dict(responses.sent), tuple(responses.planted))
+    return events, truth
 
 
 def write_jsonl(events: Iterable[Envelope], out: TextIO) -> int:

@@ -11,8 +11,11 @@ import pytest
 from schemas import events as ev
 from schemas.base import Envelope
 from schemas.events import EVENT_ADAPTER, EVENT_TYPES
+from schemas.triggers import TriggerType
+from streams.domain.policy import Policy
+from streams.engine.reference import checkpoints
 from streams.tools.cli import main
-from streams.tools.simulator import SHOP_ZONE, simulate_shop
+from streams.tools.simulator import SHOP_ZONE, ResponseTruth, simulate_shop, simulate_with_response
 
 START = datetime(2026, 1, 1, tzinfo=SHOP_ZONE)
 DAYS = 365
@@ -123,3 +126,74 @@ def test_the_cli_writes_json_lines(tmp_path: Path) -> None:
     )
     events = [EVENT_ADAPTER.validate_json(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert events == list(simulate_shop(5, 10, 5, datetime(2026, 3, 1, tzinfo=SHOP_ZONE)))
+
+
+# --- the response model: customers answer the triggers they are sent ---------------------------------------
+
+LOOP_DAYS = 40
+EFFECTS: dict[TriggerType, float] = {"welcome": 0.5, "browse_followup": 0.5}
+
+
+@pytest.fixture(scope="module")
+def responded() -> tuple[list[Envelope], ResponseTruth]:
+    return simulate_with_response(5, 150, LOOP_DAYS, START, EFFECTS, Policy())
+
+
+def _extra(events: list[Envelope]) -> list[ev.OrderPlaced]:
+    return [e for e in _orders(events) if e.event_id.startswith("sim-5-response-")]
+
+
+def test_without_effects_the_closed_loop_gives_simulate_shops_events() -> None:
+    events, truth = simulate_with_response(3, 40, 30, START, {}, Policy())
+    assert events == list(simulate_shop(3, 40, 30, START))
+    assert truth.responses == () and sum(truth.sent.values()) > 0
+
+
+def test_responses_only_add_orders(responded: tuple[list[Envelope], ResponseTruth]) -> None:
+    """Everything else is simulate_shop's, event for event: the extra orders draw from their own stream."""
+    events, truth = responded
+    extra = _extra(events)
+    assert [e for e in events if e not in extra] == list(simulate_shop(5, 150, LOOP_DAYS, START))
+    assert sorted(e.order_id for e in extra) == sorted(r.order_id for r in truth.responses)
+    times = [e.occurred_at for e in events]
+    assert times == sorted(times) and times[-1] < START + timedelta(days=LOOP_DAYS)
+    assert all(EVENT_ADAPTER.validate_json(e.model_dump_json()) == e for e in extra)
+
+
+def test_the_closed_loop_sends_what_the_offline_run_of_its_events_sends(
+    responded: tuple[list[Envelope], ResponseTruth],
+) -> None:
+    events, truth = responded
+    *_, end = checkpoints(events, Policy(), START + timedelta(days=LOOP_DAYS))
+    assert Counter(t.type for t in end.triggers) == truth.sent
+    assert {r.trigger_id for r in truth.responses} <= {t.trigger_id for t in end.triggers}
+
+
+def test_an_extra_order_comes_from_the_next_day_inside_the_attribution_window_in_the_triggers_category(
+    responded: tuple[list[Envelope], ResponseTruth],
+) -> None:
+    events, truth = responded
+    *_, end = checkpoints(events, Policy(), START + timedelta(days=LOOP_DAYS))
+    triggers = {t.trigger_id: t for t in end.triggers}
+    extra = {e.order_id: e for e in _extra(events)}
+    one_day = timedelta(days=1)
+    for response in truth.responses:
+        trigger, placed = triggers[response.trigger_id], extra[response.order_id]
+        window = timedelta(days=Policy().contact.of(response.type).attribution_days)
+        assert (trigger.type, trigger.customer_id, trigger.send_after) == (
+            response.type,
+            placed.customer_id,
+            response.sent_at,
+        )
+        assert response.sent_at < placed.occurred_at == response.at <= response.sent_at + window
+        assert (placed.occurred_at - START) // one_day > (response.sent_at - START) // one_day
+        named = [p.category for p in trigger.products if p.category]
+        assert not named or placed.lines[0].category == named[0]
+    for kind in EFFECTS:
+        planted = sum(r.type == kind for r in truth.responses)
+        assert 0.3 * truth.sent[kind] < planted < 0.7 * truth.sent[kind]
+
+
+def test_effects_are_probabilities() -> None:
+    with pytest.raises(ValueError, match="probabilities"):
+        simulate_with_response(1, 5, 5, START, {"welcome": 1.5}, Policy())
