@@ -14,10 +14,13 @@ from schemas.events import EVENT_ADAPTER
 from streams.domain.customer.profile import derive_profile
 from streams.domain.policy import Policy
 from streams.engine.reference import checkpoints, run_reference
+from streams.engine.uplift import purchases, uplift_by_type
 from streams.tools.cli import main
+from streams.tools.report.contact import OUTCOMES
 from streams.tools.report.figures import LIFECYCLES, TIERS, TRIGGER_TYPES, Report, compute_report, repurchase_rate
 from streams.tools.report.files import read_jsonl, write_report
 from streams.tools.report.html import render_html
+from streams.tools.report.summary import format_summary
 from streams.tools.simulator import simulate_shop
 from tests.factories import T0, cancel, days, order, policy, view
 
@@ -175,7 +178,7 @@ def test_the_command_writes_the_page_and_the_json_next_to_it(
 ) -> None:
     assert main(["report", str(SAMPLE), "--out", str(tmp_path / "out")]) == 0
     html_path, json_path = tmp_path / "out" / "report.html", tmp_path / "out" / "report.json"
-    assert capsys.readouterr().out.split() == [str(html_path), str(json_path)]
+    assert capsys.readouterr().out.splitlines()[-2:] == [str(html_path), str(json_path)]  # after any summary
     figures = Report.model_validate_json(json_path.read_text(encoding="utf-8"))
     assert Report.model_validate_json(_embedded(html_path.read_text(encoding="utf-8"))) == figures
     assert figures.totals.triggers > 0 and figures.weeks[-1].customers == figures.totals.customers
@@ -203,3 +206,36 @@ def test_write_report_writes_the_same_figures_twice(report: Report, tmp_path: Pa
     html_path, json_path = write_report(report, tmp_path / "new" / "dir")
     assert Report.model_validate_json(json_path.read_text(encoding="utf-8")) == report
     assert Report.model_validate_json(_embedded(html_path.read_text(encoding="utf-8"))) == report
+
+
+def test_the_contact_section_counts_every_decision_of_the_replay(report: Report, shop: list[Envelope]) -> None:
+    *_, end = checkpoints(shop, Policy(), report.end)
+    contact = report.contact
+    assert contact.decisions == len(end.decisions) > 0
+    assert contact.triggers == len({d.trigger_id for d in end.decisions})
+    assert contact.outcomes == {o: Counter(d.outcome for d in end.decisions)[o] for o in OUTCOMES}
+    assert contact.outcomes["sent"] == report.totals.triggers
+    assert sum((Counter(c) for c in contact.by_type.values()), Counter()) == +Counter(contact.outcomes)
+    for kind, counts in contact.by_type.items():
+        assert counts == {o: Counter(d.outcome for d in end.decisions if d.type == kind)[o] for o in OUTCOMES}
+
+
+def test_the_uplift_is_measured_on_the_replays_decisions_and_the_logs_orders(
+    report: Report, shop: list[Envelope]
+) -> None:
+    *_, end = checkpoints(shop, Policy(), report.end)
+    last = max(e.occurred_at for e in shop)
+    windows = {t: Policy().contact.of(t).attribution_days for t in TRIGGER_TYPES}
+    assert report.contact.windows_closed_by == last
+    assert report.contact.uplift == uplift_by_type(end.decisions, purchases(shop), windows, last)
+    assert {u.type for u in report.contact.uplift} <= {d.type for d in end.decisions if d.outcome == "sent"}
+
+
+def test_the_page_and_the_screen_show_the_contact_section(report: Report) -> None:
+    page, text = render_html(report), format_summary(report)
+    for shown in (page, text):
+        assert "Contact decisions" in shown and "Uplift" in shown
+        assert all(o.replace("_", " ") in shown for o in OUTCOMES)
+        assert all(kind in shown for kind in report.contact.by_type)
+        assert all(u.type in shown for u in report.contact.uplift)
+    assert f"{report.contact.decisions:,} records" in text and "customers needed" in text and "95% CI" in page

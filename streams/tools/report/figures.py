@@ -5,7 +5,9 @@ shop's own zone in practice: +08:00 for a shop in China). The first week holds t
 the last the latest one; the replay runs to the end of the last week (``streams.engine.reference.checkpoints``,
 a checkpoint at every week end). At each week end every known customer is classified as
 ``derive_profile`` would (lifecycle stage, tier, named segments) from the events before it.
-Triggers count in the week of their ``due_at``; those due outside the weeks only in the totals.
+Triggers count in the week of their ``due_at``; those due outside the weeks only in the totals. The contact
+section (``streams.tools.report.contact``) counts the replay's contact decisions and measures the uplift of
+the triggers sent against those held out.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from streams.domain.customer import segments
 from streams.domain.customer.state import CustomerState
 from streams.domain.policy import Policy
 from streams.engine.reference import checkpoints as reference_checkpoints
+from streams.tools.report.contact import ContactSection, contact_section
 
 __all__ = ["LIFECYCLES", "Report", "TIERS", "TRIGGER_TYPES", "Totals", "Week", "compute_report", "repurchase_rate"]
 
@@ -75,6 +78,7 @@ class Report(_Figures):
     events: int = Field(ge=0)
     weeks: tuple[Week, ...]
     totals: Totals
+    contact: ContactSection = Field(description="The replay's contact decisions and the uplift per trigger type.")
 
 
 def repurchase_rate(order_counts: Iterable[int]) -> float | None:
@@ -119,7 +123,8 @@ def compute_report(events: Sequence[Envelope], policy: Policy, triggers: Sequenc
     first = min(events, key=lambda e: e.occurred_at).occurred_at
     zone = timezone(first.utcoffset() or timedelta(0))
     start = _week_start(first, zone)
-    end = _week_start(max(e.occurred_at for e in events), zone) + _WEEK
+    last = max(e.occurred_at for e in events)
+    end = _week_start(last, zone) + _WEEK
     starts = [start + i * _WEEK for i in range((end - start) // _WEEK)]
     checkpoints = list(reference_checkpoints(events, policy, end, marks=[s + _WEEK for s in starts]))
     final = checkpoints[-1].customers.values()
@@ -129,12 +134,12 @@ def compute_report(events: Sequence[Envelope], policy: Policy, triggers: Sequenc
         if start <= trigger.due_at < end:
             due[(trigger.due_at - start) // _WEEK][trigger.type] += 1
     weeks = tuple(_week(s, c.customers, d, policy) for s, c, d in zip(starts, checkpoints, due, strict=True))
-    last = weeks[-1]
+    final_week = weeks[-1]
     totals = Totals(
-        customers=last.customers,
-        buyers=last.buyers,
-        repeat_buyers=last.repeat_buyers,
-        repurchase_rate=last.repurchase_rate,
+        customers=final_week.customers,
+        buyers=final_week.buyers,
+        repeat_buyers=final_week.repeat_buyers,
+        repurchase_rate=final_week.repurchase_rate,
         orders=sum(state.order_count for state in final),
         revenue=round(sum(max(state.total_spent, 0.0) for state in final), 2),
         triggers=len(given),
@@ -148,4 +153,5 @@ def compute_report(events: Sequence[Envelope], policy: Policy, triggers: Sequenc
         events=len(events),
         weeks=weeks,
         totals=totals,
+        contact=contact_section(checkpoints[-1].decisions, events, policy, last),
     )

@@ -1,4 +1,5 @@
-"""A ``Report`` as one self-contained HTML page: inline SVG charts, a totals table, the figures as JSON."""
+"""A ``Report`` as one self-contained HTML page: inline SVG charts, a totals table, the contact section's tables,
+the figures as JSON."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from streams.tools.report.contact_html import render_contact
 from streams.tools.report.figures import LIFECYCLES, TIERS, TRIGGER_TYPES, Report
 
 __all__ = ["render_html"]
@@ -56,8 +58,10 @@ ul.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 4px 16px; pad
 ul.legend li { display: flex; align-items: center; gap: 6px; }
 ul.legend span { width: 12px; height: 12px; border-radius: 2px; display: inline-block; }
 table { border-collapse: collapse; margin: 8px 0; }
-th, td { text-align: left; padding: 5px 24px 5px 0; border-bottom: 1px solid #eef0f2; }
+th, td { text-align: left; padding: 5px 16px 5px 0; border-bottom: 1px solid #eef0f2; }
 td { text-align: right; font-variant-numeric: tabular-nums; }
+section { overflow-x: auto; }
+section p { color: #555; margin: 2px 0 8px; }
 """
 
 
@@ -281,6 +285,7 @@ def render_html(report: Report) -> str:
         f'<body><main><h1>Customer retention report</h1><p class="meta">{escape(period)}; '
         f"policy {escape(report.policy_version)}</p>"
         + _totals_table(report)
+        + render_contact(report.contact)
         + "".join(_charts(report))
         + f'</main><script type="application/json" id="figures">{figures}</script></body></html>\n'
     )
