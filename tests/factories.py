@@ -8,29 +8,34 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from schemas import events as ev
-from schemas.control import CycleLookup, ProductCycle
+from schemas.control import CycleLookup, ProductAlert, ProductCycle
 from schemas.profile import CustomerProfile
 from schemas.triggers import Trigger
+from streams.domain.contact.caps import control_group
 from streams.domain.contact.policy import TRIGGER_TYPES
 from streams.domain.customer.fold import fold_events
 from streams.domain.customer.state import CustomerState, Timer, initial_state
+from streams.domain.decision import Decision
 from streams.domain.policy import Policy
-from streams.engine.customer import advance, handle_cycle, handle_event
+from streams.engine.customer import advance, handle_alert, handle_cycle, handle_event
 
 __all__ = [
     "OPEN_CONTACT",
     "T0",
     "cancel",
     "days",
+    "drive",
     "erasure",
     "favorite",
     "fold",
     "follow",
+    "held_out_customer",
     "hours",
     "line",
+    "low_stock_alert",
     "order",
     "pending",
     "policy",
@@ -40,6 +45,7 @@ __all__ = [
     "refund",
     "run",
     "stock_changed",
+    "treated_customer",
     "unfavorite",
     "unfollow",
     "view",
@@ -246,9 +252,91 @@ def policy(**section_overrides: Mapping[str, Any] | str) -> Policy:
     return Policy.model_validate({"contact": OPEN_CONTACT, **section_overrides})
 
 
+def treated_customer(*types: str, using: Policy | None = None) -> str:
+    """The first of c1, c2, ... in no control group (global or of ``types``; every type when none is named)."""
+    contact = (using or Policy()).contact
+    return next(
+        cid
+        for cid in (f"c{n}" for n in itertools.count(1))
+        if all(control_group(cid, t, contact) is None for t in types or TRIGGER_TYPES)
+    )
+
+
+def held_out_customer(held: str, *treated: str, using: Policy | None = None) -> str:
+    """The first of c1, c2, ... in the control group of type ``held`` and in none of the ``treated`` types."""
+    contact = (using or Policy()).contact
+    return next(
+        cid
+        for cid in (f"c{n}" for n in itertools.count(1))
+        if control_group(cid, held, contact) is not None
+        and all(control_group(cid, t, contact) is None for t in treated)
+    )
+
+
+def low_stock_alert(
+    at: datetime = T0,
+    customer_id: str = "c1",
+    product_id: str = "p1",
+    category: str = "shoes",
+    available: int = 3,
+    cycle: int = 0,
+    kind: Literal["low_stock", "back_in_stock"] = "low_stock",
+) -> ProductAlert:
+    """A stock alert on a favorited product as the product side addresses it to ``customer_id``
+    (``kind="back_in_stock"`` for the other stock alert)."""
+    return ProductAlert(
+        customer_id=customer_id,
+        product_id=product_id,
+        category=category,
+        kind=kind,
+        at=at,
+        available=available,
+        old_price=100.0,
+        new_price=100.0,
+        cycle=cycle,
+        interest="favorite",
+        watched_since=None,
+    )
+
+
 def fold(*events: ev.CustomerEvent, customer_id: str = "c1", using: Policy | None = None) -> CustomerState:
     """The state after folding ``events`` in order from a fresh customer."""
     return fold_events(customer_id, events, (using or Policy()).limits)
+
+
+def drive(
+    messages: Sequence[ev.CustomerEvent | ProductAlert],
+    until: datetime | None = None,
+    using: Policy | None = None,
+    state: CustomerState | None = None,
+    catalog_cycles: Mapping[str, int] | None = None,
+) -> Decision:
+    """Handle each customer event or product alert at its own time, then advance the clock to ``until``: the
+    whole :class:`Decision` (state, triggers, contact decision records). The customer is that of the first
+    message unless ``state`` is given ("c1" when there is none). Cycle lookups are answered at once from
+    ``catalog_cycles`` (product id: replenishment days; none by default), as the product side would."""
+    using = using or policy()
+    first = messages[0].customer_id if messages else "c1"
+    decision = Decision(state or initial_state(first))
+    for message in messages:
+        if isinstance(message, ProductAlert):
+            decision = decision.then(handle_alert(decision.state, message, message.at, using))
+            continue
+        step = handle_event(decision.state, message, message.occurred_at, using)
+        for lookup in (m for m in step.to_products if isinstance(m, CycleLookup)):
+            reply = ProductCycle(
+                customer_id=lookup.customer_id,
+                product_id=lookup.product_id,
+                order_id=lookup.order_id,
+                category=lookup.category,
+                at=lookup.at,
+                days=(catalog_cycles or {}).get(lookup.product_id),
+            )
+            step = step.then(handle_cycle(step.state, reply, message.occurred_at, using))
+        decision = decision.then(step)
+    if until is not None:
+        decision = decision.then(advance(decision.state, until, using))
+    return decision
 
 
 def run(
@@ -262,24 +350,8 @@ def run(
     """Handle each event at its own event time, then advance the clock to ``until``; the state and the triggers
     (only those of type ``only`` when given). Cycle lookups are answered at once from ``catalog_cycles``
     (product id: replenishment days; none by default), as the product side would."""
-    using, state, triggers = using or policy(), state or initial_state("c1"), []
-    for event in events:
-        decision = handle_event(state, event, event.occurred_at, using)
-        for lookup in (m for m in decision.to_products if isinstance(m, CycleLookup)):
-            reply = ProductCycle(
-                customer_id=lookup.customer_id,
-                product_id=lookup.product_id,
-                order_id=lookup.order_id,
-                category=lookup.category,
-                at=lookup.at,
-                days=(catalog_cycles or {}).get(lookup.product_id),
-            )
-            decision = decision.then(handle_cycle(decision.state, reply, event.occurred_at, using))
-        state, triggers = decision.state, [*triggers, *decision.triggers]
-    if until is not None:
-        decision = advance(state, until, using)
-        state, triggers = decision.state, [*triggers, *decision.triggers]
-    return state, [t for t in triggers if only is None or t.type == only]
+    decision = drive(events, until, using, state or initial_state("c1"), catalog_cycles)
+    return decision.state, [t for t in decision.triggers if only is None or t.type == only]
 
 
 def pending(state: CustomerState, kind: str) -> list[Timer]:
