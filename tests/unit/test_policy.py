@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from streams.config import PolicyError, load_policy
+from streams.domain.contact.policy import TRIGGER_TYPES, CapPolicy, ContactPolicy, SlotPolicy, TypeContactPolicy
 from streams.domain.policy import Policy
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "policy.example.yaml"
@@ -29,6 +31,19 @@ def test_the_example_file_names_every_field() -> None:
         assert f"{section}:" in text, section
         for name in getattr(field.annotation, "model_fields", {}):
             assert f"\n  {name}:" in text, f"{section}.{name}"
+
+
+def test_the_example_file_names_every_field_of_every_contact_type_slot_and_cap() -> None:
+    """The contact section is nested one level deeper than the rest: each type, slot and cap names all its fields."""
+    contact = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))["contact"]
+    assert set(contact) == set(ContactPolicy.model_fields)
+    assert set(contact["types"]) == set(TRIGGER_TYPES)
+    for name, settings in contact["types"].items():
+        assert set(settings) == set(TypeContactPolicy.model_fields), name
+    for name, slot in contact["slots"].items():
+        assert set(slot) == set(SlotPolicy.model_fields), name
+    for cap in contact["caps"]:
+        assert set(cap) == set(CapPolicy.model_fields), cap
 
 
 def test_no_file_means_the_defaults() -> None:
