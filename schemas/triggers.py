@@ -73,6 +73,9 @@ class Trigger(Contract):
     type: TriggerType
     customer_id: Identifier
     products: tuple[ProductRef, ...] = ()
+    categories: tuple[Identifier, ...] = Field(
+        default=(), description="The categories it is about beyond its products' (e.g. a cross-sell's offered ones)."
+    )
     due_at: AwareDatetime = Field(description="When the rule wanted it sent (event time).")
     emitted_at: AwareDatetime = Field(description="When the engine decided (engine clock).")
     channel: Channel | None = Field(

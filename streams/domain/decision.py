@@ -78,6 +78,7 @@ def make_trigger(
     policy: Policy,
     reason: str,
     products: tuple[ProductRef, ...] = (),
+    categories: tuple[str, ...] = (),
     offer: Offer = Offer(),
     facts: dict[str, str | int | float | bool | None] | None = None,
 ) -> Trigger:
@@ -88,6 +89,7 @@ def make_trigger(
         type=type_,
         customer_id=state.customer_id,
         products=products,
+        categories=categories,
         due_at=due_at,
         emitted_at=now,
         offer=offer,

@@ -61,7 +61,7 @@ def _purchased_since(state: CustomerState, waiting: Waiting, at: datetime, setti
         return None
     trigger = waiting.trigger
     products = {p.product_id for p in trigger.products}
-    categories = {p.category for p in trigger.products if p.category}
+    categories = {*trigger.categories, *(p.category for p in trigger.products if p.category)}
     for order in state.valid_orders:
         if not trigger.due_at < order.at <= at:
             continue

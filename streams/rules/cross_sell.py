@@ -64,6 +64,7 @@ def _fire(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> 
             f"{', '.join(offered)} within {hours:g} h: an offer for {', '.join(offered)}."
         ),
         offer=policy.cross_sell.offer,
+        categories=offered,
         facts={
             "order_id": order.order_id,
             "bought_categories": ", ".join(anchors),

@@ -171,6 +171,7 @@ def _fire(state: CustomerState, timer: Timer, now: datetime, policy: Policy) -> 
             f"{then.expected_at.date().isoformat()}, a reminder {lead:g} days before."
         ),
         products=tuple(ProductRef(product_id=p, category=category) for p in products),
+        categories=(category,),
         offer=policy.replenishment.offer,
         facts={
             "category": category,

@@ -779,14 +779,9 @@ def test_every_candidate_is_decided_and_no_customer_gets_more_than_the_caps(
     assert not {c.type for c in decision.state.contact.contacted} & transactional
 
 
-# Known gaps, found while writing these tests (reported; strict xfail: they fail loudly once fixed)
+# Gaps found while writing these tests, now fixed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="caps.blocking_cap counts only contacts at or before the logical moment decided: a trigger due "
-    "earlier but proposed later (a late view in wall-clock mode) is sent on a local day already contacted",
-)
 def test_a_late_arriving_view_does_not_break_the_daily_cap() -> None:
     events = reachable(
         order(at=local(2025, 3, 4, 10)),  # welcome sent Tuesday 10:00
@@ -797,11 +792,6 @@ def test_a_late_arriving_view_does_not_break_the_daily_cap() -> None:
     assert max(Counter(local_days).values()) <= 1, local_days
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a cross-sell trigger has no products (its categories are only in facts), so same_category never "
-    "finds the offered category bought while it waits",
-)
 def test_buying_the_offered_category_while_a_cross_sell_waits_suppresses_it() -> None:
     due, lunch = local(2025, 3, 5, 9), local(2025, 3, 5, 11, 30)
     events = regular(
@@ -812,11 +802,6 @@ def test_buying_the_offered_category_while_a_cross_sell_waits_suppresses_it() ->
     assert story(decision, "cross_sell")[-1] == ("suppressed", "purchased_since", lunch, None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a replenishment reminder from an order of several categories names no products, so same_category "
-    "never finds the category bought again while it waits",
-)
 def test_buying_the_category_again_while_a_replenishment_waits_suppresses_it() -> None:
     """Shampoo (haircare, a 30-day cycle) and a novel on 3 March: the reminder is due 5 days before 2 April,
     on Friday 28 March at 09:00, and waits for lunch; more shampoo at 10:00 makes it pointless."""
@@ -828,11 +813,6 @@ def test_buying_the_category_again_while_a_replenishment_waits_suppresses_it() -
     assert story(decision, "replenishment")[-1] == ("suppressed", "purchased_since", local(2025, 3, 28, 11, 30), None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="YAML reads an unquoted 22:00 as the number 1320, which pydantic takes as 00:22:00+00:00 (aware); "
-    "the stage then fails comparing aware and naive times",
-)
 def test_an_unquoted_time_in_the_file_is_read_as_that_time_or_rejected(tmp_path: Path) -> None:
     path = tmp_path / "policy.yaml"
     path.write_text("contact:\n  quiet_start: 22:00\n", encoding="utf-8")
@@ -844,12 +824,6 @@ def test_an_unquoted_time_in_the_file_is_read_as_that_time_or_rejected(tmp_path:
     assert sent(welcome_at(local(2025, 3, 3, 21), using=loaded), "welcome")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="ContactPolicy._type_defaults merges a type's change with ** before validation: an empty or non-mapping "
-    "entry raises TypeError, not a validation error naming the field",
-)
 def test_an_empty_type_entry_in_the_file_is_a_policy_error(tmp_path: Path) -> None:
     path = tmp_path / "policy.yaml"
     path.write_text("contact:\n  types:\n    welcome:\n", encoding="utf-8")

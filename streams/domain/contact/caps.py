@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from schemas.events import Channel
@@ -21,20 +21,24 @@ def _caps_for(channel: Channel, policy: ContactPolicy) -> list[CapPolicy]:
     return [cap for cap in policy.caps if cap.channel in (None, channel)]
 
 
-def _full(cap: CapPolicy, log: Sequence[Contacted], day_start: datetime, zone: ZoneInfo) -> bool:
-    """Whether ``cap`` has no room on the local day starting at ``day_start``."""
-    first_day = day_start.astimezone(zone).date() - timedelta(days=cap.days - 1)
-    counted = sum(1 for c in log if cap.channel in (None, c.channel) and c.at.astimezone(zone).date() >= first_day)
-    return counted >= cap.max
+def _full(cap: CapPolicy, log: Sequence[Contacted], day: date, zone: ZoneInfo) -> bool:
+    """Whether one more contact on local ``day`` would put more than ``cap.max`` into some ``cap.days`` local
+    days in a row. Every window that holds ``day`` counts, later contacts too: on the wall clock a late event
+    can make a trigger due before one already sent."""
+    days = [c.at.astimezone(zone).date() for c in log if cap.channel in (None, c.channel)]
+    for first in (day - timedelta(days=back) for back in range(cap.days)):
+        last = first + timedelta(days=cap.days - 1)
+        if sum(1 for d in days if first <= d <= last) >= cap.max:
+            return True
+    return False
 
 
 def blocking_cap(
     log: Sequence[Contacted], at: datetime, zone: ZoneInfo, channel: Channel, policy: ContactPolicy
 ) -> CapPolicy | None:
     """The first cap with no room at ``at`` for a trigger on ``channel``; None when all have room."""
-    today = local_day_start(at.astimezone(zone).date(), zone)
-    earlier = [c for c in log if c.at <= at]
-    return next((cap for cap in _caps_for(channel, policy) if _full(cap, earlier, today, zone)), None)
+    today = at.astimezone(zone).date()
+    return next((cap for cap in _caps_for(channel, policy) if _full(cap, log, today, zone)), None)
 
 
 def cap_free_from(
@@ -47,12 +51,11 @@ def cap_free_from(
     caps = _caps_for(channel, policy)
     if any(cap.max == 0 for cap in caps):
         return None
-    day = at.astimezone(zone).date()
-    earlier = [c for c in log if c.at <= at]
-    for ahead in range(1, _LONGEST_CAP_DAYS + 1):
-        start = local_day_start(day + timedelta(days=ahead), zone)
-        if not any(_full(cap, earlier, start, zone) for cap in caps):
-            return start
+    today = at.astimezone(zone).date()
+    for ahead in range(1, _LONGEST_CAP_DAYS * 2 + 1):
+        day = today + timedelta(days=ahead)
+        if not any(_full(cap, log, day, zone) for cap in caps):
+            return local_day_start(day, zone)
     return None
 
 

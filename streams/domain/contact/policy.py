@@ -7,10 +7,10 @@ Defaults follow shared/domain.md: at most one message a day and three a week, ne
 from __future__ import annotations
 
 from datetime import time
-from typing import Any, Final, Literal, get_args
+from typing import Annotated, Any, Final, Literal, get_args
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from schemas.events import Channel
 from schemas.triggers import TriggerType
@@ -21,6 +21,23 @@ TRIGGER_TYPES: Final[tuple[TriggerType, ...]] = get_args(TriggerType)
 PurchaseCancels = Literal["nothing", "any_order", "same_category", "same_product"]
 
 
+def _wall_time(value: Any) -> Any:
+    """A local wall time: "HH:MM" (quoted in YAML, which reads a bare 22:00 as the number 1320), no zone."""
+    if isinstance(value, time):
+        if value.tzinfo is not None:
+            raise ValueError("a local wall time has no zone")
+        return value
+    if not isinstance(value, str):
+        raise ValueError('a local wall time as a quoted "HH:MM" string (YAML reads an unquoted 22:00 as a number)')
+    parsed = time.fromisoformat(value)
+    if parsed.tzinfo is not None:
+        raise ValueError("a local wall time has no zone")
+    return parsed
+
+
+WallTime = Annotated[time, BeforeValidator(_wall_time)]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -28,8 +45,8 @@ class _Section(BaseModel):
 class SlotPolicy(_Section):
     """A preferred local time of the week, e.g. lunch on weekdays (days: 0 = Monday ... 6 = Sunday)."""
 
-    start: time
-    end: time
+    start: WallTime
+    end: WallTime
     days: tuple[int, ...] = Field(default=(0, 1, 2, 3, 4, 5, 6))
 
     @model_validator(mode="after")
@@ -147,11 +164,12 @@ def _slots() -> dict[str, SlotPolicy]:
 
 class ContactPolicy(_Section):
     """The stage between the rules and the trigger topics. A file changes single fields of a type (``types:
-    {welcome: {priority: 95}}``); the rest keep the type's defaults."""
+    {welcome: {priority: 95}}``), the rest keep the type's defaults; named ``slots`` it gives are added to the
+    default ones or replace the one of that name."""
 
     default_timezone: str = Field(default="Asia/Shanghai", description="For customers whose profile names none.")
-    quiet_start: time = Field(default=time(22, 0), description="Local quiet hours from ...")
-    quiet_end: time = Field(default=time(8, 0), description="... until (equal: no quiet hours).")
+    quiet_start: WallTime = Field(default=time(22, 0), description="Local quiet hours from ...")
+    quiet_end: WallTime = Field(default=time(8, 0), description="... until (equal: no quiet hours).")
     slots: dict[str, SlotPolicy] = Field(default_factory=_slots)
     caps: tuple[CapPolicy, ...] = Field(default=(CapPolicy(max=1, days=1), CapPolicy(max=3, days=7)))
     assume_consent: tuple[Channel, ...] = Field(
@@ -165,22 +183,24 @@ class ContactPolicy(_Section):
     @model_validator(mode="before")
     @classmethod
     def _type_defaults(cls, data: Any) -> Any:
-        """Every type gets its defaults, with the fields a file names changed."""
+        """Every type gets its defaults, with the fields a file names changed; slots add to the defaults. A value
+        that is not a mapping is left for the field's own validation to reject."""
         if not isinstance(data, dict):
             return data
-        given = data.get("types") or {}
-        if not isinstance(given, dict):
+        given = data.get("types", {})
+        slots = data.get("slots", {})
+        if not isinstance(given, dict) or not isinstance(slots, dict):
             return data
         unknown = set(given) - set(TRIGGER_TYPES)
         if unknown:
             raise ValueError(f"unknown trigger types in contact.types: {sorted(unknown)}")
-        types = {}
+        types: dict[str, Any] = {}
         for name in TRIGGER_TYPES:
             change = given.get(name, {})
             if isinstance(change, TypeContactPolicy):
                 change = change.model_dump(exclude_unset=True)
-            types[name] = {**_TYPE_DEFAULTS[name], **change}
-        return {**data, "types": types}
+            types[name] = {**_TYPE_DEFAULTS[name], **change} if isinstance(change, dict) else change
+        return {**data, "types": types, "slots": {**_slots(), **slots}}
 
     @model_validator(mode="after")
     def _consistent(self) -> ContactPolicy:

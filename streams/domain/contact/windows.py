@@ -18,7 +18,8 @@ def zone_named(name: str | bool | None, policy: ContactPolicy) -> ZoneInfo:
 
 
 def _instant(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """The UTC instant of a local wall time (a time skipped by a clock change maps to just after the change)."""
+    """The UTC instant of a local wall time. A time skipped by a clock change keeps the offset before it (02:30
+    on a spring-forward night in Berlin is 03:30 summer time); a repeated one is its first occurrence."""
     return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
