@@ -108,6 +108,40 @@ def _audience(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from streams.tools.explain import NoDecisionsTopic, format_decisions, recent_decisions, to_json
+
+    try:
+        explained = recent_decisions(Settings(), args.customer_id, args.limit)
+    except NoDecisionsTopic as exc:
+        print(f"comeback: {exc}", file=sys.stderr)
+        return 2
+    if explained.unreadable:
+        print(f"comeback: skipped {explained.unreadable} records that are not contact decisions", file=sys.stderr)
+    if args.json:
+        print(to_json(explained.decisions))
+    elif explained.decisions:
+        print(format_decisions(explained))
+    if not explained.decisions:
+        print(
+            f"comeback: no contact decisions about customer {args.customer_id!r} on {explained.topic} "
+            f"(partition {explained.partition})",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def _rebuild_profiles(args: argparse.Namespace) -> int:
     from streams.tools.rebuild import RebuildError, rebuild_profiles
 
@@ -245,7 +279,7 @@ def _parser() -> argparse.ArgumentParser:
         commands.add_parser(name, help=help_text).set_defaults(handler=handler)
     local = {
         "dev": (_dev, "run a local broker, redis-server and a worker until Ctrl-C"),
-        "demo": (_demo, "run a local stack, feed the built-in sample and print the triggers"),
+        "demo": (_demo, "run a local stack, feed the built-in sample, print the triggers and contact decisions"),
     }
     for name, (handler, help_text) in local.items():
         command = commands.add_parser(name, help=help_text)
@@ -275,6 +309,15 @@ def _parser() -> argparse.ArgumentParser:
     profile = commands.add_parser("profile", help="print a customer's profile from redis as JSON")
     profile.add_argument("customer_id")
     profile.set_defaults(handler=_profile)
+    explain = commands.add_parser(
+        "explain", help="print what the contact policy decided about a customer's triggers, and why (newest last)"
+    )
+    explain.add_argument("customer_id")
+    explain.add_argument(
+        "--limit", type=_positive, default=20, metavar="N", help="the N latest decisions (default: 20)"
+    )
+    explain.add_argument("--json", action="store_true", help="print the decision records as a JSON array")
+    explain.set_defaults(handler=_explain)
     audience = commands.add_parser("audience", help="print the ids of the customers matching every filter (redis)")
     for tag in TAGS:
         audience.add_argument(
