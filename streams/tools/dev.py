@@ -2,8 +2,8 @@
 
 The broker is the embedded one (Tansu, the default) or a real Apache Kafka (``--broker kafka``: java and,
 once, mvn; streams/tools/kafka_broker.py). dev runs until Ctrl-C on the wall clock. demo runs in event
-time: it feeds the built-in sample, prints each trigger the worker publishes, checks them against the
-reference run of the pure core, and stops.
+time: it feeds the built-in sample, prints each trigger and contact decision the worker publishes, checks
+them against the reference run of the pure core, prints how many triggers had each outcome, and stops.
 """
 
 from __future__ import annotations
@@ -24,7 +24,16 @@ from streams.config import Settings
 from streams.tools.embedded import EmbeddedBroker, EmbeddedRedis, die_with_parent, free_port
 from streams.tools.kafka_broker import ApacheKafka, kafka_available
 
-__all__ = ["BROKERS", "BrokerKind", "local_broker", "local_stack", "run_dev", "settings_env", "worker_process"]
+__all__ = [
+    "BROKERS",
+    "BrokerKind",
+    "local_broker",
+    "local_stack",
+    "run_dev",
+    "settings_env",
+    "stack_env",
+    "worker_process",
+]
 
 BrokerKind = Literal["embedded", "kafka"]
 BROKERS: tuple[BrokerKind, ...] = get_args(BrokerKind)
@@ -40,7 +49,7 @@ def settings_env(overrides: dict[str, object]) -> dict[str, str]:
     return {f"COMEBACK_{name.upper()}": str(value) for name, value in overrides.items()}
 
 
-def _stack_env(
+def stack_env(
     broker: EmbeddedBroker | ApacheKafka, redis_server: EmbeddedRedis, run_dir: Path, clock: str
 ) -> dict[str, str]:
     """The broker's own settings (its quirks' workarounds) and the stack's; the caller's env may override."""
@@ -87,7 +96,7 @@ def local_stack(clock: str, broker_kind: BrokerKind = "embedded") -> Iterator[tu
         EmbeddedRedis(data_dir=Path(tmp) / "redis") as redis_server,
     ):
         run_dir = Path(tmp)
-        env = _stack_env(broker, redis_server, run_dir, clock)
+        env = stack_env(broker, redis_server, run_dir, clock)
         os.environ.update(env)
         settings = Settings()
         create_topics(settings)
