@@ -3,19 +3,57 @@
 from __future__ import annotations
 
 import os
+import re
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from unittest import mock
 
+import yaml
+
+from schemas.base import Envelope
 from streams.adapters.kafka_admin import create_topics, wait_for_topics
 from streams.adapters.kafka_clients import consumer
 from streams.config import Settings
+from streams.domain.policy import Policy
+from streams.engine.reference import Checkpoint, checkpoints
 from streams.tools.dev import worker_process
+from tests.factories import OPEN_CONTACT
 
-__all__ = ["Workers", "eventually", "read_topic", "settings_from"]
+__all__ = [
+    "Workers",
+    "check_demo_output",
+    "eventually",
+    "open_contact_policy",
+    "read_topic",
+    "reference_end",
+    "settings_from",
+    "write_policy",
+]
+
+
+def open_contact_policy(**sections: Any) -> dict[str, Any]:
+    """A policy (as a file holds it) whose contact stage sends every candidate at once, at any hour of the wall
+    clock, to every customer (consent assumed, no caps, quiet hours, slots or control groups): for tests of
+    timers and transport, not of the contact policy. ``sections`` change other sections (or the contact one)."""
+    return {"version": "open-contact", "contact": dict(OPEN_CONTACT)} | sections
+
+
+def write_policy(path: Path, policy: dict[str, Any]) -> Path:
+    """``policy`` as a YAML policy file at ``path`` (checked: it must load as a Policy)."""
+    Policy.model_validate(policy)
+    path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def reference_end(events: Iterable[Envelope], policy: Policy, until: datetime) -> Checkpoint:
+    """The reference run's last checkpoint: every state, trigger and contact decision until ``until``."""
+    (end,) = deque(checkpoints(events, policy, until), maxlen=1)
+    return end
 
 
 def settings_from(env: dict[str, str]) -> Settings:
@@ -81,3 +119,21 @@ def eventually(probe: Callable[[], T | None], timeout: float = 60.0) -> T:
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.2)
     return result
+
+
+def check_demo_output(stdout: str) -> dict[str, dict[str, int]]:
+    """``comeback demo`` said its triggers and contact decisions match the reference run's, saw the two dead
+    letters, and printed the outcome table; that table by type (and ``total``): column -> count."""
+    triggers = re.search(r"^(\d+) triggers from the worker .*predicted by the pure core: they match$", stdout, re.M)
+    decisions = re.search(r"^(\d+) contact decisions from the worker.*: they match; 2 dead letters$", stdout, re.M)
+    assert triggers and decisions, stdout[-3000:]
+    header = re.search(r"^type +(triggers .*)$", stdout, re.M)
+    assert header, stdout[-3000:]
+    columns = header.group(1).split()
+    table = {
+        row[0]: dict(zip(columns, map(int, row[1:]), strict=True))
+        for line in stdout[header.end() :].splitlines()[1:]
+        if len(row := line.split()) == len(columns) + 1 and row[1].isdigit()
+    }
+    assert table["total"]["sent"] == int(triggers.group(1)), stdout[-3000:]  # each sent trigger is on the topic
+    return table

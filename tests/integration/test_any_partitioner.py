@@ -3,7 +3,8 @@
 Two workers share two partitions in event time. The same simulated shop is sent through two producers at
 once, one partitioning by CRC32 (librdkafka's and so kcat's default) and one by murmur2 (the Java client's,
 Faust's and the engine's), each event by one of them: about half of the CRC32 records land on a partition
-the other worker owns. The triggers must be exactly those of the one-process reference run.
+the other worker owns. The triggers and the contact decisions must be exactly those of the one-process
+reference run.
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ import pytest
 from kafka.partitioner import Partitioner
 
 from schemas.base import Envelope
+from schemas.decisions import ContactDecision
 from schemas.topics import by_role
 from schemas.triggers import Trigger
 from streams.domain.policy import Policy
-from streams.engine.reference import run_reference
 from streams.runtime.routing import owner_partition
 from streams.sdk.producer import EventProducer
 from streams.tools.embedded import free_port
 from streams.tools.simulator import simulate_shop
-from tests.integration.helpers import Workers, read_topic
+from tests.integration.helpers import Workers, read_topic, reference_end
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +48,8 @@ def test_records_from_a_crc32_and_a_murmur2_producer_give_the_reference_runs_tri
     start = datetime(2026, 8, 1, tzinfo=timezone(timedelta(hours=8)))
     events = sorted(simulate_shop(seed=5, customers=15, days=90, start=start), key=lambda e: e.occurred_at)
     until = events[-1].occurred_at + timedelta(days=1)
-    _, expected = run_reference(events, Policy(), until)
+    reference = reference_end(events, Policy(), until)
+    expected = reference.triggers
     keys = [getattr(e, "customer_id", None) or e.product_id for e in events if _by_crc32(e)]  # type: ignore[attr-defined]
     strays = [k for k in keys if owner_partition(k.encode(), 2) != zlib.crc32(k.encode()) % 2]
     assert len(strays) > 50  # the CRC32 producer really puts many records on the other worker's partition
@@ -77,3 +79,10 @@ def test_records_from_a_crc32_and_a_murmur2_producer_give_the_reference_runs_tri
         return {Trigger.model_validate_json(v).trigger_id for v in values}
 
     assert ids(read_topic(settings, topic, lambda v: ids(v) >= wanted, 180)) == wanted
+    decided = {d.decision_id for d in reference.decisions}
+
+    def decision_ids(values: list[bytes]) -> set[str]:
+        return {ContactDecision.model_validate_json(v).decision_id for v in values}
+
+    decisions = read_topic(settings, settings.topic_name(by_role("decisions")), lambda v: decision_ids(v) >= decided)
+    assert decision_ids(decisions) == decided

@@ -14,6 +14,7 @@ import subprocess
 import time
 import zlib
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +23,7 @@ from streams.config import Settings
 from streams.runtime.routing import owner_partition
 from streams.tools.embedded import EmbeddedBroker
 from streams.tools.kafka_broker import ApacheKafka
-from tests.integration.helpers import Workers, read_topic
+from tests.integration.helpers import Workers, open_contact_policy, read_topic, write_policy
 
 pytestmark = pytest.mark.integration
 
@@ -59,12 +60,13 @@ def _triggers(kcat: str, settings: Settings, expected: int, timeout: float = 60.
 
 
 def test_kcat_sends_hand_written_events_and_reads_the_triggers_with_their_headers(
-    workers: Workers, broker: EmbeddedBroker | ApacheKafka
+    workers: Workers, broker: EmbeddedBroker | ApacheKafka, tmp_path: Path
 ) -> None:
     if not isinstance(broker, ApacheKafka):
         pytest.skip("Debian's kcat cannot connect to the embedded broker (librdkafka 2.0.2 ApiVersions bug)")
     kcat = _kcat()
-    settings = workers.start(clock="wall", partitions=2)
+    policy = write_policy(tmp_path / "policy.yaml", open_contact_policy())  # every welcome at once, at any hour
+    settings = workers.start(clock="wall", partitions=2, policy_file=policy)
     now = datetime.now(UTC).isoformat()
     customers = [f"k{n}" for n in range(6)]
     strays = [c for c in customers if zlib.crc32(c.encode()) % 2 != owner_partition(c.encode(), 2)]

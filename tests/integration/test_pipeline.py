@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from schemas.dead_letter import DeadLetter
+from schemas.decisions import ContactDecision
 from schemas.topics import INPUT_TOPICS, by_role
 from schemas.triggers import Trigger
 from streams.domain.policy import Policy
-from streams.engine.reference import run_reference
 from streams.sdk.producer import EventProducer
-from tests.factories import order, product_upserted, view
-from tests.integration.helpers import Workers, read_topic
+from tests.factories import order, product_upserted, profile_changed, view
+from tests.integration.helpers import Workers, open_contact_policy, read_topic, reference_end, write_policy
 
 pytestmark = pytest.mark.integration
 
@@ -59,20 +59,23 @@ def test_bad_input_on_every_input_topic_is_dead_lettered_and_the_next_valid_mess
         assert keys <= {json.loads(x)["customer_id" if "customer" in table else "product_id"] for x in seen}
 
 
-def test_the_worker_emits_exactly_the_triggers_the_pure_core_predicts(workers: Workers) -> None:
+def test_the_worker_emits_exactly_the_triggers_and_contact_decisions_the_pure_core_predicts(workers: Workers) -> None:
     settings = workers.start(clock="event")
     hour = timedelta(hours=1)
+    first_view = view(customer_id="c-a", at=T0)
     events = [
-        view(customer_id="c-a", at=T0),
+        *(profile_changed(c, at=T0 - hour, consents={"push": True}) for c in ("c-a", "c-b", "c-c")),
+        first_view,
         view(customer_id="c-a", product_id="p2", at=T0 + hour / 2),
         view(customer_id="c-b", at=T0),
         order(customer_id="c-b", at=T0 + hour),
         view(customer_id="c-c", at=T0),
         order(customer_id="c-c", at=T0 + 3 * hour),
+        first_view,  # a redelivered view changes nothing
     ]
-    events.append(events[0])  # a redelivered view changes nothing
     until = T0 + 10 * hour
-    _, expected = run_reference(events, Policy(), until)
+    reference = reference_end(events, Policy(), until)
+    expected = reference.triggers
     with EventProducer(settings) as producer:
         producer.send_all(events)
         producer.advance_watermark(until)
@@ -80,12 +83,21 @@ def test_the_worker_emits_exactly_the_triggers_the_pure_core_predicts(workers: W
     received = [Trigger.model_validate_json(v) for v in values]
     assert sorted(t.trigger_id for t in received) == sorted(t.trigger_id for t in expected)
     assert {t.customer_id for t in received if t.type == "browse_followup"} == {"c-a", "c-c"}
+    wanted = len(reference.decisions)
+    decided = read_topic(settings, settings.topic_name(by_role("decisions")), lambda v: len(v) >= wanted)
+    records = sorted(map(ContactDecision.model_validate_json, decided), key=lambda d: (d.decided_at, d.decision_id))
+    assert records == sorted(reference.decisions, key=lambda d: (d.decided_at, d.decision_id))
+    # c-b's welcome is held out (control group); c-c's is capped by the browse follow-up sent that local day
+    assert {(d.customer_id, d.type, d.outcome) for d in records if d.type == "welcome"} == {
+        ("c-b", "welcome", "held_out"),
+        ("c-c", "welcome", "capped"),
+    }
 
 
 def _short_delay_policy(tmp_path: Path, seconds: float) -> Path:
-    path = tmp_path / "policy.yaml"
-    path.write_text(f"version: fast-test\nbrowse_followup:\n  delay_hours: {seconds / 3600}\n")
-    return path
+    """Browse follow-ups due ``seconds`` after the view, sent at once at any hour (the contact stage open)."""
+    sections = {"version": "fast-test", "browse_followup": {"delay_hours": seconds / 3600}}
+    return write_policy(tmp_path / "policy.yaml", open_contact_policy(**sections))
 
 
 def test_on_the_wall_clock_a_browse_followup_fires_within_a_second_of_its_due_time(
@@ -120,8 +132,8 @@ def test_a_pending_timer_survives_a_worker_restart(workers: Workers, tmp_path: P
 def test_on_the_wall_clock_a_replenishment_reminder_uses_the_catalogs_cycle(workers: Workers, tmp_path: Path) -> None:
     """The order's lookup crosses to the product side and back: a 1-day catalog cycle with a lead of all but
     6 seconds reminds 6 seconds after the purchase, in a category the policy knows no cycle for."""
-    policy_file = tmp_path / "policy.yaml"
-    policy_file.write_text(f"version: cycle-test\nreplenishment:\n  lead_days: {1 - 6 / 86400}\n")
+    sections = {"version": "cycle-test", "replenishment": {"lead_days": 1 - 6 / 86400}}
+    policy_file = write_policy(tmp_path / "policy.yaml", open_contact_policy(**sections))
     settings = workers.start(clock="wall", policy_file=policy_file)
     topic = settings.topic_name(by_role("triggers"))
     read_topic(settings, topic, lambda v: False, timeout=8)  # let the worker join its group first

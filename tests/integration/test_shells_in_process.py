@@ -8,6 +8,7 @@ The decisions they make are the engine's (``step``), checked against the referen
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -19,8 +20,9 @@ import pytest
 from faust.types import TP, Message
 
 from schemas.base import Envelope
-from schemas.control import ProductAlert, WatchChanged, WatermarkAdvanced
+from schemas.control import CycleLookup, ProductAlert, ProductCycle, TimerTick, WatchChanged, WatermarkAdvanced
 from schemas.dead_letter import DeadLetter
+from schemas.decisions import ContactDecision
 from schemas.topics import by_role
 from schemas.triggers import Trigger
 from streams.adapters.redis_view import ProfileProjector, connect_async
@@ -38,7 +40,8 @@ from streams.runtime.routing import Router, owner_partition
 from streams.runtime.timer_index import TimerIndex
 from streams.runtime.watermarks import SavedWatermarks
 from streams.tools.embedded import EmbeddedRedis
-from tests.factories import T0, favorite, hours, order, stock_changed, view
+from tests.factories import T0, favorite, hours, order, profile_changed, stock_changed, view
+from tests.integration.helpers import open_contact_policy, reference_end
 
 
 @dataclass
@@ -79,26 +82,37 @@ def _topics(settings: Settings) -> Topics:
         rerouted_customers=topic("rerouted_customers"),
         rerouted_catalog=topic("rerouted_catalog"),
         dead_letters=topic("dead_letters"),
+        decisions=topic("decisions"),
         triggers={triggers: SentTo(triggers)},  # type: ignore[dict-item]
     )
+
+
+OPEN = Policy.model_validate(open_contact_policy())
+"""These shells' policy unless a test names one: every trigger goes at once, at any hour of the wall clock."""
 
 
 class Shells:
     """A customer and a product shell over dicts and recording topics, as ``build_runtime`` wires them."""
 
-    def __init__(self, settings: Settings, redis_url: str, watermark_table: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        redis_url: str,
+        watermark_table: dict[str, Any] | None = None,
+        policy: Policy = OPEN,
+    ) -> None:
         self.settings, self.topics = settings, _topics(settings)
         self.watermark_table = {} if watermark_table is None else watermark_table
-        self.records = Records(settings, Policy(), self.topics.dead_letters, Metrics.create())
+        self.records = Records(settings, policy, self.topics.dead_letters, Metrics.create())
         self.customer_table: dict[str, Any] = {}
         self.customers = CustomerShell(
             settings,
-            Policy(),
+            policy,
             self.records,
             table=self.customer_table,
             topics=self.topics,
             clock=make_clock(settings.clock),
-            timers=TimerIndex(),
+            timers=TimerIndex(strictly_before=settings.clock == "event"),
             progress=CustomerProgress(),
             projector=ProfileProjector(connect_async(redis_url), f"{settings.app_id}:"),
             router=Router(
@@ -111,7 +125,7 @@ class Shells:
         )
         self.products = ProductShell(
             settings,
-            Policy(),
+            policy,
             self.records,
             products={},
             watchers={},
@@ -165,6 +179,9 @@ def test_a_first_order_sends_the_welcome_trigger_and_stores_the_state(shells: Sh
     run(shells.customers.process(shells.record("orders", "c1", first)))
     (trigger,) = [Trigger.model_validate(t) for t in shells.sent("triggers")]
     assert (trigger.type, trigger.customer_id) == ("welcome", "c1")
+    (record,) = [ContactDecision.model_validate(d) for d in shells.sent("decisions")]
+    assert (record.outcome, record.trigger_id, record.decision_id) == ("sent", trigger.trigger_id, trigger.decision_id)
+    assert shells.topics.decisions.sent[0][0] == b"c1"  # type: ignore[attr-defined]  # keyed by customer
     (headers,) = shells.topics.triggers[shells.settings.topic_name(by_role("triggers"))].headers  # type: ignore[attr-defined]
     assert dict(headers) == {
         "content-type": b"application/json",
@@ -289,3 +306,84 @@ def test_a_stored_state_that_no_longer_validates_is_skipped_and_the_recovery_com
     assert shells.customers.recovered is False
     run(shells.customers.rebuild_timer_index())
     assert shells.customers.recovered is True and shells.customers.timers.earliest() is not None
+
+
+@dataclass
+class StoredWhenSent(SentTo):
+    """A topic that also notes, at each send, the customer's stored state (None: not stored yet)."""
+
+    table: dict[str, Any] = field(default_factory=dict)
+    customer_id: str = ""
+    stored: list[Any] = field(default_factory=list)
+
+    async def send(
+        self, *, key: bytes | None, value: bytes, partition: int | None = None, headers: Any = None
+    ) -> asyncio.Future[None]:
+        self.stored.append(self.table.get(self.customer_id))
+        return await super().send(key=key, value=value, partition=partition, headers=headers)
+
+
+def test_a_welcome_ordered_at_night_is_deferred_to_the_morning_and_each_decision_published_before_the_state(
+    embedded_redis: EmbeddedRedis,
+) -> None:
+    """The default contact policy in event time: an order at 23:00 in Shanghai gets its welcome deferred (quiet
+    hours) to 08:00; the record of each decision is published before the state that holds the waiting trigger
+    (or forgets it) is stored, and the records are the reference run's."""
+    settings = Settings(app_id="in-process-contact", clock="event", partitions=1, topic_prefix="ic.")
+    shells = Shells(settings, embedded_redis.url, policy=Policy())
+    roles = ("orders", "customers")
+    shells.customers.track_assigned([TP(settings.topic_name(by_role(role)), 0) for role in roles])
+    decisions = StoredWhenSent(settings.topic_name(by_role("decisions")), table=shells.customer_table, customer_id="c1")
+    shells.topics = dataclasses.replace(shells.topics, decisions=decisions)  # type: ignore[arg-type]
+    shells.customers.topics = shells.topics
+    night = datetime(2026, 3, 2, 15, tzinfo=UTC)  # 23:00 in Shanghai, a Monday
+    morning = datetime(2026, 3, 3, 0, tzinfo=UTC)  # 08:00 there
+    consent = profile_changed("c1", at=night - hours(1), timezone="Asia/Shanghai", consents={"push": True})
+    first = order("c1", at=night)
+
+    async def watermark(at: datetime, offset: int) -> None:
+        """Every input partition at ``at``; the ticker then wakes the customer (held events, due timers)."""
+        for role in roles:
+            await shells.customers.process(shells.record(role, "c1", WatermarkAdvanced(at=at), offset))
+        ticks = len(shells.sent("ticks"))
+        assert await shells.customers.wake_due() == 1
+        for tick in shells.sent("ticks")[ticks:]:
+            await shells.customers.process(shells.record("ticks", "c1", TimerTick.model_validate(tick), offset))
+
+    async def scenario() -> None:
+        await shells.customers.process(shells.record("customers", "c1", consent))
+        await shells.customers.process(shells.record("orders", "c1", first))
+        await watermark(night + hours(1), 1)
+        assert shells.sent("triggers") == [] and [d["outcome"] for d in shells.sent("decisions")] == ["deferred"]
+        for n, lookup in enumerate(CycleLookup.model_validate(m) for m in shells.sent("watchers")):
+            answer = ProductCycle(**lookup.model_dump(exclude={"type", "schema_version"}), days=None)
+            await shells.customers.process(shells.record("ticks", "c1", answer, 10 + n))  # as the product side would
+        await watermark(morning + hours(1), 2)
+
+    run(scenario())
+    deferred, sent = [ContactDecision.model_validate(d) for d in shells.sent("decisions")]
+    assert (deferred.outcome, deferred.reason, deferred.decided_at, deferred.send_after) == (
+        "deferred",
+        "quiet_hours",
+        night,
+        morning,
+    )
+    (welcome,) = [Trigger.model_validate(t) for t in shells.sent("triggers")]
+    assert (sent.outcome, sent.channel, sent.decided_at) == ("sent", "push", morning)
+    assert (welcome.type, welcome.send_after, welcome.decision_id) == ("welcome", morning, sent.decision_id)
+    # Published before the state was stored: the state then still had the welcome waiting (or no record yet).
+    before_deferral, before_sending = decisions.stored
+    assert before_deferral is None or not CustomerState.model_validate(before_deferral).contact.waiting
+    assert [w.trigger.trigger_id for w in CustomerState.model_validate(before_sending).contact.waiting] == [
+        welcome.trigger_id
+    ]
+    assert CustomerState.model_validate(shells.customer_table["c1"]).contact.waiting == ()
+    reference = reference_end([consent, first], Policy(), morning + hours(1))
+    assert [deferred, sent] == list(reference.decisions)
+    assert [welcome.trigger_id] == [t.trigger_id for t in reference.triggers]
+    registry = shells.records.metrics.registry
+    counted = [
+        registry.get_sample_value("comeback_contact_decisions_total", {"type": "welcome", "outcome": outcome})
+        for outcome in ("deferred", "sent")
+    ]
+    assert counted == [1, 1]

@@ -13,13 +13,14 @@ from streams.domain.policy import Policy
 from streams.engine.reference import run_reference
 from streams.sdk.repeats import TriggerRepeats
 from streams.tools.embedded import EmbeddedRedis
-from tests.factories import T0, days, order
+from tests.factories import T0, days, order, profile_changed
 
 pytestmark = pytest.mark.integration
 
 
 def test_a_repeated_trigger_is_dropped_until_its_id_expires(embedded_redis: EmbeddedRedis) -> None:
-    _, (welcome, *_) = run_reference([order("c1", at=T0)], Policy(), T0 + days(1))
+    consent = profile_changed("c1", at=T0, consents={"push": True})
+    _, (welcome, *_) = run_reference([consent, order("c1", at=T0)], Policy(), T0 + days(1))
     with connect(embedded_redis.url) as client:
         prefix = f"t{uuid.uuid4().hex[:8]}:"
         consumer_a = TriggerRepeats(client, ttl=timedelta(seconds=1), prefix=prefix)

@@ -16,7 +16,7 @@ import pytest
 from schemas.topics import by_role
 from streams.sdk.producer import EventProducer
 from tests.factories import order
-from tests.integration.helpers import Workers
+from tests.integration.helpers import Workers, open_contact_policy, write_policy
 
 pytestmark = pytest.mark.integration
 TOKEN = "s3cret-for-tests"
@@ -71,8 +71,11 @@ def test_the_web_port_binds_loopback_hides_the_tables_and_wants_the_token(worker
         assert _get(port, faust_page, token=TOKEN)[0] == 404  # type: ignore[index]
 
 
-def test_metrics_count_events_triggers_and_dead_letters_by_kind(workers: Workers) -> None:
-    settings = workers.start(clock="wall")
+def test_metrics_count_events_triggers_contact_decisions_and_dead_letters_by_kind(
+    workers: Workers, tmp_path: Path
+) -> None:
+    policy = write_policy(tmp_path / "policy.yaml", open_contact_policy())  # the welcome goes at once, at any hour
+    settings = workers.start(clock="wall", policy_file=policy)
     with EventProducer(settings) as producer:
         producer.send(order("c-metrics", at=datetime.now(UTC)))
         producer.send_raw(by_role("orders"), b"c-metrics", b"not json")
@@ -82,7 +85,11 @@ def test_metrics_count_events_triggers_and_dead_letters_by_kind(workers: Workers
         return "" if answer is None else answer[1].decode()
 
     deadline = time.monotonic() + 90
-    wanted = ('comeback_triggers_total{type="welcome"} 1.0', 'comeback_dead_letters_total{code="not_json"} 1.0')
+    wanted = (
+        'comeback_triggers_total{type="welcome"} 1.0',
+        'comeback_contact_decisions_total{outcome="sent",type="welcome"} 1.0',
+        'comeback_dead_letters_total{code="not_json"} 1.0',
+    )
     while not all(line in (text := scraped()) for line in wanted):
         assert time.monotonic() < deadline, f"metrics never showed {wanted}:\n{text[-2000:]}"
         time.sleep(0.5)
