@@ -118,8 +118,8 @@ def _judge(
         why = "quiet hours" if not settings.slots else f"outside its slots ({', '.join(settings.slots)})"
         reason = "quiet_hours" if not settings.slots else "outside_slots"
         return _later(waiting, "deferred", reason, f"{_local(at, zone)} is {why}", window, zone)
-    if settings.transactional:
-        return _Verdict("sent", "allowed", "transactional", channel=channels[0])
+    if not settings.counted:
+        return _Verdict("sent", "allowed", "not capped", channel=channels[0])
     free = next((c for c in channels if blocking_cap(log, at, zone, c, contact) is None), None)
     if free is not None:
         return _Verdict("sent", "allowed", "within the caps", channel=free)
@@ -194,7 +194,7 @@ def _round(state: CustomerState, at: datetime, policy: Policy) -> Decision:
             )
         record = _record(waiting, verdict, at, zone, policy)
         records.append(record)
-        if verdict.outcome in ("sent", "held_out") and not contact.of(waiting.trigger.type).transactional:
+        if verdict.outcome in ("sent", "held_out") and contact.of(waiting.trigger.type).counted:
             assert verdict.channel is not None
             log.append(Contacted(at=at, type=waiting.trigger.type, channel=verdict.channel, held_out=group is not None))
         if verdict.outcome == "sent":
@@ -203,7 +203,8 @@ def _round(state: CustomerState, at: datetime, policy: Policy) -> Decision:
             keep.append(
                 waiting.model_copy(update={"send_after": verdict.send_after, "deferrals": waiting.deferrals + 1})
             )
-    state = state.model_copy(update={"contact": ContactLog(waiting=tuple(keep), contacted=tuple(log))})
+    contacted = tuple(sorted(log, key=lambda c: (c.at, c.type)))  # in time order, however they arrived
+    state = state.model_copy(update={"contact": ContactLog(waiting=tuple(keep), contacted=contacted)})
     return Decision(state, tuple(triggers), outcomes=tuple(records))
 
 

@@ -766,7 +766,7 @@ def test_every_candidate_is_decided_and_no_customer_gets_more_than_the_caps(
 
     went = [r for r in decision.outcomes if r.outcome in ("sent", "held_out")]
     assert {t.decision_id for t in decision.triggers} == {r.decision_id for r in went if r.outcome == "sent"}
-    marketing = [r.decided_at for r in went if not CONTACT.of(r.type).transactional]
+    marketing = [r.decided_at for r in went if CONTACT.of(r.type).counted]
     local_days = _local_days(marketing, zone)
     assert all(n <= 1 for n in Counter(local_days).values()), local_days
     for first in local_days:
@@ -775,8 +775,8 @@ def test_every_candidate_is_decided_and_no_customer_gets_more_than_the_caps(
         wall = record.decided_at.astimezone(zone).time()
         assert time(8) <= wall < time(22), record
         assert record.decided_at <= record.expires_at
-    transactional = {t for t in TRIGGER_TYPES if CONTACT.of(t).transactional}
-    assert not {c.type for c in decision.state.contact.contacted} & transactional
+    uncounted = {t for t in TRIGGER_TYPES if not CONTACT.of(t).counted}
+    assert not {c.type for c in decision.state.contact.contacted} & uncounted
 
 
 # Gaps found while writing these tests, now fixed

@@ -87,11 +87,22 @@ class TypeContactPolicy(_Section):
         description="A service message about something the customer asked for: not counted or capped, and may use "
         "the service channel without an opt-in (an explicit opt-out still stops it).",
     )
+    capped: bool = Field(
+        default=True,
+        description="Counted and limited by the caps (a transactional type never is). price_drop is not by default: "
+        "it reaches the customer through the catalog, in an event-time replay after the customer's own later "
+        "triggers, so counting it would make a replay decide in another order than the one-process run.",
+    )
     cancelled_by_purchase: PurchaseCancels = Field(
         default="nothing", description="An order between due and sending that makes it pointless."
     )
     holdout_percent: float = Field(default=10, ge=0, le=100, description="Control group of this type, by customer.")
     attribution_days: float = Field(default=7, gt=0, le=365, description="An order this soon after counts for it.")
+
+    @property
+    def counted(self) -> bool:
+        """Counted for the caps and limited by them."""
+        return self.capped and not self.transactional
 
 
 _MARKETING_SLOTS: Final = ("lunch", "evening", "weekend")
@@ -112,7 +123,13 @@ _TYPE_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
         "cancelled_by_purchase": "same_product",
         "attribution_days": 3,
     },
-    "price_drop": {"priority": 60, "ttl_hours": 48, "cancelled_by_purchase": "same_product", "attribution_days": 3},
+    "price_drop": {
+        "priority": 60,
+        "ttl_hours": 48,
+        "capped": False,
+        "cancelled_by_purchase": "same_product",
+        "attribution_days": 3,
+    },
     "tier_upgrade": {"priority": 85, "ttl_hours": 7 * 24, "attribution_days": 30},
     "replenishment": {
         "priority": 75,
