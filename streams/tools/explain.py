@@ -149,7 +149,8 @@ def format_decisions(explained: Explained) -> str:
         details.append(record.detail)
     widths = [max(len(cells[i]) for cells in (header, *rows)) for i in range(len(header))]
     lines = [
-        f"customer {explained.customer_id}: {len(rows)} latest contact decisions, newest last "
+        f"customer {explained.customer_id}: {len(rows)} latest contact decision{'s' if len(rows) != 1 else ''}, "
+        "newest last "
         f"({explained.topic} partition {explained.partition})",
         "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(),
     ]
