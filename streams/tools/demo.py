@@ -174,14 +174,18 @@ def outcome_table(decisions: Iterable[ContactDecision]) -> str:
 def _differences(expected: Sequence[ContactDecision], received: Mapping[str, ContactDecision], shown: int = 10) -> str:
     """The records only the reference run has, and those only the worker published (the first ``shown`` of each)."""
     wanted = {d.decision_id for d in expected}
+    only_reference = [d for d in expected if d.decision_id not in received]
+    only_worker = [d for d in received.values() if d.decision_id not in wanted]
     lines = []
-    for title, records in (
-        ("only in the reference run", [d for d in expected if d.decision_id not in received]),
-        ("only from the worker", [d for d in received.values() if d.decision_id not in wanted]),
-    ):
+    for title, records in (("only in the reference run", only_reference), ("only from the worker", only_worker)):
         lines.append(f"{len(records)} contact decisions {title}{':' if records else ''}")
         lines += [f"  {_describe_decision(d)}" for d in records[:shown]]
         lines += [f"  ... and {len(records) - shown} more"] if len(records) > shown else []
+    same = {(d.trigger_id, d.outcome, d.decided_at) for d in only_reference} & {
+        (d.trigger_id, d.outcome, d.decided_at) for d in only_worker
+    }
+    if same:
+        lines.append(f"{len(same)} of them are the same trigger, outcome and moment under another decision id")
     return "\n".join(lines)
 
 

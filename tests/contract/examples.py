@@ -96,7 +96,7 @@ def _engine_messages() -> list[BaseModel]:
         policy_version="2024-05-01",
         customer=snapshot,
     )
-    deferred = AT.replace(hour=22)
+    deferred = AT.replace(hour=22, minute=0)
     decision = ContactDecision(
         decision_id=decision_id_for(trigger.trigger_id, "deferred", deferred.isoformat()),
         trigger_id=trigger.trigger_id,
