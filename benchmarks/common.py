@@ -1,19 +1,16 @@
-"""What the benchmarks share: shop-size arguments, the simulated shop's customer events, figures, the machine."""
+"""What the benchmarks share: shop-size arguments, the simulated shop's customer events; figures and the machine
+come from ``streams.tools.bench.host`` (shared with ``comeback bench``)."""
 
 from __future__ import annotations
 
 import argparse
-import math
-import os
-import platform
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import cast
 
 from schemas import events as ev
 from schemas.base import Envelope
+from streams.tools.bench.host import machine, percentile
 from streams.tools.simulator import simulate_shop
 
 __all__ = ["Shop", "machine", "percentile", "shop_parser", "simulate"]
@@ -54,21 +51,3 @@ def simulate(args: argparse.Namespace) -> Shop:
     events: list[Envelope] = list(simulate_shop(args.seed, args.customers, args.days, args.start))
     customer_events = cast(list[ev.CustomerEvent], [e for e in events if hasattr(e, "customer_id")])
     return Shop(customer_events, len(events), events[0].occurred_at + timedelta(days=args.days))
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (``q`` in 0..100) of unsorted values."""
-    ordered = sorted(values)
-    return ordered[max(math.ceil(q / 100 * len(ordered)) - 1, 0)]
-
-
-def machine() -> str:
-    """Platform, CPU model and count, Python: where the figures were measured."""
-    cpuinfo = Path("/proc/cpuinfo")
-    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
-    models = (line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
-    model = next(models, platform.processor())
-    return (
-        f"{platform.platform()}; CPU {model or 'unknown'} x{os.cpu_count()}; "
-        f"{platform.python_implementation()} {platform.python_version()}"
-    )

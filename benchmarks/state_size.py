@@ -12,6 +12,7 @@ from collections import Counter
 from benchmarks.common import machine, percentile, shop_parser, simulate
 from streams.domain.policy import Policy
 from streams.engine.reference import run_reference
+from streams.tools.bench.core import state_bytes
 
 __all__ = ["main"]
 
@@ -39,7 +40,7 @@ def main() -> None:
         f"{len(states)} customers, {len(triggers)} triggers"
     )
     per_customer = list(Counter(e.customer_id for e in shop.customer_events).values())
-    sizes = [len(state.model_dump_json()) for state in states.values()]
+    sizes = state_bytes(states.values())
     print(f"events per customer: {_spread(per_customer)}")
     print(f"state bytes per customer: {_spread(sizes)}; all states {sum(sizes) / 1e6:.1f} MB")
 
