@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from schemas.decisions import ContactDecision, Outcome, decision_id_for
@@ -136,7 +136,7 @@ def _judge(
 def _record(waiting: Waiting, verdict: _Verdict, at: datetime, zone: ZoneInfo, policy: Policy) -> ContactDecision:
     trigger = waiting.trigger
     return ContactDecision(
-        decision_id=decision_id_for(trigger.trigger_id, verdict.outcome, at.isoformat()),
+        decision_id=decision_id_for(trigger.trigger_id, verdict.outcome, at.astimezone(UTC).isoformat()),
         trigger_id=trigger.trigger_id,
         type=trigger.type,
         customer_id=trigger.customer_id,
@@ -174,6 +174,7 @@ def _sent(waiting: Waiting, record: ContactDecision, at: datetime) -> Trigger:
 
 def _round(state: CustomerState, at: datetime, policy: Policy) -> Decision:
     """Decide every trigger waiting for ``at`` or earlier, at ``at``, highest priority first."""
+    at = at.astimezone(UTC)  # one instant, one spelling: the decision ids are built from it
     contact = policy.contact
     zone = zone_named(state.fact("timezone"), contact)
     due = sorted(
