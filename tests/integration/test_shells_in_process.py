@@ -182,6 +182,13 @@ def test_a_first_order_sends_the_welcome_trigger_and_stores_the_state(shells: Sh
     (record,) = [ContactDecision.model_validate(d) for d in shells.sent("decisions")]
     assert (record.outcome, record.trigger_id, record.decision_id) == ("sent", trigger.trigger_id, trigger.decision_id)
     assert shells.topics.decisions.sent[0][0] == b"c1"  # type: ignore[attr-defined]  # keyed by customer
+    (decision_headers,) = shells.topics.decisions.headers  # type: ignore[attr-defined]
+    assert {k: v for k, v in decision_headers if k != "comeback-schema-version"} == {
+        "content-type": b"application/json",
+        "comeback-message-type": b"contact_decision",
+        "comeback-trigger-type": b"welcome",
+        "comeback-outcome": b"sent",
+    }
     (headers,) = shells.topics.triggers[shells.settings.topic_name(by_role("triggers"))].headers  # type: ignore[attr-defined]
     assert dict(headers) == {
         "content-type": b"application/json",
