@@ -59,9 +59,10 @@ def timer_of(state: CustomerState, kind: str, key: str = "") -> Timer | None:
 
 
 def schedule(state: CustomerState, timer: Timer) -> CustomerState:
-    """Set ``timer``, replacing the rule's timer with the same key."""
-    others = tuple(t for t in state.timers if (t.kind, t.key) != (timer.kind, timer.key))
-    return state.model_copy(update={"timers": (*others, timer)})
+    """Set ``timer``, replacing the rule's timer with the same key (kept in kind and key order, so the same timers
+    make the same state whatever order they were set in)."""
+    others = (t for t in state.timers if (t.kind, t.key) != (timer.kind, timer.key))
+    return state.model_copy(update={"timers": tuple(sorted((*others, timer), key=lambda t: (t.kind, t.key)))})
 
 
 def cancel(state: CustomerState, kind: str, key: str = "") -> CustomerState:
