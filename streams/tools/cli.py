@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -64,9 +65,16 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from streams.tools.simulator import simulate_shop, write_jsonl
+    from streams.tools.simulator import simulate_shop, simulate_with_response, write_jsonl
 
-    events = simulate_shop(args.seed, args.customers, args.days, args.start)
+    if args.effect:
+        policy = load_policy(Settings().policy_file)
+        effects = dict(args.effect)
+        events, truth = simulate_with_response(args.seed, args.customers, args.days, args.start, effects, policy)
+        planted = ", ".join(f"{kind} {p:g}" for kind, p in effects.items())
+        print(f"comeback: planted effects {planted}; {len(truth.responses)} extra orders", file=sys.stderr)
+    else:
+        events = list(simulate_shop(args.seed, args.customers, args.days, args.start))
     if args.out == "-":
         count = write_jsonl(events, sys.stdout)
     else:
@@ -209,6 +217,9 @@ def _report(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"comeback: {exc}", file=sys.stderr)
         return 2
+    from streams.tools.report.summary import format_summary
+
+    print(format_summary(report))
     for path in write_report(report, Path(args.out)):
         print(path)
     return 0
@@ -267,6 +278,28 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _effect(text: str) -> tuple[str, float]:
+    """``TYPE=P`` of ``simulate --effect``."""
+    from streams.domain.contact.policy import TRIGGER_TYPES
+
+    kind, _, probability = text.partition("=")
+    if kind not in TRIGGER_TYPES:
+        raise argparse.ArgumentTypeError(f"unknown trigger type {kind!r}")
+    try:
+        value = float(probability)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: P must be a number") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: P must be between 0 and 1")
+    return kind, value
+
+
+def _delegate(args: argparse.Namespace) -> int:
+    """``chaos`` and ``bench`` parse their own arguments."""
+    module = importlib.import_module(f"streams.tools.{args.command}")
+    return int(module.main(args.arguments))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="comeback", description="Customer-retention engine on Kafka.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -305,6 +338,15 @@ def _parser() -> argparse.ArgumentParser:
         help="ISO date or time it starts; without an offset, Asia/Shanghai (default: 2026-01-01)",
     )
     simulate.add_argument("--out", default="-", help="file to write, - for stdout (default: -)")
+    simulate.add_argument(
+        "--effect",
+        type=_effect,
+        action="append",
+        default=[],
+        metavar="TYPE=P",
+        help="plant a response: a sent trigger of TYPE brings one more order within its attribution window with "
+        "probability P, in a closed loop with the engine (repeatable)",
+    )
     simulate.set_defaults(handler=_simulate)
     profile = commands.add_parser("profile", help="print a customer's profile from redis as JSON")
     profile.add_argument("customer_id")
@@ -380,6 +422,14 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", help="directory for evaluate.html (lift chart) and evaluate.json")
     evaluate.add_argument("--replay", **replay_choice)  # type: ignore[arg-type]
     evaluate.set_defaults(handler=_evaluate)
+    delegated = {
+        "chaos": "kill -9 workers during a replay; lost, extra and repeated triggers against the reference run",
+        "bench": "throughput, latency, timer lateness, state and memory per customer, side by side with Faust",
+    }
+    for name, help_text in delegated.items():
+        command = commands.add_parser(name, help=help_text, add_help=False)
+        command.add_argument("arguments", nargs=argparse.REMAINDER)
+        command.set_defaults(handler=_delegate)
     topics = commands.add_parser("topics", help="manage topics").add_subparsers(dest="topics_command", required=True)
     topics.add_parser("create", help="create every topic (idempotent)").set_defaults(handler=_topics_create)
     return parser
