@@ -52,7 +52,7 @@ def _check(run: dict[str, Any], kind: BrokerKind) -> None:
         assert worker["triggers_received"] == worker["expected_triggers"] == workload["expected_triggers"], worker
         assert worker["unexpected_triggers"] == 0, worker
         _positive(worker, "startup_s", "rss_first_bytes", "rss_end_bytes")
-        for end in ("applied", "lag_zero", "triggers"):
+        for end in ("taken_in", "lag_zero", "triggers"):
             _positive(worker, f"{end}_s", f"{end}_events_per_s", f"{end}_messages_per_s")
     for step in ("evolve", "handle_event"):
         _positive(figures["pure_core"][step], "events_per_s", "us_per_event")

@@ -1,13 +1,14 @@
 """One event-time worker started on a workload produced before it: how fast it gets through.
 
-The clock starts when the worker's own counter of applied input events (``comeback_events_total``, outcome
+The clock starts when the worker's own counter of input events taken in (``comeback_events_total``, outcome
 ``applied``, on ``/metrics``) first moves: the start-up before that (imports, group joins, recovery) is
-reported apart. Then three ends: every input event applied (the same counter reaches the workload's size),
-the input offsets committed (consumer group lag 0; Faust commits every few seconds, so this end is that much
-late), and the last trigger the reference run expects arrived on the triggers topic. When an expected trigger
-never comes, the watch ends once every topic the worker reads is drained, the listener has read the whole
-triggers topic and nothing came for ``_QUIET`` s; the last expected trigger that did come counts, and the
-figures say how many are missing.
+reported apart. Then three ends: every input event taken in (the same counter reaches the workload's size; in
+event time the shell holds an event in the state until the watermark passes it, so most of the work, the rules,
+the product side and the triggers, is still to come), the input offsets committed (consumer group lag 0; Faust
+commits every few seconds), and the last trigger the reference run expects arrived on the triggers topic: the
+end to end figure. When an expected trigger never comes, the watch ends once every topic the worker reads is
+drained, the listener has read the whole triggers topic and nothing came for ``_QUIET`` s; the last expected
+trigger that did come counts, and the figures say how many are missing.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer
 
+import streams.tools.bench.profile as spying
 from schemas.topics import by_role
 from schemas.triggers import Trigger
 from streams.adapters.kafka_clients import admin_client, consumer
@@ -47,8 +49,8 @@ class _Watch:
         self.listener: KafkaConsumer = consumer(settings, self.triggers_topic, **LISTEN)
         self.admin: KafkaAdminClient = admin_client(settings)
         self.got: set[str] = set()
-        self.first_applied: float | None = None
-        self.all_applied: float | None = None
+        self.first_taken: float | None = None
+        self.all_taken: float | None = None
         self.lag_zero: float | None = None
         self.all_triggers: float | None = None
         self.last_expected: float | None = None
@@ -65,17 +67,17 @@ class _Watch:
         if self.all_triggers is None and self.expected <= self.got:
             self.all_triggers = time.monotonic()
 
-    def wait_first_applied(self, child: subprocess.Popen[bytes], timeout: float) -> float:
+    def wait_first_taken(self, child: subprocess.Popen[bytes], timeout: float) -> float:
         deadline = time.monotonic() + timeout
-        while self.first_applied is None:
+        while self.first_taken is None:
             if child.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the worker applied no event (exit code {child.poll()})")
+                raise RuntimeError(f"the worker took in no event (exit code {child.poll()})")
             if (applied_events(self.settings.web_port) or 0) > 0:
-                self.first_applied = time.monotonic()
+                self.first_taken = time.monotonic()
             else:
                 self.listen(timeout_ms=0)
                 time.sleep(0.05)
-        return self.first_applied
+        return self.first_taken
 
     def _caught_up(self) -> bool:
         """The listener has read everything on the triggers topic so far."""
@@ -95,13 +97,13 @@ class _Watch:
             if now < next_look:
                 continue
             next_look = now + _LOOK_EVERY
-            if self.all_applied is None and (applied_events(self.settings.web_port) or 0) >= self.events:
-                self.all_applied = time.monotonic()
+            if self.all_taken is None and (applied_events(self.settings.web_port) or 0) >= self.events:
+                self.all_taken = time.monotonic()
             if self.lag_zero is None and committed_lag(self.admin, self.settings.app_id, self.ends) == 0:
                 self.lag_zero = time.monotonic()
             if self.lag_zero is not None and self.all_triggers is not None:
                 return
-            quiet = now - max(self.last_arrival, self.first_applied or 0.0) > _QUIET
+            quiet = now - max(self.last_arrival, self.first_taken or 0.0) > _QUIET
             if self.lag_zero is not None and quiet and self._drained() and self._caught_up():
                 return
 
@@ -110,8 +112,9 @@ class _Watch:
         self.admin.close()
 
 
-def worker_end_to_end(target: Target, workload: Workload, timeout: float) -> dict[str, Any]:
-    """The worker end to end: events/s from its first applied event to each end, RSS at the first and the end."""
+def worker_end_to_end(target: Target, workload: Workload, timeout: float, profile: bool = False) -> dict[str, Any]:
+    """The worker end to end: events/s from its first event taken in to each end, RSS then and at the end;
+    ``profile``: py-spy samples the worker from its first event to the end (``figures["profile"]``)."""
     settings = target.settings
     watch = _Watch(settings, workload)
     messages = sum(watch.ends.values())
@@ -119,10 +122,14 @@ def worker_end_to_end(target: Target, workload: Workload, timeout: float) -> dic
         watch.listen(timeout_ms=500)  # joined and positioned before the worker starts
         launched = time.monotonic()
         with worker_process(target.env, target.log("worker")) as child:
-            first = watch.wait_first_applied(child, timeout=180)
+            first = watch.wait_first_taken(child, timeout=180)
             rss_first = rss_bytes(child.pid)
+            raw = target.run_dir / f"{target.name}-py-spy.txt"
+            spy = spying.record(child.pid, timeout, raw) if profile else None
             watch.run(child, timeout)
             rss_end = rss_bytes(child.pid)
+            if spy is not None:
+                spying.finish(spy)
             stop_now(child)
     finally:
         watch.close()
@@ -139,7 +146,7 @@ def worker_end_to_end(target: Target, workload: Workload, timeout: float) -> dic
         "rss_end_bytes": rss_end,
     }
     ends = {
-        "applied": watch.all_applied,
+        "taken_in": watch.all_taken,
         "lag_zero": watch.lag_zero,
         "triggers": watch.all_triggers or watch.last_expected,
     }
@@ -148,5 +155,7 @@ def worker_end_to_end(target: Target, workload: Workload, timeout: float) -> dic
         figures[f"{what}_s"] = seconds
         figures[f"{what}_events_per_s"] = None if seconds is None else watch.events / seconds
         figures[f"{what}_messages_per_s"] = None if seconds is None else messages / seconds
-    figures["complete"] = None not in (watch.all_applied, watch.lag_zero, watch.all_triggers)
+    if profile:
+        figures["profile"] = spying.top_functions(raw) if raw.exists() else {"samples": 0, "note": "py-spy not found"}
+    figures["complete"] = None not in (watch.all_taken, watch.lag_zero, watch.all_triggers)
     return figures

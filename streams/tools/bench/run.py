@@ -53,7 +53,9 @@ class Size:
     embedded_session_s: float | None = None  # the embedded broker holds a join for half the session timeout
 
 
-FULL = Size(customers=1000, days=90, core_runs=3, rate=200, seconds=30)
+FULL = Size(customers=500, days=60, core_runs=3, rate=100, seconds=30)
+"""A few minutes per broker on 2 cores. 200 records/s on the wall clock saturate one worker there (latency then
+measures its queue: p50 about 0.9 s on both brokers), so the default load is 100/s."""
 QUICK = Size(customers=60, days=30, core_runs=1, rate=100, seconds=4, embedded_session_s=4)
 """--quick: the embedded broker's workers join in 2 s instead of 5 (a 4 s session timeout; the embedded stack's is
 10 s), so a CI run spends less time starting Faust; the start-up figures are then not those of ``comeback dev``."""
@@ -75,10 +77,12 @@ def run_bench(
     out: Path,
     keep: Sequence[dict[str, Any]] = (),
     logs: Path | None = None,
+    profile: bool = False,
     note: Callable[[str], None] = _note,
 ) -> dict[str, Any]:
     """One run on ``broker``: every figure, also written to ``out`` as ``{"runs": [*keep, this run]}``. ``logs``:
-    a folder that keeps the children's logs (else a temporary one, removed at the end)."""
+    a folder that keeps the children's logs (else a temporary one, removed at the end). ``profile``: py-spy samples
+    the worker with the most partitions end to end (it costs the worker some speed)."""
     load_before = load_average()
     began = time.monotonic()
     started_at = datetime.now(UTC)
@@ -125,7 +129,8 @@ def run_bench(
             figures["raw_consume"][key] = raw(target)
             figures["faust_agent"][key] = faust_agent(target)
             note(f"{broker}: {partitions} partition(s): the worker end to end")
-            figures["worker"][key] = worker_end_to_end(target, workload, timeout)
+            sampled = profile and partitions == max(size.partitions)
+            figures["worker"][key] = worker_end_to_end(target, workload, timeout, profile=sampled)
         widest = max(size.partitions)
         note(f"{broker}: wall clock, {size.rate:g} records/s for {size.seconds:g} s")
         figures["wall_clock"] = wall_clock(stack, rate=size.rate, seconds=size.seconds, partitions=widest)
@@ -174,6 +179,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seconds", type=float, help="how long the wall-clock load lasts")
     parser.add_argument("--out", type=Path, default=Path("comeback-bench.json"), help="the JSON file written")
     parser.add_argument("--logs", type=Path, help="keep the workers' logs in this folder")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy samples the 4-partition worker (pip install py-spy)"
+    )
     return parser
 
 
@@ -197,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"comeback bench: kafka skipped: {reason}", file=sys.stderr)
             status = 2
             continue
-        run = run_bench(kind, size=size, seed=args.seed, out=args.out, keep=runs, logs=args.logs)
+        run = run_bench(kind, size=size, seed=args.seed, out=args.out, keep=runs, logs=args.logs, profile=args.profile)
         runs.append(run)
         print(format_run(run) + "\n", flush=True)
     if runs:

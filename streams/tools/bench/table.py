@@ -43,11 +43,11 @@ def rows(run: dict[str, Any]) -> list[Row]:
             (f"[{n}] SDK producer, time order", _num(produced["messages_per_s"], " msg/s"), ""),
             (f"[{n}] raw consume (aiokafka)", _num(raw_rate, " msg/s"), _ratio(raw_rate, base)),
             (f"[{n}] trivial Faust agent", _num(base, " msg/s"), "1.00x"),
-            (f"[{n}] worker launch to first event applied", _num(worker["startup_s"], " s", 1), ""),
+            (f"[{n}] worker launch to first event taken in", _num(worker["startup_s"], " s", 1), ""),
             (
-                f"[{n}] worker to every event applied ({worker['events']:,})",
-                _rate(worker, "applied"),
-                _ratio(worker["applied_messages_per_s"], base),
+                f"[{n}] worker takes in every event ({worker['events']:,}, held)",
+                _rate(worker, "taken_in"),
+                _ratio(worker["taken_in_messages_per_s"], base),
             ),
             (
                 f"[{n}] worker to input lag 0 (committed)",
@@ -55,7 +55,8 @@ def rows(run: dict[str, Any]) -> list[Row]:
                 _ratio(worker["lag_zero_messages_per_s"], base),
             ),
             (
-                f"[{n}] worker to last trigger ({worker['triggers_received']:,}/{worker['expected_triggers']:,}"
+                f"[{n}] worker to last trigger, END TO END ({worker['triggers_received']:,}"
+                + f"/{worker['expected_triggers']:,}"
                 + (f", {worker['unexpected_triggers']} unexpected" if worker["unexpected_triggers"] else "")
                 + ")",
                 _rate(worker, "triggers"),
@@ -101,6 +102,22 @@ def rows(run: dict[str, Any]) -> list[Row]:
     return out
 
 
+def _profiles(run: dict[str, Any]) -> list[str]:
+    lines = []
+    for p, worker in run["figures"]["worker"].items():
+        sampled = worker.get("profile")
+        if not sampled or not sampled.get("samples"):
+            continue
+        lines.append(
+            f"\npy-spy, the {p}-partition worker end to end ({sampled['samples']:,} samples): self | inclusive"
+        )
+        for own, anywhere in zip(sampled["self"], sampled["inclusive"], strict=False):
+            lines.append(
+                f"  {own['share']:6.1%} {own['function'][:60]:<60} | {anywhere['share']:6.1%} {anywhere['function']}"
+            )
+    return lines
+
+
 def _mib(value: int | None) -> float | None:
     return None if value is None else value / 2**20
 
@@ -122,7 +139,7 @@ def format_run(run: dict[str, Any]) -> str:
         f"{'figure':<{width}}  {'value':>{value_width}}  ratio to Faust agent",
     ]
     lines = [f"{name:<{width}}  {value:>{value_width}}  {ratio}" for name, value, ratio in table]
-    return "\n".join(header + lines)
+    return "\n".join(header + lines + _profiles(run))
 
 
 def _load(values: list[float]) -> str:
