@@ -262,8 +262,8 @@ def run_chaos(
 ) -> ChaosResult:
     """Replay a simulated shop through ``workers`` event-time workers started with ``env`` (COMEBACK_*: the
     broker, Redis, topic prefix), with ``kills`` SIGKILLs of a random worker ``between`` seconds apart
-    (random, from ``seed``), then wait (up to ``timeout`` in all) for the outputs and states of the reference
-    run."""
+    (random, from ``seed``), then wait (up to ``timeout`` in all, at least a minute more for the states) for
+    the outputs and states of the reference run."""
     started = time.monotonic()
     events = list(simulate_shop(seed=seed, customers=customers, days=days, start=_START))
     until = max(e.occurred_at for e in events) + timedelta(days=1)
@@ -308,7 +308,7 @@ def run_chaos(
             deadline = started + timeout
             _wait(lambda: producer_done.is_set() and expected <= set(triggers.seen), deadline - time.monotonic())
             _wait(lambda: expected_decisions <= set(decisions.seen), max(0.0, deadline - time.monotonic()))
-            states = _latest_states(settings, max(5.0, deadline - time.monotonic()), dict(end.customers))
+            states = _latest_states(settings, max(60.0, deadline - time.monotonic()), dict(end.customers))
             time.sleep(2)  # repeats published just before the end
     finally:
         triggers.close()
