@@ -294,10 +294,16 @@ def _effect(text: str) -> tuple[str, float]:
     return kind, value
 
 
-def _delegate(args: argparse.Namespace) -> int:
-    """``chaos`` and ``bench`` parse their own arguments."""
-    module = importlib.import_module(f"streams.tools.{args.command}")
-    return int(module.main(args.arguments))
+DELEGATED = {
+    "chaos": "kill -9 workers during a replay; lost, extra and repeated triggers against the reference run",
+    "bench": "throughput, latency, timer lateness, state and memory per customer, side by side with Faust",
+}
+"""Commands that parse their own arguments (``comeback chaos --help``)."""
+
+
+def _delegate(command: str, arguments: list[str]) -> int:
+    module = importlib.import_module(f"streams.tools.{command}")
+    return int(module.main(arguments))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -422,21 +428,18 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", help="directory for evaluate.html (lift chart) and evaluate.json")
     evaluate.add_argument("--replay", **replay_choice)  # type: ignore[arg-type]
     evaluate.set_defaults(handler=_evaluate)
-    delegated = {
-        "chaos": "kill -9 workers during a replay; lost, extra and repeated triggers against the reference run",
-        "bench": "throughput, latency, timer lateness, state and memory per customer, side by side with Faust",
-    }
-    for name, help_text in delegated.items():
-        command = commands.add_parser(name, help=help_text, add_help=False)
-        command.add_argument("arguments", nargs=argparse.REMAINDER)
-        command.set_defaults(handler=_delegate)
+    for name, help_text in DELEGATED.items():
+        commands.add_parser(name, help=help_text, add_help=False)  # listed; main hands them their arguments
     topics = commands.add_parser("topics", help="manage topics").add_subparsers(dest="topics_command", required=True)
     topics.add_parser("create", help="create every topic (idempotent)").set_defaults(handler=_topics_create)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given and given[0] in DELEGATED:
+        return _delegate(given[0], given[1:])
+    args = _parser().parse_args(given)
     try:
         return args.handler(args)
     except PolicyError as exc:
