@@ -42,8 +42,8 @@ from streams.config import Settings, load_policy
 from streams.domain.customer.state import CustomerState
 from streams.engine.reference import checkpoints
 from streams.sdk.producer import EventProducer
-from streams.tools.dev import BROKERS, local_broker, settings_env, stack_env
-from streams.tools.embedded import EmbeddedRedis, die_with_parent, free_port
+from streams.tools.dev import BROKERS, local_broker, settings_env, spawn, stack_env, stop
+from streams.tools.embedded import EmbeddedRedis, free_port
 from streams.tools.kafka_broker import kafka_available
 from streams.tools.simulator import simulate_shop
 
@@ -108,16 +108,7 @@ class _Worker:
         self.child: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        log = self.log_file.open("ab")
-        self.child = subprocess.Popen(
-            [sys.executable, "-m", "streams", "worker"],
-            env={**os.environ, **self.env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=die_with_parent(),
-        )
-        log.close()
+        self.child = spawn(["-m", "streams", "worker"], self.env, self.log_file)
 
     def kill(self) -> None:
         if self.child is not None:
@@ -125,12 +116,8 @@ class _Worker:
             self.child.wait()
 
     def stop(self) -> None:
-        if self.child is not None and self.child.poll() is None:
-            self.child.send_signal(signal.SIGTERM)
-            try:
-                self.child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.child is not None:
+            stop(self.child)
 
     def ready(self) -> bool:
         try:

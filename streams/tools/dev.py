@@ -14,8 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -27,11 +27,14 @@ from streams.tools.kafka_broker import ApacheKafka, kafka_available
 __all__ = [
     "BROKERS",
     "BrokerKind",
+    "child_process",
     "local_broker",
     "local_stack",
     "run_dev",
     "settings_env",
+    "spawn",
     "stack_env",
+    "stop",
     "worker_process",
 ]
 
@@ -64,27 +67,44 @@ def stack_env(
     return defaults | {k: v for k, v in os.environ.items() if k.startswith("COMEBACK_")} | fixed
 
 
-@contextmanager
-def worker_process(env: dict[str, str], log_file: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A ``comeback worker`` child that is stopped (SIGTERM, then SIGKILL) when the block ends."""
-    with log_file.open("wb") as log:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "streams", "worker"],
+def spawn(argv: list[str], env: Mapping[str, str], log_file: Path) -> subprocess.Popen[bytes]:
+    """``python ARGV...`` as a child in its own session with ``env`` added, writing to ``log_file`` (appended)."""
+    with log_file.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, *argv],
             env={**os.environ, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
             preexec_fn=die_with_parent(),
         )
-        try:
-            yield child
-        finally:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+
+
+def stop(child: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """SIGTERM, then SIGKILL after ``timeout`` seconds."""
+    if child.poll() is not None:
+        return
+    child.send_signal(signal.SIGTERM)
+    try:
+        child.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+@contextmanager
+def child_process(argv: list[str], env: Mapping[str, str], log_file: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``spawn`` for the block: stopped (SIGTERM, then SIGKILL) when it ends."""
+    child = spawn(argv, env, log_file)
+    try:
+        yield child
+    finally:
+        stop(child)
+
+
+def worker_process(env: Mapping[str, str], log_file: Path) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    """A ``comeback worker`` child that is stopped (SIGTERM, then SIGKILL) when the block ends."""
+    return child_process(["-m", "streams", "worker"], env, log_file)
 
 
 @contextmanager

@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
@@ -24,12 +20,10 @@ from kafka.errors import KafkaError
 from schemas.topics import INPUT_TOPICS
 from streams.adapters.kafka_clients import consumer
 from streams.config import Settings
-from streams.tools.embedded import die_with_parent
 
 __all__ = [
     "LISTEN",
     "applied_events",
-    "child_process",
     "committed_lag",
     "end_offsets",
     "fetch_text",
@@ -110,29 +104,6 @@ def raw_consume(settings: Settings, ends: Mapping[TopicPartition, int], timeout:
     """aiokafka reading every partition of ``ends`` from the start, without a group and without decoding: from
     the first fetch to the last record."""
     return asyncio.run(_raw(settings, ends, timeout))
-
-
-@contextmanager
-def child_process(argv: list[str], env: Mapping[str, str], log_file: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``python ARGV...`` as a child with ``env`` added, stopped (SIGTERM, then SIGKILL) when the block ends."""
-    with log_file.open("wb") as log:
-        child = subprocess.Popen(
-            [sys.executable, *argv],
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=die_with_parent(),
-        )
-        try:
-            yield child
-        finally:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
 
 
 def stop_now(child: subprocess.Popen[bytes]) -> None:

@@ -16,14 +16,13 @@ from streams.config import Settings
 from streams.sdk.producer import EventProducer
 from streams.tools.bench.faust_agent import EXPECT_ENV, RESULT_ENV
 from streams.tools.bench.kafka_side import (
-    child_process,
     end_offsets,
     input_topics,
     raw_consume,
     stop_now,
 )
 from streams.tools.bench.workload import Workload
-from streams.tools.dev import settings_env
+from streams.tools.dev import child_process, settings_env
 from streams.tools.embedded import EmbeddedBroker, EmbeddedRedis, free_port
 from streams.tools.kafka_broker import ApacheKafka
 
