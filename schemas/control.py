@@ -54,6 +54,11 @@ class WatchChanged(Inbound):
     interest: Literal["favorite", "viewed", "none"]
     until: Timestamp | None = Field(default=None, description="A viewed interest lapses then.")
     at: Timestamp
+    since: Timestamp | None = Field(
+        default=None,
+        description="When the interest itself began (the favorite, or the view it rests on): before ``at`` when "
+        "an unfavorite leaves an earlier view.",
+    )
 
 
 class ProductAlert(Inbound):
@@ -76,6 +81,9 @@ class ProductAlert(Inbound):
     )
     watched_since: Timestamp | None = Field(
         default=None, description="When the customer's change to that interest happened."
+    )
+    interest_since: Timestamp | None = Field(
+        default=None, description="When that interest itself began (the favorite, or the view it rests on)."
     )
 
 

@@ -26,10 +26,12 @@ from factories import (
 )
 
 from schemas.base import Envelope
-from schemas.control import ProductAlert
+from schemas.control import ProductAlert, WatchChanged
 from schemas.triggers import Trigger
 from streams.domain.customer.state import initial_state
 from streams.domain.policy import Policy
+from streams.domain.product.state import ProductState
+from streams.domain.product.watchers import Watchers, fan_out, watch
 from streams.engine.customer import handle_alert
 from streams.engine.reference import run_reference
 
@@ -334,3 +336,35 @@ def test_an_alert_to_a_customer_who_unfavorited_before_it_does_not_fire() -> Non
 def test_an_alert_to_a_customer_with_no_interest_and_no_word_from_the_product_side_does_not_fire() -> None:
     alert = low_stock_alert(T0 + days(1), interest=None, watched_since=None)
     assert handle_alert(initial_state("c1"), alert, T0 + days(1), OFFERS).triggers == ()
+
+
+def test_a_late_alert_on_a_view_whose_record_is_gone_trusts_the_product_side_from_the_view() -> None:
+    """Viewed at T0, favorited and unfavorited by 2 h (the watch change "viewed" is stamped at the unfavorite),
+    back in stock on day 1, judged after a later view pushed the T0 view out of two remembered views. The records
+    reach back past the watch change but not to the view it rests on, so the alert's word is trusted, and the
+    unfavorite (not the interest judged) does not take it back."""
+    few_views = policy(limits={"remembered_views": 2}, product_alerts=dict(OFFERS.product_alerts))
+    later = fold(
+        view(at=T0),
+        view(product_id="p9", at=T0 + hours(1)),
+        favorite(at=T0 + hours(1.5)),
+        unfavorite(at=T0 + hours(2)),
+        view(product_id="p8", at=T0 + days(2)),
+        using=few_views,
+    )
+    alert = low_stock_alert(T0 + days(1), interest="viewed", watched_since=T0 + hours(2)).model_copy(
+        update={"kind": "back_in_stock", "interest_since": T0}
+    )
+    [trigger] = handle_alert(later, alert, T0 + days(2), few_views).triggers
+    assert (trigger.type, trigger.facts["interest"], trigger.due_at) == ("back_in_stock", "viewed", T0 + days(1))
+    without_origin = alert.model_copy(update={"interest_since": None})  # judged from the change time: lost
+    assert handle_alert(later, without_origin, T0 + days(2), few_views).triggers == ()
+
+
+def test_an_alert_carries_when_the_watched_interest_began() -> None:
+    """A "viewed" watch stamped at an unfavorite (2 h) that rests on the T0 view: the alert says both times."""
+    change = WatchChanged(product_id="p1", customer_id="c1", interest="viewed", at=T0 + hours(2), since=T0)
+    watchers, _ = watch(Watchers(product_id="p1"), change, limit=10)
+    product = ProductState(product_id="p1", category="shoes", available=30, price=100.0)
+    _, [alert] = fan_out(watchers, product, ("back_in_stock",), T0 + days(1), 100.0, remembered=4)
+    assert (alert.interest, alert.watched_since, alert.interest_since) == ("viewed", T0 + hours(2), T0)

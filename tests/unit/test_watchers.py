@@ -23,8 +23,10 @@ P = policy()
 STOCKED = ProductState(product_id="p1", category="shoes", price=100.0, available=50)
 
 
-def change(customer_id: str, interest: str, at: datetime, until: datetime | None = None) -> WatchChanged:
-    return WatchChanged(product_id="p1", customer_id=customer_id, interest=interest, until=until, at=at)
+def change(
+    customer_id: str, interest: str, at: datetime, until: datetime | None = None, since: datetime | None = None
+) -> WatchChanged:
+    return WatchChanged(product_id="p1", customer_id=customer_id, interest=interest, until=until, at=at, since=since)
 
 
 def watched(*changes: WatchChanged, limit: int = LIMIT) -> Watchers:
@@ -223,7 +225,9 @@ def test_an_unfavorite_that_leaves_an_earlier_view_is_a_viewed_change_at_the_unf
     before = fold(view(at=T0), favorite(at=T0 + hours(1)))
     after = fold(view(at=T0), favorite(at=T0 + hours(1)), unfavorite(at=T0 + hours(2)))
     assert watch_changes(before, after, P.product_alerts, T0 + hours(2)) == (
-        WatchChanged(product_id="p1", customer_id="c1", interest="viewed", until=T0 + days(30), at=T0 + hours(2)),
+        WatchChanged(
+            product_id="p1", customer_id="c1", interest="viewed", until=T0 + days(30), at=T0 + hours(2), since=T0
+        ),
     )
 
 
@@ -236,7 +240,7 @@ def test_a_purchase_is_a_none_change_at_the_purchase_time() -> None:
 def test_the_engine_sends_the_watch_changes_stamped_at_the_events_time() -> None:
     state = fold(view(at=T0))
     decision = handle_event(state, favorite(at=T0 + hours(1)), T0 + days(3), P)  # handled days later
-    assert decision.to_products == (change("c1", "favorite", T0 + hours(1)),)
+    assert decision.to_products == (change("c1", "favorite", T0 + hours(1), since=T0 + hours(1)),)
     bought = handle_event(decision.state, order(product_id="p1", at=T0 + hours(2)), T0 + days(3), P)
     assert [m for m in bought.to_products if isinstance(m, WatchChanged)] == [change("c1", "none", T0 + hours(2))]
 

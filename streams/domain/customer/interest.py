@@ -102,6 +102,7 @@ def watch_changes(
                     at=at,
                     interest=current.kind if current else "none",
                     until=current.until if current else None,
+                    since=current.since if current else None,
                 )
             )
     return tuple(changes)
@@ -109,7 +110,8 @@ def watch_changes(
 
 def _unknown_then(state: CustomerState, alert: ProductAlert, since: datetime, limits: LimitsPolicy) -> bool:
     """The customer's records no longer show its interest at the alert's time: the favorite record was
-    replaced by a later action on the product, or the bounded record no longer reaches back to ``since``."""
+    replaced by a later action on the product, or the bounded record no longer reaches back to ``since``, when
+    the interest began."""
     if alert.interest == "favorite":
         record = next((f for f in state.favorites if f.product_id == alert.product_id), None)
         if record is not None and record.at > alert.at:
@@ -124,10 +126,10 @@ def alerted_interest(state: CustomerState, alert: ProductAlert, policy: Policy) 
 
     From the customer's own history; where that history no longer shows the interest at the alert's time
     (the alert came late, e.g. in a fast replay, after a later action on the product or after the bounded
-    record moved on), the product side's word, unless a purchase of the product or an unfavorite by the
-    alert's time says otherwise.
+    record moved on), the product side's word, unless a purchase of the product since the interest began or,
+    for a favorite, an unfavorite by the alert's time says otherwise.
     """
-    since = alert.watched_since
+    since = alert.interest_since or alert.watched_since
     if (
         alert.interest is None
         or since is None
@@ -138,6 +140,6 @@ def alerted_interest(state: CustomerState, alert: ProductAlert, policy: Policy) 
     if any(alert.product_id in o.product_ids and since <= o.at <= alert.at for o in state.valid_orders):
         return None
     favorite = next((f for f in state.favorites if f.product_id == alert.product_id), None)
-    if favorite is not None and favorite.at <= alert.at and not favorite.active:
+    if alert.interest == "favorite" and favorite is not None and favorite.at <= alert.at and not favorite.active:
         return None
     return Interest(alert.interest, None, alert.category, since)  # the product side checked a view's lapse

@@ -31,6 +31,7 @@ class Watch(Contract):
     interest: Literal["favorite", "viewed", "none"]
     until: AwareDatetime | None = None
     at: AwareDatetime
+    since: AwareDatetime | None = None  # when the interest itself began
 
 
 class Watchers(Contract):
@@ -59,7 +60,12 @@ def _alerted(watch_: Watch | None, kind: str, at: datetime) -> bool:
 
 def _addressed(template: ProductAlert, customer_id: str, watch_: Watch) -> ProductAlert:
     return template.model_copy(
-        update={"customer_id": customer_id, "interest": watch_.interest, "watched_since": watch_.at}
+        update={
+            "customer_id": customer_id,
+            "interest": watch_.interest,
+            "watched_since": watch_.at,
+            "interest_since": watch_.since,
+        }
     )
 
 
@@ -67,7 +73,7 @@ def watch(watchers: Watchers, change: WatchChanged, limit: int) -> tuple[Watcher
     """Apply one interest change in event-time order among the customer's changes, with the recent alerts it
     should have had (it came after them); a new watcher beyond ``limit`` is not taken."""
     changes = watchers.by_customer.get(change.customer_id, ())
-    new = Watch(interest=change.interest, until=change.until, at=change.at)
+    new = Watch(interest=change.interest, until=change.until, at=change.at, since=change.since)
     if new in changes:
         return watchers, ()
     if new.interest != "none" and not (changes and changes[-1].interest != "none") and watchers.watching() >= limit:
