@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     session_timeout_seconds: float = Field(default=60, gt=0)
     heartbeat_interval_seconds: float = Field(default=3, gt=0)
     log_level: str = "info"
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="json: one JSON object per line (time, level, logger, message and the record's ids), for log "
+        "collectors; text: Faust's coloured lines.",
+    )
 
     @model_validator(mode="after")
     def _profiles_are_not_open_to_the_network(self) -> Settings:

@@ -135,6 +135,20 @@ class CustomerShell:
         await send_acked(sends)
         for record in outcomes:
             self.records.metrics.contact.labels(record.type, record.outcome).inc()
+            log.info(
+                "%s %s: %s",
+                record.type,
+                record.outcome,
+                record.reason,
+                extra={
+                    "trigger_id": record.trigger_id,
+                    "decision_id": record.decision_id,
+                    "trigger_type": record.type,
+                    "outcome": record.outcome,
+                    "reason": record.reason,
+                    "channel": record.channel.value if record.channel else None,
+                },
+            )
         now = None if self.event_time else self.clock.now()
         for trigger in triggers:
             self.records.metrics.triggers.labels(trigger.type).inc()

@@ -78,7 +78,14 @@ class Records:
         if time.monotonic() - self._logged_at < LOG_EVERY_SECONDS:
             return
         counts = ", ".join(f"{code} {n}" for code, n in sorted(self._unlogged.items()))
-        log.warning("dead-lettered %s (latest %s[%s]@%s)", counts, topic, partition, offset)
+        log.warning(
+            "dead-lettered %s (latest %s[%s]@%s)",
+            counts,
+            topic,
+            partition,
+            offset,
+            extra={"dead_letters": dict(self._unlogged), "topic": topic, "partition": partition, "offset": offset},
+        )
         self._unlogged.clear()
         self._logged_at = time.monotonic()
 
@@ -110,6 +117,15 @@ class Records:
             where = f"{record.message.topic}[{record.message.partition}]@{record.message.offset}"
             frames = "".join(traceback.format_tb(exc.__traceback__))  # where it failed, not the values it saw
             log.error(
-                "processing failed for %s: %s (the dead letter has the message)\n%s", where, type(exc).__name__, frames
+                "processing failed for %s: %s (the dead letter has the message)\n%s",
+                where,
+                type(exc).__name__,
+                frames,
+                extra={
+                    "topic": record.message.topic,
+                    "partition": record.message.partition,
+                    "offset": record.message.offset,
+                    "error": type(exc).__name__,
+                },
             )
             await self.reject(record, Rejection("processing_error", f"{type(exc).__name__}: {exc}"), origin_of(record))

@@ -7,6 +7,7 @@ import faust
 import agents
 from streams.config import Settings, load_policy
 from streams.runtime.app import build_runtime
+from streams.tools.logs import logging_config
 
 __all__ = ["run_worker"]
 
@@ -14,6 +15,10 @@ __all__ = ["run_worker"]
 def run_worker(settings: Settings) -> int:
     runtime = build_runtime(settings, load_policy(settings.policy_file))
     agents.register(runtime)
-    worker = faust.Worker(runtime.app, loglevel=settings.log_level)
+    worker = faust.Worker(
+        runtime.app,
+        loglevel=settings.log_level,
+        logging_config=logging_config(settings.log_format, settings.log_level),
+    )
     worker.execute_from_commandline()
     return 0

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.integration
 PHONE, BIRTHDAY, TOKEN = "13800138000", date(1990, 4, 23), "tok-7f3a9c-secret"
 
 
-def test_the_worker_log_holds_no_phone_number_birthday_or_token(workers: Workers) -> None:
-    settings = workers.start(clock="wall", web_token=TOKEN)
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_the_worker_log_holds_no_phone_number_birthday_or_token(workers: Workers, log_format: str) -> None:
+    settings = workers.start(clock="wall", web_token=TOKEN, log_format=log_format)
     now = datetime.now(UTC)
     mistaken = order("c-logs", at=now).model_dump(mode="json") | {"total": PHONE}  # a phone in a wrong field
     with EventProducer(settings) as producer:
@@ -34,3 +35,17 @@ def test_the_worker_log_holds_no_phone_number_birthday_or_token(workers: Workers
     assert "dead-lettered" in log  # the log did see the rejections
     for secret in (PHONE, BIRTHDAY.isoformat(), TOKEN):
         assert secret not in log
+    if log_format == "json":
+        _assert_structured(log)
+
+
+def _assert_structured(log: str) -> None:
+    """Every logged line is one JSON object with time, level and logger; the rejections carry their counts and
+    the contact stage's records their trigger and decision ids (Faust's start-up banner is not a log record)."""
+    records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert records and all({"time", "level", "logger", "message"} <= r.keys() for r in records)
+    assert not [line for line in log.splitlines() if line.startswith("[20")]  # no plain "[2026-..." log lines
+    rejected = [r for r in records if "dead_letters" in r]
+    assert rejected and all(r["level"] == "WARNING" for r in rejected)
+    decided = [r for r in records if "decision_id" in r]
+    assert decided and all(r["trigger_id"] and r["trigger_type"] == "welcome" for r in decided)
