@@ -8,7 +8,8 @@ import pytest
 from factories import T0, days, fold, line, order, policy, refund
 
 from streams.domain.customer.segments import named_segments, rfm_scores
-from streams.domain.customer.state import CustomerState
+from streams.domain.customer.state import CustomerState, initial_state
+from streams.engine.customer import advance, handle_event
 
 SECOND = timedelta(seconds=1)
 DEFAULT = policy()
@@ -140,3 +141,23 @@ def test_a_customer_can_be_in_several_segments() -> None:
 
 def test_a_customer_without_orders_is_in_no_segment() -> None:
     assert named_segments(CustomerState(customer_id="c1"), T0, DEFAULT) == ()
+
+
+def test_the_lifecycle_timer_also_wakes_the_customer_where_the_recency_score_drops() -> None:
+    """One order at T0: the timer wakes at 3 days (new -> active), at each recency cut (30, 60, 90, 180 days)
+    and at each quiet stage (90, 180, 270, 360 days), a second after; only entering a dormant stage sends a
+    lifecycle_wakeup: the recency-only wakes at 30 and 60 days send nothing (they refresh the profile); the 90
+    and 180 day cuts are stage boundaries too."""
+    using = policy()
+    state = handle_event(initial_state("c1"), order(at=T0), T0, using).state
+    woken, sent = [], []
+    while (timer := next((t for t in state.timers if t.kind == "lifecycle"), None)) is not None:
+        quiet = (timer.due_at - T0) / timedelta(days=1)
+        woken.append(round(quiet, 3))
+        decision = advance(state, timer.due_at, using)
+        state, sent = decision.state, [*sent, *((t.type, t.facts.get("stage")) for t in decision.triggers)]
+        assert rfm_scores(state, timer.due_at, using)[0] == max(1, 5 - sum(c < quiet for c in using.rfm.recency_days))
+    assert woken == [3.0, 30.0, 60.0, 90.0, 180.0, 270.0, 360.0]
+    assert [s for s in sent if s[0] == "lifecycle_wakeup"] == [
+        ("lifecycle_wakeup", stage) for stage in ("silent", "sleeping", "at_risk", "lost")
+    ]
