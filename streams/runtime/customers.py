@@ -29,6 +29,7 @@ from streams.domain.decision import ToProduct
 from streams.domain.policy import Policy
 from streams.engine.customer import CustomerMessage, step
 from streams.runtime.clock import Clock
+from streams.runtime.decoded import DecodedTable
 from streams.runtime.inputs import InputSide
 from streams.runtime.progress import CustomerProgress
 from streams.runtime.records import Records, readable
@@ -73,13 +74,13 @@ class CustomerShell:
         self.inputs = InputSide(records, router, clock, watermarks)
         self.recovered = False
         self.event_time = settings.clock == "event"
+        self.states = DecodedTable(table, CustomerState)
         self._awaiting_since: dict[str, tuple[float, float]] = {}  # awaiting cycle answers: (since, next wait)
 
     # -- state --------------------------------------------------------------------------------------------
 
     def _stored(self, customer_id: str) -> CustomerState | None:
-        stored = self.table.get(customer_id)
-        return None if stored is None else CustomerState.model_validate(stored)
+        return self.states.get(customer_id)
 
     def known_state(self, customer_id: str) -> CustomerState | None:
         """The state of a customer this worker holds and has not erased; None otherwise."""
@@ -116,7 +117,7 @@ class CustomerShell:
         await self._emit(decision.triggers, decision.outcomes)
         if decision.state != state:
             await self._send_to_products(decision.to_products)
-            self.table[customer_id] = decision.state.model_dump(mode="json")
+            self.states.put(customer_id, decision.state)
             if decision.state.revision != state.revision:  # only facts and fired timers change the profile
                 await self._project(decision.state)
         self.timers.set(customer_id, decision.state.wake_at(self.event_time))
@@ -179,6 +180,7 @@ class CustomerShell:
         """Event time: the customers' watermark waits for every customer input partition this worker reads, and
         for what other workers forward to the rerouted partitions it reads."""
         sources = self.inputs.assign(assigned)
+        self.states.clear()  # the recovered table may hold another worker's writes
         self.progress.assign(partition for _, partition in sources)
         self.recovered = False  # until rebuild_timer_index has run on the recovered table
         return sources
@@ -238,6 +240,7 @@ class CustomerShell:
     async def rebuild_timer_index(self) -> None:
         """After table recovery: index the next due time (and held events) of every customer this worker holds."""
         self.inputs.restore()
+        self.states.clear()  # anything read while the table was recovering
         states = list(readable(CustomerState, self.table))
         for state in states:
             self.timers.set(state.customer_id, state.wake_at(self.event_time))

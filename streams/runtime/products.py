@@ -25,6 +25,7 @@ from streams.domain.product.state import ProductState
 from streams.domain.product.watchers import Watchers
 from streams.engine.product import CatalogTime, ProductMessage, step_product
 from streams.runtime.clock import Clock
+from streams.runtime.decoded import DecodedTable
 from streams.runtime.inputs import InputSide
 from streams.runtime.progress import CatalogGates
 from streams.runtime.records import Records, readable
@@ -63,14 +64,14 @@ class ProductShell:
         self.inputs = InputSide(records, router, clock, watermarks)
         self.recovered = False
         self.event_time = settings.clock == "event"
+        self.decoded_products = DecodedTable(products, ProductState)
+        self.decoded_watchers = DecodedTable(watchers, Watchers)
 
     def _watchers(self, product_id: str) -> Watchers:
-        stored = self.watchers.get(product_id)
-        return Watchers(product_id=product_id) if stored is None else Watchers.model_validate(stored)
+        return self.decoded_watchers.get(product_id) or Watchers(product_id=product_id)
 
     def _product(self, product_id: str) -> ProductState:
-        stored = self.products.get(product_id)
-        return ProductState(product_id=product_id) if stored is None else ProductState.model_validate(stored)
+        return self.decoded_products.get(product_id) or ProductState(product_id=product_id)
 
     async def process(self, record: faust.types.EventT) -> None:
         partition = record.message.partition
@@ -90,10 +91,10 @@ class ProductShell:
         decided = step_product(product, watchers, message, self.policy, time)
         await send_acked((self.topics.ticks, m.customer_id, m) for m in decided.to_customers)
         if decided.watchers != watchers:
-            self.watchers[message.product_id] = decided.watchers.model_dump(mode="json")
+            self.decoded_watchers.put(message.product_id, decided.watchers)
         after = decided.product
         if after != product:
-            self.products[after.product_id] = after.model_dump(mode="json")
+            self.decoded_products.put(after.product_id, after)
         # Tell the ticker when the product's held lookups and catalog events can go.
         self.lookups.set(after.product_id, after.held_lookups[0].at if after.held_lookups else None)
         self.gates.wait(partition, after.product_id, after.held_events[0].at if after.held_events else None)
@@ -104,6 +105,8 @@ class ProductShell:
         """Event time: the catalog watermark waits for every catalog partition this worker reads, and for what
         other workers forward to the rerouted partitions it reads."""
         self.recovered = False  # until rebuild_index has run on the recovered tables
+        self.decoded_products.clear()  # the recovered tables may hold another worker's writes
+        self.decoded_watchers.clear()
         return self.inputs.assign(assigned)
 
     async def _tick(self, product_id: str, at: datetime) -> None:
@@ -125,6 +128,8 @@ class ProductShell:
         """After table recovery: index the products this worker holds that have lookups waiting, and tick those
         with catalog events waiting (the tick, read on the product's partition, puts them under its gate)."""
         self.inputs.restore()
+        self.decoded_products.clear()  # anything read while the tables were recovering
+        self.decoded_watchers.clear()
         for product in readable(ProductState, self.products):
             self.lookups.set(product.product_id, product.held_lookups[0].at if product.held_lookups else None)
             if product.held_events:

@@ -1,0 +1,43 @@
+"""DecodedTable: a table's JSON values read as models once, kept while this worker writes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streams.domain.customer.state import CustomerState, initial_state
+from streams.runtime.decoded import DecodedTable
+
+
+class CountingTable(dict[str, Any]):
+    """A plain table that counts its reads."""
+
+    reads = 0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.reads += 1
+        return super().get(key, default)
+
+
+def test_a_value_is_decoded_once_and_what_was_written_is_read_back_without_decoding() -> None:
+    table = CountingTable(c1=initial_state("c1").model_dump(mode="json"))
+    states = DecodedTable(table, CustomerState)
+    first = states.get("c1")
+    assert first == initial_state("c1") and states.get("c1") is first and table.reads == 1
+    changed = initial_state("c1").model_copy(update={"revision": 3})
+    states.put("c1", changed)
+    assert states.get("c1") is changed and table["c1"]["revision"] == 3 and table.reads == 1
+    assert states.get("nobody") is None and states.get("nobody") is None and table.reads == 2
+
+
+def test_only_the_latest_keys_stay_decoded_and_clear_reads_the_table_again() -> None:
+    table = CountingTable({f"c{i}": initial_state(f"c{i}").model_dump(mode="json") for i in range(3)})
+    states = DecodedTable(table, CustomerState, size=2)
+    for key in ("c0", "c1", "c2"):
+        states.get(key)
+    states.get("c2")
+    assert table.reads == 3  # c2 kept
+    states.get("c0")
+    assert table.reads == 4  # c0 was the oldest, dropped
+    table["c2"] = initial_state("c2").model_copy(update={"revision": 9}).model_dump(mode="json")  # a recovery
+    states.clear()
+    assert states.get("c2") == initial_state("c2").model_copy(update={"revision": 9})
