@@ -80,11 +80,11 @@ def spawn(argv: list[str], env: Mapping[str, str], log_file: Path) -> subprocess
         )
 
 
-def stop(child: subprocess.Popen[bytes], timeout: float = 20) -> None:
-    """SIGTERM, then SIGKILL after ``timeout`` seconds."""
+def stop(child: subprocess.Popen[bytes], timeout: float = 20, sig: signal.Signals = signal.SIGTERM) -> None:
+    """``sig`` (SIGTERM by default), then SIGKILL after ``timeout`` seconds."""
     if child.poll() is not None:
         return
-    child.send_signal(signal.SIGTERM)
+    child.send_signal(sig)
     try:
         child.wait(timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -11,6 +11,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from streams.tools.dev import stop
+
 __all__ = ["finish", "py_spy", "record", "top_functions"]
 
 _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>.*?):\d+\)$")
@@ -35,13 +37,7 @@ def record(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes] | Non
 
 def finish(spy: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     """Stop a recording early (SIGINT: py-spy then writes what it has) and wait for it."""
-    if spy.poll() is None:
-        spy.send_signal(signal.SIGINT)
-    try:
-        spy.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        spy.kill()
-        spy.wait()
+    stop(spy, timeout, signal.SIGINT)
 
 
 def _name(frame: str) -> str:
