@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from streams.tools.embedded import HOST, ChildServer, EmbeddedServerError, die_with_parent, free_port, probe_admin
@@ -30,6 +31,7 @@ __all__ = [
     "KAFKA_VERSION",
     "ApacheKafka",
     "KafkaUnavailable",
+    "ScramListener",
     "fetch_jars",
     "jar_dir",
     "jars_ready",
@@ -136,6 +138,24 @@ def fetch_jars(directory: Path | None = None, *, timeout: float = _FETCH_TIMEOUT
     return directory
 
 
+@dataclass(frozen=True)
+class ScramListener:
+    """A second, locked listener: SASL_SSL with one SCRAM-SHA-512 user, as a shop's cluster would have.
+
+    ``keystore`` is a PEM file with the broker's unencrypted PKCS#8 key and its certificate chain (for
+    127.0.0.1). The plain listener stays, on loopback, for the broker itself and the readiness probe.
+    """
+
+    username: str
+    password: str
+    keystore: Path
+    port: int = field(default_factory=free_port)
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{HOST}:{self.port}"
+
+
 class ApacheKafka(ChildServer):
     """Apache Kafka 3.9.1 in KRaft mode, one node as broker and controller; its data dies with it."""
 
@@ -150,11 +170,13 @@ class ApacheKafka(ChildServer):
         jars: Path | None = None,
         heap: str = "512m",
         startup_timeout: float = 90.0,
+        scram: ScramListener | None = None,
     ) -> None:
         super().__init__(port, run_dir, startup_timeout)
         self.controller_port = controller_port or free_port()
         self.jars = jars
         self.heap = heap
+        self.scram = scram
 
     @property
     def bootstrap(self) -> str:
@@ -215,6 +237,18 @@ class ApacheKafka(ChildServer):
             "group.initial.rebalance.delay.ms": "0",
             "auto.create.topics.enable": "false",
         }
+        if (scram := self.scram) is not None:
+            settings["listeners"] += f",SCRAM://{scram.bootstrap}"
+            settings["advertised.listeners"] += f",SCRAM://{scram.bootstrap}"
+            settings["listener.security.protocol.map"] += ",SCRAM:SASL_SSL"
+            settings |= {
+                "listener.name.scram.sasl.enabled.mechanisms": "SCRAM-SHA-512",
+                "listener.name.scram.scram-sha-512.sasl.jaas.config": (
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+                ),
+                "listener.name.scram.ssl.keystore.type": "PEM",
+                "listener.name.scram.ssl.keystore.location": str(scram.keystore),
+            }
         text = "".join(f"{key}={value}\n" for key, value in settings.items())
         (run_dir / "server.properties").write_text(text, encoding="utf-8")
 
@@ -235,7 +269,8 @@ class ApacheKafka(ChildServer):
         except subprocess.TimeoutExpired as exc:
             raise EmbeddedServerError(f"kafka StorageTool {args[0]} did not finish in {self.startup_timeout}s") from exc
         with (self.run_dir / f"{self.name}.log").open("a", encoding="utf-8") as log:
-            log.write(f"$ StorageTool {' '.join(args)}\n{done.stdout}{done.stderr}")
+            shown = " ".join(args) if self.scram is None else " ".join(args).replace(self.scram.password, "****")
+            log.write(f"$ StorageTool {shown}\n{done.stdout}{done.stderr}")
         if done.returncode != 0:
             output = (done.stdout + done.stderr)[-3_000:]
             raise EmbeddedServerError(f"kafka StorageTool {args[0]} failed with code {done.returncode}:\n{output}")
@@ -246,7 +281,11 @@ class ApacheKafka(ChildServer):
         run_dir.mkdir(parents=True, exist_ok=True)
         self._write_properties(run_dir)
         cluster_id = self._storage_tool("random-uuid").strip().splitlines()[-1]
-        self._storage_tool("format", "-t", cluster_id, "-c", str(self._properties()))
+        scram = self.scram
+        users = (
+            () if scram is None else ("--add-scram", f"SCRAM-SHA-512=[name={scram.username},password={scram.password}]")
+        )
+        self._storage_tool("format", "-t", cluster_id, "-c", str(self._properties()), *users)
         super()._launch(run_dir)
 
     def _probe(self) -> None:
