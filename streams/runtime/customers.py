@@ -96,7 +96,7 @@ class CustomerShell:
         return derive_profile(state, self.clock.now(), self.policy, model=self.model())
 
     def held_customers(self) -> list[str]:
-        return [customer_id for customer_id, stored in self.table.items() if stored is not None]
+        return [key for key, stored in self.table.items() if stored is not None and self.inputs.owns(key)]
 
     def held_profile(self, customer_id: str) -> CustomerProfile | None:
         """The profile to project for a customer whose projection is pending (None once erased)."""
@@ -241,7 +241,7 @@ class CustomerShell:
         """After table recovery: index the next due time (and held events) of every customer this worker holds."""
         self.inputs.restore()
         self.states.clear()  # anything read while the table was recovering
-        states = list(readable(CustomerState, self.table))
+        states = [s for s in readable(CustomerState, self.table) if self.inputs.owns(s.customer_id)]
         for state in states:
             self.timers.set(state.customer_id, state.wake_at(self.event_time))
             self._track_awaiting(state)

@@ -16,7 +16,7 @@ from schemas.base import Envelope
 from schemas.control import ReroutedProgress, WatermarkAdvanced
 from streams.runtime.clock import Clock
 from streams.runtime.records import Records
-from streams.runtime.routing import Router
+from streams.runtime.routing import Router, owner_partition
 from streams.runtime.watermarks import SavedWatermarks, Source
 
 __all__ = ["InputSide"]
@@ -26,6 +26,7 @@ class InputSide:
     def __init__(self, records: Records, router: Router, clock: Clock, watermarks: SavedWatermarks) -> None:
         self.records, self.router, self.clock, self.watermarks = records, router, clock, watermarks
         self._assigned: list[Source] = []  # the input partitions read here
+        self._owned: frozenset[int] = frozenset()  # their partition numbers (the input topics are co-partitioned)
 
     async def take(self, record: faust.types.EventT, apply: Callable[[BaseModel], Awaitable[None]]) -> None:
         """``apply`` the record's message, unless it only moves time, is rejected, or belongs to another
@@ -65,7 +66,17 @@ class InputSide:
         self.clock.assign([*sources, *self.router.virtual_sources(rerouted)])
         self.router.forget(sources)
         self._assigned = sources
+        self._owned = frozenset(partition for _, partition in sources)
         return sources
+
+    def owns(self, key: str) -> bool:
+        """Whether the stored state under ``key`` is on a partition read here.
+
+        A table can hold more: Faust's memory store forgets, after a rebalance, only the keys it recovered
+        from the changelog, not those this worker wrote while it owned their partition. Such a stale state
+        must not be indexed (its held event would hold this worker's progress back for good) nor projected.
+        """
+        return owner_partition(key.encode(), self.router.partitions) in self._owned
 
     def restore(self) -> None:
         """After table recovery: the saved watermarks of the input partitions read here."""

@@ -130,7 +130,7 @@ class ProductShell:
         self.inputs.restore()
         self.decoded_products.clear()  # anything read while the tables were recovering
         self.decoded_watchers.clear()
-        for product in readable(ProductState, self.products):
+        for product in (p for p in readable(ProductState, self.products) if self.inputs.owns(p.product_id)):
             self.lookups.set(product.product_id, product.held_lookups[0].at if product.held_lookups else None)
             if product.held_events:
                 await self._tick(product.product_id, self.clock.now())

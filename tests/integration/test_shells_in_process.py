@@ -27,7 +27,7 @@ from schemas.topics import by_role
 from schemas.triggers import Trigger
 from streams.adapters.redis_view import ProfileProjector, connect_async
 from streams.config import Settings
-from streams.domain.customer.state import CustomerState
+from streams.domain.customer.state import CustomerState, HeldEvent, initial_state
 from streams.domain.policy import Policy
 from streams.runtime.app import Topics
 from streams.runtime.clock import make_clock
@@ -306,10 +306,37 @@ def test_a_restarted_worker_takes_up_event_time_where_the_watermarks_left_it(emb
     assert restarted.customers.clock.now() == T0 + hours(5)
 
 
+def test_after_a_rebalance_a_state_left_from_a_partition_given_away_holds_nothing_back(
+    embedded_redis: EmbeddedRedis,
+) -> None:
+    """Faust's memory store keeps, after a rebalance, the keys this worker wrote for a partition it gave away
+    (it drops only those it recovered from the changelog). Such a state's held event must not hold back the
+    progress this worker announces (the catalog would wait for it for good), and its profile is not this
+    worker's to project."""
+    settings = Settings(app_id="in-process-rebalance", clock="event", partitions=2, topic_prefix="irb.")
+    shells = Shells(settings, embedded_redis.url)
+    kept, given = (next(f"c{n}" for n in range(99) if owner_partition(f"c{n}".encode(), 2) == p) for p in (0, 1))
+    held = HeldEvent(at=T0, event_id="e-given", payload_json=order(given, at=T0).model_dump_json())
+    shells.customer_table[given] = initial_state(given).model_copy(update={"held": (held,)}).model_dump(mode="json")
+    shells.customer_table[kept] = initial_state(kept).model_dump(mode="json")
+    roles = ("orders", "behavior", "customers")
+    shells.customers.track_assigned([TP(settings.topic_name(by_role(role)), 0) for role in roles])
+    run(shells.customers.rebuild_timer_index())
+
+    async def watermarks() -> None:
+        for role in roles:
+            await shells.customers.process(shells.record(role, "watermark", WatermarkAdvanced(at=T0 + hours(5)), 0, 0))
+
+    run(watermarks())
+    announced = shells.customers.progress.announcement(shells.customers.clock.frontier())
+    assert announced is not None and announced.partitions == (0,) and announced.before == T0 + hours(5)
+    assert shells.customers.held_customers() == [kept]
+
+
 def test_a_stored_state_that_no_longer_validates_is_skipped_and_the_recovery_completes(shells: Shells) -> None:
     run(shells.customers.process(shells.record("orders", "c1", order("c1", at=datetime.now(UTC)))))
     shells.customer_table["c-broken"] = {"customer_id": "c-broken", "revision": "not a number"}
-    shells.customers.track_assigned([])
+    shells.customers.track_assigned([TP(shells.settings.topic_name(by_role("orders")), 0)])
     assert shells.customers.recovered is False
     run(shells.customers.rebuild_timer_index())
     assert shells.customers.recovered is True and shells.customers.timers.earliest() is not None
