@@ -182,6 +182,7 @@ class CustomerShell:
         sources = self.inputs.assign(assigned)
         self.states.clear()  # the recovered table may hold another worker's writes
         self.progress.assign(partition for _, partition in sources)
+        self._awaiting_since.clear()  # rebuilt for the customers still read here (a stale one warns for ever)
         self.recovered = False  # until rebuild_timer_index has run on the recovered table
         return sources
 

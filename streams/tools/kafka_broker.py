@@ -280,12 +280,15 @@ class ApacheKafka(ChildServer):
         self.jars = fetch_jars(self.jars)
         run_dir.mkdir(parents=True, exist_ok=True)
         self._write_properties(run_dir)
-        cluster_id = self._storage_tool("random-uuid").strip().splitlines()[-1]
-        scram = self.scram
-        users = (
-            () if scram is None else ("--add-scram", f"SCRAM-SHA-512=[name={scram.username},password={scram.password}]")
-        )
-        self._storage_tool("format", "-t", cluster_id, "-c", str(self._properties()), *users)
+        if not (run_dir / "data" / "meta.properties").is_file():  # a restart on its own run_dir keeps its data
+            cluster_id = self._storage_tool("random-uuid").strip().splitlines()[-1]
+            scram = self.scram
+            users = (
+                ()
+                if scram is None
+                else ("--add-scram", f"SCRAM-SHA-512=[name={scram.username},password={scram.password}]")
+            )
+            self._storage_tool("format", "-t", cluster_id, "-c", str(self._properties()), *users)
         super()._launch(run_dir)
 
     def _probe(self) -> None:
