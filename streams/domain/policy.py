@@ -336,6 +336,12 @@ class ComebackPolicy(_Section):
     training_splits: int = Field(
         default=3, ge=1, le=12, description="Time splits one horizon apart pooled to train the calibrated model."
     )
+    min_training_horizon_days: int = Field(
+        default=14,
+        ge=1,
+        description="When the history one horizon back is too thin, the calibrated model trains on a horizon "
+        "halved until this many days (BG/NBD's scores at that horizon; the model corrects them, so it carries).",
+    )
     skip_below_probability: float = Field(
         default=0, ge=0, le=1, description="Wake-ups and win-backs skip customers less likely than this to order."
     )

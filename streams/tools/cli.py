@@ -176,6 +176,27 @@ def _mapping(text: str) -> dict[str, str]:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _history_arguments(command: argparse.ArgumentParser, name: str, help_text: str) -> None:
+    """The history file argument and how to read it: JSON Lines of events, or a CSV order log."""
+    command.add_argument(name, help=help_text)
+    command.add_argument("--format", choices=get_args(Format), help="default: csv for a .csv file, else jsonl")
+    command.add_argument(
+        "--map",
+        type=_mapping,
+        default={},
+        metavar="FIELD=COLUMN,...",
+        help="CSV columns of customer, at, amount, quantity, order, product, category, list_price, "
+        "brand (default: a column named like the field, or customer_id, occurred_at, order_id, "
+        "product_id)",
+    )
+    command.add_argument(
+        "--timezone",
+        type=_zone,
+        default="Asia/Shanghai",
+        help="zone of times without an offset (default: Asia/Shanghai)",
+    )
+
+
 def _replay(args: argparse.Namespace) -> int:
     from streams.tools.replay import replay_log
 
@@ -225,11 +246,15 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _comeback_events(path: str) -> list[Envelope]:
-    from schemas.events import EVENT_ADAPTER
-    from streams.tools.report.files import read_jsonl
-
-    return read_jsonl(Path(path), EVENT_ADAPTER.validate_json)
+def _comeback_events(path: str, args: argparse.Namespace) -> list[Envelope]:
+    """The history's events (``_history_arguments``); skipped rows are counted on stderr."""
+    try:
+        result = read_events(path, args.format, args.map, args.timezone)
+    except ImportFailed as exc:
+        raise ValueError(str(exc)) from exc
+    if result.problems:
+        print(f"comeback: skipped {len(result.problems)} malformed rows, first {result.problems[0]}", file=sys.stderr)
+    return result.events
 
 
 def _fit(args: argparse.Namespace) -> int:
@@ -237,7 +262,7 @@ def _fit(args: argparse.Namespace) -> int:
     from streams.tools.comeback import fit_from_events, parse_time
 
     try:
-        events = _comeback_events(args.events)
+        events = _comeback_events(args.events, args)
         until = parse_time(args.until, events) if args.until else max(e.occurred_at for e in events)
         model = fit_from_events(events, load_policy(Settings().policy_file), until, args.version, args.replay)
     except NotEnoughHistory as exc:
@@ -262,7 +287,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from streams.tools.report.comeback_html import write_evaluation
 
     try:
-        events = _comeback_events(args.history)
+        events = _comeback_events(args.history, args)
         cutoff = parse_time(args.cutoff, events)
         result = evaluate(events, load_policy(Settings().policy_file), cutoff, args.horizon, args.replay)
     except NotEnoughHistory as exc:
@@ -377,23 +402,7 @@ def _parser() -> argparse.ArgumentParser:
         )
     audience.set_defaults(handler=_audience)
     replay = commands.add_parser("replay", help="send a historical log through the pipeline in event time")
-    replay.add_argument("file", help="JSON Lines of events, or a CSV order log")
-    replay.add_argument("--format", choices=get_args(Format), help="default: csv for a .csv file, else jsonl")
-    replay.add_argument(
-        "--map",
-        type=_mapping,
-        default={},
-        metavar="FIELD=COLUMN,...",
-        help="CSV columns of customer, at, amount, quantity, order, product, category, list_price, "
-        "brand (default: a column named like the field, or customer_id, occurred_at, order_id, "
-        "product_id)",
-    )
-    replay.add_argument(
-        "--timezone",
-        type=_zone,
-        default="Asia/Shanghai",
-        help="zone of times without an offset (default: Asia/Shanghai)",
-    )
+    _history_arguments(replay, "file", "JSON Lines of events, or a CSV order log")
     replay.add_argument(
         "--no-watermark",
         action="store_true",
@@ -415,14 +424,14 @@ def _parser() -> argparse.ArgumentParser:
         "states faster (default: reference)",
     }
     fit = commands.add_parser("fit", help="fit the shop's repurchase model (BG/NBD, Gamma-Gamma, calibrated)")
-    fit.add_argument("events", help="JSON Lines of events")
+    _history_arguments(fit, "events", "JSON Lines of events, or a CSV order log")
     fit.add_argument("--until", help="ISO date or time to fit at; without an offset, the events' zone (default: last)")
     fit.add_argument("--out", default="model.json", help="file to write the model to (default: model.json)")
     fit.add_argument("--version", default="shop", help="a name for this fit (default: shop)")
     fit.add_argument("--replay", **replay_choice)  # type: ignore[arg-type]
     fit.set_defaults(handler=_fit)
     evaluate = commands.add_parser("evaluate", help="who orders again after a cut-off: the model against baselines")
-    evaluate.add_argument("history", help="JSON Lines of events, reaching past the cut-off by the horizon")
+    _history_arguments(evaluate, "history", "JSON Lines of events or a CSV order log, past the cut-off by the horizon")
     evaluate.add_argument("--cutoff", required=True, help="ISO date or time; without an offset, the events' zone")
     evaluate.add_argument("--horizon", type=int, default=90, help="days after the cut-off (default: 90)")
     evaluate.add_argument("--out", help="directory for evaluate.html (lift chart) and evaluate.json")

@@ -197,10 +197,10 @@ def evaluate(
     policy = policy.model_copy(update={"comeback": policy.comeback.model_copy(update={"horizon_days": horizon_days})})
     end = cutoff + horizon
     earlier = cutoff - horizon
-    splits = sorted(training_split_times(cutoff, policy))
+    splits = sorted({*training_split_times(cutoff, policy), earlier})
     *at_splits, at_cutoff, at_end = _replay_states(events, policy, (*splits, cutoff), end, replay)
     snapshots = {m: s.values() for m, s in zip(splits, at_splits, strict=True)}
-    at_earlier = at_splits[-1]
+    at_earlier = dict(zip(splits, at_splits, strict=True))[earlier]
     model = fit_shop_model(at_cutoff.values(), cutoff, policy, snapshots=snapshots)
     scores = score_many(at_cutoff.values(), model, cutoff, policy)
     ids = sorted(scores)

@@ -109,6 +109,26 @@ def test_the_profile_carries_the_live_scores_only_with_a_model() -> None:
     assert score_profile(plain, state, _model(), end, Policy()).comeback_probability == scored.comeback_probability
 
 
+def test_a_history_shorter_than_two_horizons_trains_the_calibrated_model_on_a_shorter_one() -> None:
+    """150 days into the planted shop, a 90-day split would have 60 days of past: the calibrated model trains
+    on 45 days and carries its correction to 90 (the planted truth is BG/NBD itself, so it cannot beat it
+    here; it must stay close). Measured: AUC 0.653 against BG/NBD's 0.684, 369 orders predicted for 314."""
+    events, _ = simulate_with_truth(3, 800, DAYS, START, planted=PLANTED)
+    at = events[0].occurred_at + timedelta(days=150)
+    before = _states([e for e in events if e.occurred_at <= at])
+    model = fit_shop_model(before.values(), at, Policy())
+    assert model.calibrated is not None and model.calibrated.training_horizon_days == 45
+    scores = score_many(before.values(), model, at, Policy())
+    after = _states(events)
+    ids = sorted(scores)
+    actual = [sum(1 for o in after[c].valid_orders if at < o.at <= at + timedelta(days=90)) for c in ids]
+    calibrated = auc([scores[c].probability for c in ids], [a > 0 for a in actual])
+    bgnbd = auc([scores[c].bgnbd_probability for c in ids], [a > 0 for a in actual])
+    assert calibrated > 0.6 and calibrated > bgnbd - 0.05
+    assert sum(scores[c].expected_orders for c in ids) == pytest.approx(sum(actual), rel=0.25)
+    assert all(scores[c].source == "calibrated" for c in ids)
+
+
 def test_the_model_round_trips_through_json_with_the_same_fingerprint() -> None:
     model = _model()
     again = ShopModel.model_validate_json(model.model_dump_json())

@@ -8,10 +8,11 @@
 - a calibrated model on the engine's features (``FEATURES``: recency, frequency, value, tenure, BG/NBD's
   own scores, browsing and favorites in the last 30 days, browsing since the last order, refunds,
   discount share, category-cycle due-ness), trained on the shop's own history with time splits: features
-  as of ``at - k H``, the truth the orders in the H days after (k = 1 .. ``training_splits``, pooled); a
-  logistic regression for P(an order within H) and a Poisson regression for the number of orders, as a
-  correction of BG/NBD's expected count
-  (which enters with coefficient 1, so a strong ridge gives BG/NBD back);
+  as of ``at - k h``, the truth the orders in the h days after (k = 1 .. ``training_splits``, pooled; h the
+  horizon H, or H halved until the history before the split is as long as h); a logistic regression for
+  P(an order within h) and a Poisson regression for the number of orders, as corrections of BG/NBD's
+  log-odds and expected count (which enter with coefficient 1, so a strong ridge gives BG/NBD back),
+  carried from h to H as a log-odds shift and a count ratio;
 - the shop's own distribution: RFM quintile cut points and the average order value (purchasing power),
   in whatever currency the shop keeps, and the expected-spend tertiles (value bands).
 
@@ -35,6 +36,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from scipy import special
 
 from schemas.profile import ScoreBand
 from streams.domain.customer import clv, habits
@@ -61,6 +63,7 @@ __all__ = [
     "score_many",
     "summarize",
     "targeting",
+    "training_horizons",
     "training_split_times",
     "trigger_facts",
 ]
@@ -159,7 +162,10 @@ class CalibratedModel(_Frozen):
     probability: GlmParams
     orders: GlmParams
     split_at: AwareDatetime = Field(description="The latest split: features as of it, truth up to the fit.")
-    splits: int = Field(default=1, ge=1, description="Splits pooled, one horizon apart, the latest first.")
+    splits: int = Field(default=1, ge=1, description="Splits pooled, one training horizon apart, the latest first.")
+    training_horizon_days: int | None = Field(
+        default=None, ge=1, description="The horizon the truth was counted over (None: the model's horizon)."
+    )
     rows: int = Field(ge=0)
     positive_share: float = Field(ge=0, le=1)
 
@@ -344,17 +350,20 @@ def _rfm_cuts(summaries: Sequence[Summary]) -> RfmCuts:
 def _training_rows(
     states: Sequence[CustomerState],
     split: datetime,
-    until: datetime,
+    horizon_days: int,
     policy: Policy,
     snapshot: Iterable[CustomerState] | None,
 ) -> tuple[list[tuple[float, ...]], list[float]] | None:
-    """Features of the buyers at ``split`` (BG/NBD fitted there) and their orders in ``(split, until]``.
+    """Features of the buyers at ``split`` (BG/NBD fitted there) and their orders in the ``horizon_days`` after.
 
-    The features come from ``snapshot`` (the states as they were at the split) when given, else from the
-    current states seen as of the split, whose bounded views may have lost the split's browsing."""
-    horizon = float(policy.comeback.horizon_days)
+    None when the split has fewer than ``min_buyers_to_fit`` buyers, or less past than future: its oldest
+    buyer's first order less than ``horizon_days`` before it. The features come from ``snapshot`` (the states
+    as they were at the split) when given, else from the current states seen as of the split, whose bounded
+    views may have lost the split's browsing."""
+    horizon = float(horizon_days)
+    until = split + timedelta(days=horizon_days)
     then = _buyers(states if snapshot is None else snapshot, split)
-    if len(then) < policy.comeback.min_buyers_to_fit:
+    if len(then) < policy.comeback.min_buyers_to_fit or max(s.T for _, s in then) < horizon:
         return None
     summaries = [s for _, s in then]
     bg = _fit_bg(summaries)
@@ -371,54 +380,77 @@ def _training_rows(
     return rows, counts
 
 
+def training_horizons(policy: Policy) -> tuple[int, ...]:
+    """The horizons the calibrated model may train on, the longest first: H, then halved down to
+    ``min_training_horizon_days`` (for a history shorter than two horizons)."""
+    section = policy.comeback
+    horizons = [section.horizon_days]
+    while horizons[-1] // 2 >= section.min_training_horizon_days:
+        horizons.append(horizons[-1] // 2)
+    return tuple(horizons)
+
+
+def training_split_times(at: datetime, policy: Policy) -> tuple[datetime, ...]:
+    """Every time whose states the calibrated model may train on: ``at - k * h`` for each training
+    horizon h (``training_horizons``) and k = 1 .. ``training_splits``, the latest first."""
+    splits = {
+        at - k * timedelta(days=h)
+        for h in training_horizons(policy)
+        for k in range(1, policy.comeback.training_splits + 1)
+    }
+    return tuple(sorted(splits, reverse=True))
+
+
 def _train_calibrated(
     states: Sequence[CustomerState],
     at: datetime,
     policy: Policy,
     snapshots: Mapping[datetime, Iterable[CustomerState]],
 ) -> tuple[CalibratedModel | None, str]:
-    """Features as of at - k*H, truth in the horizon after each (k = 1 .. training_splits, pooled, so one
-    season's quirks weigh less); None (and why) when the history is too thin."""
+    """Features as of at - k*h, truth in the h days after each (k = 1 .. training_splits, pooled, so one
+    season's quirks weigh less), on the longest training horizon h whose history is thick enough; None
+    (and why) when even the shortest is too thin."""
     section = policy.comeback
-    horizon = timedelta(days=section.horizon_days)
-    rows: list[tuple[float, ...]] = []
-    counts: list[float] = []
-    splits = []
-    for k in range(1, section.training_splits + 1):
-        split = at - k * horizon
-        found = _training_rows(states, split, split + horizon, policy, snapshots.get(split))
-        if found is None:
-            break
-        rows += found[0]
-        counts += found[1]
-        splits.append(split)
-    if not splits:
-        return None, f"fewer than {section.min_buyers_to_fit} buyers by {(at - horizon).isoformat()}"
-    y = np.asarray(counts, dtype=np.float64)
-    bought = (y > 0).astype(np.float64)
-    positives = int(bought.sum())
-    if positives < 5 or positives > len(bought) - 5:
-        return None, f"{positives} of {len(bought)} training rows ordered within the horizon"
-    X = np.asarray(rows, dtype=np.float64)
-    logistic = fit_glm(X, bought, "logistic", section.ridge)
-    poisson = fit_glm(X, y, "poisson", section.ridge, offset=FEATURES.index("bgnbd_log_expected"))
-    return (
-        CalibratedModel(
+    why = ""
+    for horizon_days in training_horizons(policy):
+        horizon = timedelta(days=horizon_days)
+        rows: list[tuple[float, ...]] = []
+        counts: list[float] = []
+        splits = []
+        for k in range(1, section.training_splits + 1):
+            split = at - k * horizon
+            found = _training_rows(states, split, horizon_days, policy, snapshots.get(split))
+            if found is None:
+                break
+            rows += found[0]
+            counts += found[1]
+            splits.append(split)
+        if not splits:
+            why = (
+                f"fewer than {section.min_buyers_to_fit} buyers, or under {horizon_days} days of history, "
+                f"by {(at - horizon).isoformat()}"
+            )
+            continue
+        y = np.asarray(counts, dtype=np.float64)
+        bought = (y > 0).astype(np.float64)
+        positives = int(bought.sum())
+        if positives < 5 or positives > len(bought) - 5:
+            why = f"{positives} of {len(bought)} training rows ordered within {horizon_days} days"
+            continue
+        X = np.asarray(rows, dtype=np.float64)
+        logistic = fit_glm(X, bought, "logistic", section.ridge, offset=FEATURES.index("bgnbd_logit"))
+        poisson = fit_glm(X, y, "poisson", section.ridge, offset=FEATURES.index("bgnbd_log_expected"))
+        calibrated = CalibratedModel(
             probability=GlmParams.of(logistic),
             orders=GlmParams.of(poisson),
             split_at=splits[0],
             splits=len(splits),
+            training_horizon_days=horizon_days,
             rows=len(rows),
             positive_share=round(positives / len(rows), 6),
-        ),
-        "",
-    )
-
-
-def training_split_times(at: datetime, policy: Policy) -> tuple[datetime, ...]:
-    """The times whose states the calibrated model trains on: ``at - k * horizon``, the latest first."""
-    horizon = timedelta(days=policy.comeback.horizon_days)
-    return tuple(at - k * horizon for k in range(1, policy.comeback.training_splits + 1))
+        )
+        return calibrated, ""
+    return None, why
 
 
 def fit_shop_model(
@@ -484,6 +516,42 @@ def _band(value: float, cuts: tuple[float, float]) -> ScoreBand:
     return "high" if value >= high else "low" if value < low else "medium"
 
 
+def _calibrated(
+    calibrated: CalibratedModel,
+    buyers: Sequence[tuple[CustomerState, Summary]],
+    bgnbd: BgNbdParams,
+    now: datetime,
+    policy: Policy,
+    p_bg: Floats,
+    e_bg: Floats,
+) -> tuple[Floats, Floats]:
+    """The calibrated (P, E[orders]) within the model's horizon, given BG/NBD's there (``p_bg``, ``e_bg``).
+
+    The model corrects BG/NBD at the horizon it was trained on: its features are taken at that horizon,
+    and its correction (log-odds shift, count ratio) applies to BG/NBD's scores at the model's horizon
+    (the same numbers when the two horizons are one)."""
+    trained = calibrated.training_horizon_days
+    summaries = [s for _, s in buyers]
+    p_at, e_at = (p_bg, e_bg) if trained is None else _bg(bgnbd, summaries, float(trained))[1:]
+    X = np.asarray(
+        [
+            feature_row(state, s, now, float(p), float(e), float(trained or policy.comeback.horizon_days), policy)
+            for (state, s), p, e in zip(buyers, p_at, e_at, strict=True)
+        ],
+        dtype=np.float64,
+    )
+    probability = calibrated.probability.glm().linear(X) - _logit(p_at) + _logit(p_bg)
+    ratio = calibrated.orders.glm().predict(X) / np.maximum(e_at, 1e-4)
+    probability = np.asarray(special.expit(probability), dtype=np.float64)
+    # P(at least one) <= E[count] for a count: the expected count is kept at or above the probability
+    return probability, np.maximum(e_bg * ratio, probability)
+
+
+def _logit(p: Floats) -> Floats:
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.asarray(np.log(q / (1 - q)), dtype=np.float64)
+
+
 def _score_buyers(
     buyers: Sequence[tuple[CustomerState, Summary]], model: ShopModel, now: datetime, policy: Policy, horizon: int
 ) -> list[ComebackScore]:
@@ -493,16 +561,7 @@ def _score_buyers(
     alive, p_bg, e_bg = _bg(model.bgnbd, summaries, float(horizon))
     calibrated = model.calibrated if policy.comeback.calibrated and horizon == model.horizon_days else None
     if calibrated is not None:
-        X = np.asarray(
-            [
-                feature_row(state, s, now, float(p), float(e), float(horizon), policy)
-                for (state, s), p, e in zip(buyers, p_bg, e_bg, strict=True)
-            ],
-            dtype=np.float64,
-        )
-        probability = calibrated.probability.glm().predict(X)
-        # P(at least one) <= E[count] for a count: the Poisson mean is kept at or above the probability
-        expected = np.maximum(calibrated.orders.glm().predict(X), probability)
+        probability, expected = _calibrated(calibrated, buyers, model.bgnbd, now, policy, p_bg, e_bg)
     else:
         probability, expected = p_bg, e_bg
     gg = model.gamma_gamma
