@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from schemas.base import describe_errors
 from schemas.topics import TOPICS, TopicSpec, by_role
 from schemas.triggers import TriggerType
-from streams.domain.customer.comeback import ShopModel
+from streams.domain.customer.comeback import ShopModel, effective_policy
 from streams.domain.policy import Policy
 
 __all__ = ["ModelFileError", "PolicyError", "Settings", "load_model", "load_policy", "masked"]
@@ -165,6 +165,8 @@ def load_policy(path: Path | None) -> Policy:
         raw = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
     except (OSError, tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         raise PolicyError(f"policy file {path}: cannot read it: {exc}") from exc
+    if isinstance(raw, dict) and "model" in raw:
+        raise PolicyError(f"policy file {path}: model: the shop's model comes from COMEBACK_MODEL_FILE")
     try:
         return Policy.model_validate(raw or {})
     except ValidationError as exc:
@@ -173,6 +175,12 @@ def load_policy(path: Path | None) -> Policy:
 
 class ModelFileError(PolicyError):
     """The model file cannot be used; the message says where and why."""
+
+
+def shop_policy(settings: Settings) -> Policy:
+    """The policy file's policy carrying the model file's model (``effective_policy``): what the worker, the
+    profile rebuild and the reference runs they are checked against decide with."""
+    return effective_policy(load_policy(settings.policy_file), load_model(settings.model_file))
 
 
 def load_model(path: Path | None) -> ShopModel | None:

@@ -11,6 +11,7 @@ from schemas import events as ev
 from schemas.control import CycleLookup, ProductAlert, ProductCycle, WatchChanged
 from schemas.decisions import ContactDecision
 from schemas.triggers import Offer, ProductRef, Trigger, TriggerType, trigger_id_for
+from streams.domain.customer.comeback import aim_trigger
 from streams.domain.customer.profile import derive_profile, snapshot
 from streams.domain.customer.state import CustomerState, Timer
 from streams.domain.policy import Policy
@@ -84,7 +85,9 @@ def make_trigger(
     facts: dict[str, str | int | float | bool | None] | None = None,
 ) -> Trigger:
     """A trigger with its deterministic id, the policy that decided it and the customer's snapshot as of the
-    due time (a trigger fired late, e.g. at the end of a replay, still describes the customer then)."""
+    due time (a trigger fired late, e.g. at the end of a replay, still describes the customer then). A type
+    the policy aims with the shop's model carries the scores too (``comeback.aim_trigger``)."""
+    offer, facts = aim_trigger(type_, state, due_at, policy, offer, facts or {})
     return Trigger(
         trigger_id=trigger_id_for(type_, state.customer_id, occasion),
         type=type_,
@@ -95,7 +98,7 @@ def make_trigger(
         emitted_at=now,
         offer=offer,
         reason=reason,
-        facts=facts or {},
+        facts=facts,
         policy_version=policy.fingerprint,
         customer=snapshot(derive_profile(state.as_of(due_at), due_at, policy)),
     )

@@ -14,8 +14,9 @@ from typing import Annotated, Final, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.base import Currency
-from schemas.triggers import Offer
+from schemas.triggers import Offer, TriggerType
 from streams.domain.contact.policy import ContactPolicy
+from streams.domain.shop_model import ShopModel
 
 __all__ = [
     "DORMANT_STAGES",
@@ -342,6 +343,12 @@ class ComebackPolicy(_Section):
         description="When the history one horizon back is too thin, the calibrated model trains on a horizon "
         "halved until this many days (BG/NBD's scores at that horizon; the model corrects them, so it carries).",
     )
+    targeted: tuple[TriggerType, ...] = Field(
+        default=("lifecycle_wakeup",),
+        description="Trigger types aimed by the scores (wake-ups and win-backs): with a fitted model they carry "
+        "the customer's scores in facts, are suppressed below the skip thresholds and get a smaller offer below "
+        "the downweight one.",
+    )
     skip_below_probability: float = Field(
         default=0, ge=0, le=1, description="Wake-ups and win-backs skip customers less likely than this to order."
     )
@@ -349,9 +356,9 @@ class ComebackPolicy(_Section):
         default=0, ge=0, description="... or expected to spend less than this within the horizon (shop currency)."
     )
     downweight_below_probability: float = Field(
-        default=0.1, ge=0, le=1, description="Below this probability a wake-up is sent with less weight ..."
+        default=0.1, ge=0, le=1, description="Below this probability a targeted trigger's offer is smaller ..."
     )
-    downweight_factor: float = Field(default=0.5, ge=0, le=1, description="... this weight (1 = full).")
+    downweight_factor: float = Field(default=0.5, ge=0, le=1, description="... its value times this (1 = full).")
     probability_bands: tuple[float, float] = Field(
         default=(0.2, 0.5), description="Probability band: low below the first, high from the second."
     )
@@ -415,6 +422,11 @@ class Policy(_Section):
     contact: ContactPolicy = ContactPolicy()
     limits: LimitsPolicy = LimitsPolicy()
     intake: IntakePolicy = IntakePolicy()
+    model: ShopModel | None = Field(
+        default=None,
+        description="The shop's fitted repurchase model (COMEBACK_MODEL_FILE, not the policy file), set with the "
+        "shop-relative cut points by effective_policy: the scores profiles carry and targeted triggers use.",
+    )
 
     @model_validator(mode="after")
     def _offers_have_values(self) -> Policy:

@@ -109,6 +109,8 @@ def _judge(
     order_id = _purchased_since(state, waiting, at, settings)
     if order_id is not None:
         return _Verdict("suppressed", "purchased_since", f"order {order_id} since it was due makes it pointless")
+    if trigger.facts.get("comeback_action") == "skip":
+        return _Verdict("suppressed", "unlikely_to_return", f"the repurchase model: {trigger.facts['comeback_reason']}")
     channels = [c for c in settings.channels if _consents(state, c, settings, policy)]
     if not channels:
         listed = ", ".join(c.value for c in settings.channels)

@@ -16,7 +16,7 @@ import faust
 from schemas.topics import INPUT_TOPICS, TOPICS, TopicSpec, by_role
 from schemas.triggers import TriggerType
 from streams.adapters.redis_view import ProfileProjector, connect_async
-from streams.config import Settings, load_model
+from streams.config import Settings
 from streams.domain.policy import Policy
 from streams.runtime.clock import make_clock
 from streams.runtime.customers import CustomerShell
@@ -132,12 +132,8 @@ class Runtime:
 
 
 def build_runtime(settings: Settings, policy: Policy) -> Runtime:
-    """The whole worker, wired; the Redis client connects on first use.
-
-    The shop's repurchase model (``settings.model_file``) is read here, once: a bad file stops the start
-    (ModelFileError). It scores profiles only; the trigger rules do not see it.
-    """
-    model = load_model(settings.model_file)
+    """The whole worker, wired; the Redis client connects on first use. ``policy`` carries the shop's
+    repurchase model when there is one (``streams.config.shop_policy``)."""
     app = create_app(settings)
     topics = Topics.declare(app, settings)
     tables = {
@@ -166,7 +162,6 @@ def build_runtime(settings: Settings, policy: Policy) -> Runtime:
             settings.partitions,
         ),
         watermarks=watermarks,
-        model=model,
     )
     products = ProductShell(
         settings,

@@ -22,7 +22,6 @@ from schemas.profile import CustomerProfile
 from schemas.triggers import Trigger
 from streams.adapters.redis_view import ProfileProjector
 from streams.config import Settings
-from streams.domain.customer.comeback import ShopModel
 from streams.domain.customer.profile import derive_profile
 from streams.domain.customer.state import CustomerState, initial_state
 from streams.domain.decision import ToProduct
@@ -65,10 +64,8 @@ class CustomerShell:
         projector: ProfileProjector,
         router: Router,
         watermarks: SavedWatermarks,
-        model: ShopModel | None = None,
     ) -> None:
         self.settings, self.policy, self.records = settings, policy, records
-        self._model = model
         self.table, self.topics, self.clock = table, topics, clock
         self.timers, self.progress, self.projector, self.router = timers, progress, projector, router
         self.inputs = InputSide(records, router, clock, watermarks)
@@ -87,13 +84,9 @@ class CustomerShell:
         state = self._stored(customer_id)
         return None if state is None or state.erased_at is not None else state
 
-    def model(self) -> ShopModel | None:
-        """The shop's repurchase model profiles are scored with (COMEBACK_MODEL_FILE); None without one."""
-        return self._model
-
     def current_profile(self, state: CustomerState) -> CustomerProfile:
         """The profile now, scored with the shop's model if there is one (the web view and Redis)."""
-        return derive_profile(state, self.clock.now(), self.policy, model=self.model())
+        return derive_profile(state, self.clock.now(), self.policy)
 
     def held_customers(self) -> list[str]:
         return [key for key, stored in self.table.items() if stored is not None and self.inputs.owns(key)]

@@ -38,7 +38,7 @@ from schemas.topics import by_role
 from schemas.triggers import Trigger
 from streams.adapters.kafka_admin import create_topics
 from streams.adapters.kafka_clients import consumer
-from streams.config import Settings, load_policy
+from streams.config import Settings, shop_policy
 from streams.domain.customer.state import CustomerState
 from streams.engine.reference import checkpoints
 from streams.sdk.producer import EventProducer
@@ -258,7 +258,7 @@ def run_chaos(
     env = env | settings_env({"clock": "event"})
     with _environment(env):
         settings = Settings()
-    policy = load_policy(settings.policy_file)
+    policy = shop_policy(settings)
     (end,) = deque(checkpoints(events, policy, until), maxlen=1)
     expected = {t.trigger_id for t in end.triggers}
     expected_decisions = {d.decision_id for d in end.decisions}

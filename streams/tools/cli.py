@@ -16,8 +16,9 @@ import redis
 from kafka.errors import KafkaError
 
 from schemas.base import Envelope
-from streams.adapters.redis_view import TAGS, connect
-from streams.config import PolicyError, Settings, load_policy, masked
+from schemas.profile import ScoreBand
+from streams.adapters.redis_view import SCORE_TAGS, TAGS, connect
+from streams.config import PolicyError, Settings, load_policy, masked, shop_policy
 from streams.tools.importer import Format, ImportFailed, parse_mapping, read_events
 
 __all__ = ["main"]
@@ -26,7 +27,7 @@ __all__ = ["main"]
 def _config(args: argparse.Namespace) -> int:
     settings = Settings()
     print(masked(settings))
-    load_policy(settings.policy_file)
+    shop_policy(settings)  # the policy file and the model file are valid
     return 0
 
 
@@ -103,9 +104,10 @@ def _profile(args: argparse.Namespace) -> int:
 def _audience(args: argparse.Namespace) -> int:
     from streams.adapters.redis_view import audience
 
-    filters = {name: values for name in TAGS if (values := getattr(args, name))}
+    filters = {name: values for name in (*TAGS, *SCORE_TAGS) if (values := getattr(args, name))}
     if not filters:
-        print(f"comeback: give at least one of --{', --'.join(t.replace('_', '-') for t in TAGS)}", file=sys.stderr)
+        listed = ", --".join(t.replace("_", "-") for t in (*TAGS, *SCORE_TAGS))
+        print(f"comeback: give at least one of --{listed}", file=sys.stderr)
         return 2
     settings = Settings()
     with connect(settings.redis_url.get_secret_value()) as client:
@@ -392,13 +394,14 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true", help="print the decision records as a JSON array")
     explain.set_defaults(handler=_explain)
     audience = commands.add_parser("audience", help="print the ids of the customers matching every filter (redis)")
-    for tag in TAGS:
+    for tag in (*TAGS, *SCORE_TAGS):
+        band = tag in SCORE_TAGS
         audience.add_argument(
             f"--{tag.replace('_', '-')}",
             dest=tag,
             action="append",
-            metavar="VALUE",
-            help="repeat to match any of several values",
+            help="repeat to match any of several values" + (" (the repurchase model's band)" if band else ""),
+            **({"choices": get_args(ScoreBand)} if band else {"metavar": "VALUE"}),
         )
     audience.set_defaults(handler=_audience)
     replay = commands.add_parser("replay", help="send a historical log through the pipeline in event time")

@@ -34,6 +34,7 @@ from streams.domain.customer.comeback import (
     Summary,
     fit_shop_model,
     score_many,
+    shop_rfm,
     summarize,
     training_split_times,
 )
@@ -214,11 +215,11 @@ def evaluate(
     train_counts = [float(_counts(at_cutoff.get(cid), earlier, cutoff)) for cid in train_ids]
     bands_only = policy.comeback.model_copy(update={"calibrated": False})
     rfm_then = (
-        fit_shop_model(at_earlier.values(), earlier, policy.model_copy(update={"comeback": bands_only})).rfm.as_policy()
+        shop_rfm(fit_shop_model(at_earlier.values(), earlier, policy.model_copy(update={"comeback": bands_only})).rfm)
         if len(train) >= policy.comeback.min_buyers_to_fit
-        else model.rfm.as_policy()
+        else shop_rfm(model.rfm)
     )
-    rfm_now = model.rfm.as_policy()
+    rfm_now = shop_rfm(model.rfm)
     summaries = {cid: s for cid, s in summaries_or_none.items() if s is not None}
     silent = float(policy.lifecycle.silent_after_days)
     baselines: dict[str, Callable[[Summary, RfmPolicy], float]] = {

@@ -21,7 +21,7 @@ from schemas.events import EVENT_ADAPTER
 from schemas.topics import by_role
 from schemas.triggers import Trigger
 from streams.adapters.kafka_clients import consumer
-from streams.config import Settings, load_policy
+from streams.config import Settings, shop_policy
 from streams.engine.reference import Checkpoint, checkpoints
 from streams.sdk.producer import EventProducer
 from streams.tools.report.figures import compute_report
@@ -194,7 +194,7 @@ def run_demo(settings: Settings, report_dir: Path = Path("comeback-report"), tim
     the contact decisions against the pure core's reference run and write the report; 0 when the worker
     matched."""
     events = demo_events()
-    policy = load_policy(settings.policy_file)
+    policy = shop_policy(settings)
     until = max(e.occurred_at for e in events) + timedelta(days=1)
     (expected,) = deque(checkpoints(events, policy, until), maxlen=1)
     with EventProducer(settings) as producer:

@@ -18,7 +18,7 @@ from kafka import TopicPartition
 
 from streams.adapters.kafka_clients import consumer
 from streams.adapters.redis_view import connect, erase_profile, write_profile
-from streams.config import Settings, load_model, load_policy
+from streams.config import Settings, shop_policy
 from streams.domain.customer.profile import derive_profile
 from streams.domain.customer.state import CustomerState
 from streams.runtime.clock import WallClock
@@ -82,7 +82,7 @@ def latest_values(settings: Settings, table: str, *, idle_timeout: float = 30.0)
 
 def rebuild_profiles(settings: Settings) -> RebuildResult:
     """Write the profile of every customer in the changelog; delete the entries of deleted or erased ones."""
-    policy, model = load_policy(settings.policy_file), load_model(settings.model_file)
+    policy = shop_policy(settings)
     now = run_clock(settings)
     written = erased = 0
     latest = latest_states(settings)
@@ -92,6 +92,6 @@ def rebuild_profiles(settings: Settings) -> RebuildResult:
             if state is None or state.erased_at is not None:
                 erased += erase_profile(client, settings.redis_prefix, customer_id)
             else:
-                profile = derive_profile(state, now, policy, model=model)
+                profile = derive_profile(state, now, policy)
                 written += write_profile(client, settings.redis_prefix, profile)
     return RebuildResult(len(latest), written, erased)

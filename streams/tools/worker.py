@@ -5,7 +5,7 @@ from __future__ import annotations
 import faust
 
 import agents
-from streams.config import Settings, load_policy
+from streams.config import Settings, shop_policy
 from streams.runtime.app import build_runtime
 from streams.tools.logs import logging_config
 
@@ -13,7 +13,7 @@ __all__ = ["run_worker"]
 
 
 def run_worker(settings: Settings) -> int:
-    runtime = build_runtime(settings, load_policy(settings.policy_file))
+    runtime = build_runtime(settings, shop_policy(settings))
     agents.register(runtime)
     worker = faust.Worker(
         runtime.app,

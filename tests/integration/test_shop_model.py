@@ -33,7 +33,7 @@ def _get(port: str, customer_id: str) -> dict[str, Any] | None:
 
 
 def test_a_worker_given_the_fitted_model_scores_profiles_with_it(
-    workers: Workers, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    workers: Workers, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     events, model_file = tmp_path / "shop.jsonl", tmp_path / "model.json"
     assert main(["simulate", "--seed", "7", "--customers", "200", "--out", str(events)]) == 0
@@ -62,6 +62,17 @@ def test_a_worker_given_the_fitted_model_scores_profiles_with_it(
         assert stored.comeback_model == model.fingerprint and stored.comeback_probability is not None
     finally:
         client.close()
+
+    # the audience by score band, from the Redis view
+    for name in ("COMEBACK_REDIS_URL", "COMEBACK_REDIS_PREFIX"):
+        monkeypatch.setenv(name, workers.env[name])
+    capsys.readouterr()
+    assert stored.comeback_band is not None and stored.value_band is not None
+    assert main(["audience", "--comeback-band", stored.comeback_band, "--value-band", stored.value_band]) == 0
+    assert "c-scored" in capsys.readouterr().out.split()
+    other = next(band for band in ("low", "medium", "high") if band != stored.comeback_band)
+    assert main(["audience", "--comeback-band", other]) == 0
+    assert "c-scored" not in capsys.readouterr().out.split()
 
 
 def test_a_bad_model_file_is_refused_with_its_name(tmp_path: Path) -> None:

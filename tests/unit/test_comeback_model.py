@@ -100,13 +100,15 @@ def test_the_profile_carries_the_live_scores_only_with_a_model() -> None:
     state = next(s for s in states.values() if s.order_count >= 2)
     plain = derive_profile(state, end, Policy())
     assert plain.comeback_probability is None and plain.comeback_model is None
-    scored = derive_profile(state, end, Policy(), _model())
+    scored = derive_profile(state, end, effective_policy(Policy(), _model()))
     assert scored.comeback_probability is not None and 0 <= scored.comeback_probability <= 1
     assert scored.comeback_expected_orders is not None and scored.comeback_expected_spend is not None
     assert scored.comeback_horizon_days == 90
     assert scored.comeback_model == _model().fingerprint
     assert scored.comeback_band in ("low", "medium", "high") and scored.value_band in ("low", "medium", "high")
-    assert score_profile(plain, state, _model(), end, Policy()).comeback_probability == scored.comeback_probability
+    assert score_profile(plain, state, end, effective_policy(Policy(), _model())).comeback_probability == (
+        scored.comeback_probability
+    )
 
 
 def test_a_history_shorter_than_two_horizons_trains_the_calibrated_model_on_a_shorter_one() -> None:

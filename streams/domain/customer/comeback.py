@@ -24,13 +24,10 @@ Pure: no clock, no randomness, no I/O.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -39,13 +36,24 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from scipy import special
 
 from schemas.profile import ScoreBand
+from schemas.triggers import Offer
 from streams.domain.customer import clv, habits
-from streams.domain.customer.glm import Glm, fit_glm
+from streams.domain.customer.glm import fit_glm
 from streams.domain.customer.state import CustomerState
 from streams.domain.policy import ComebackPolicy, Policy, RfmPolicy
+from streams.domain.shop_model import (
+    FEATURES,
+    BgNbdParams,
+    CalibratedModel,
+    GammaGammaParams,
+    GlmParams,
+    RfmCuts,
+    ShopModel,
+)
 
 __all__ = [
     "FEATURES",
+    "Facts",
     "BgNbdParams",
     "CalibratedModel",
     "ComebackScore",
@@ -56,11 +64,13 @@ __all__ = [
     "ShopModel",
     "Summary",
     "Targeting",
+    "aim_trigger",
     "effective_policy",
     "feature_row",
     "fit_shop_model",
     "score",
     "score_many",
+    "shop_rfm",
     "summarize",
     "targeting",
     "training_horizons",
@@ -71,24 +81,6 @@ __all__ = [
 _DAY = timedelta(days=1)
 Floats = NDArray[np.float64]
 
-FEATURES: tuple[str, ...] = (
-    "log_recency_days",
-    "log_orders",
-    "log_tenure_days",
-    "log_mean_value",
-    "bgnbd_logit",
-    "bgnbd_log_expected",
-    "log_views_30d",
-    "log_views_since_order",
-    "log_days_since_view",
-    "favorites_30d",
-    "refund_share",
-    "discount_share",
-    "cycle_due",
-    "has_cycle",
-)
-"""The calibrated model's inputs, in order (``feature_row``)."""
-
 
 class NotEnoughHistory(ValueError):
     """Too few buyers (or too short a history) to fit."""
@@ -96,103 +88,6 @@ class NotEnoughHistory(ValueError):
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class BgNbdParams(_Frozen):
-    """BG/NBD: purchase rate ~ Gamma(r, alpha) per day, drop-out after a purchase ~ Beta(a, b)."""
-
-    r: float = Field(gt=0)
-    alpha: float = Field(gt=0, description="In days.")
-    a: float = Field(gt=0)
-    b: float = Field(gt=0)
-    log_likelihood: float = 0
-    customers: int = Field(default=0, ge=0)
-
-
-class GammaGammaParams(_Frozen):
-    """Gamma-Gamma: order values ~ Gamma(p, nu), nu ~ Gamma(q, gamma) (gamma in shop currency)."""
-
-    p: float = Field(gt=0)
-    q: float = Field(gt=0)
-    gamma: float = Field(gt=0)
-    log_likelihood: float = 0
-    customers: int = Field(default=0, ge=0)
-
-
-class RfmCuts(_Frozen):
-    """The shop's RFM quintile cut points (20/40/60/80%), as the rfm section reads them."""
-
-    recency_days: tuple[int, int, int, int]
-    frequency_orders: tuple[int, int, int, int]
-    monetary_spent: tuple[float, float, float, float]
-
-    def as_policy(self) -> RfmPolicy:
-        return RfmPolicy(
-            recency_days=self.recency_days, frequency_orders=self.frequency_orders, monetary_spent=self.monetary_spent
-        )
-
-
-class GlmParams(_Frozen):
-    family: Literal["logistic", "poisson"]
-    means: tuple[float, ...]
-    scales: tuple[float, ...]
-    intercept: float
-    coefficients: tuple[float, ...]
-    offset: int | None = Field(default=None, description="Index of the feature added as it is (coefficient 1).")
-
-    @classmethod
-    def of(cls, glm: Glm) -> GlmParams:
-        return cls(
-            family=glm.family,
-            means=glm.means,
-            scales=glm.scales,
-            intercept=glm.intercept,
-            coefficients=glm.coefficients,
-            offset=glm.offset,
-        )
-
-    def glm(self) -> Glm:
-        return Glm(self.family, self.means, self.scales, self.intercept, self.coefficients, self.offset)
-
-
-class CalibratedModel(_Frozen):
-    """Logistic P(order within H) and Poisson E[orders within H] on ``features``, trained as of ``split_at``."""
-
-    features: tuple[str, ...] = FEATURES
-    probability: GlmParams
-    orders: GlmParams
-    split_at: AwareDatetime = Field(description="The latest split: features as of it, truth up to the fit.")
-    splits: int = Field(default=1, ge=1, description="Splits pooled, one training horizon apart, the latest first.")
-    training_horizon_days: int | None = Field(
-        default=None, ge=1, description="The horizon the truth was counted over (None: the model's horizon)."
-    )
-    rows: int = Field(ge=0)
-    positive_share: float = Field(ge=0, le=1)
-
-
-class ShopModel(_Frozen):
-    """The shop's fitted repurchase model: what every worker scores customers with."""
-
-    schema_version: Literal["1"] = "1"
-    version: str = Field(default="shop", min_length=1, max_length=64, description="A name for this fit.")
-    fitted_at: AwareDatetime = Field(description="The event time the customers' states were taken at.")
-    horizon_days: int = Field(ge=1)
-    customers: int = Field(ge=0, description="Customers known at the fit.")
-    buyers: int = Field(ge=0, description="... with at least one order that counts.")
-    repeat_share: float = Field(ge=0, le=1, description="Share of buyers with two orders or more.")
-    bgnbd: BgNbdParams
-    gamma_gamma: GammaGammaParams | None = None
-    rfm: RfmCuts
-    average_order_value: float = Field(gt=0, description="The shop's: net spend / orders of its buyers.")
-    aov_quantiles: tuple[float, float, float] = Field(description="Customer AOV at 25/50/75%.")
-    value_bands: tuple[float, float] = Field(description="Expected spend within H: tertile cut points.")
-    calibrated: CalibratedModel | None = None
-
-    @cached_property
-    def fingerprint(self) -> str:
-        """``version+hash``: names the exact numbers a score was made with."""
-        digest = hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
-        return f"{self.version}+{digest[:8]}"
 
 
 class ComebackScore(_Frozen):
@@ -608,16 +503,25 @@ def score(state: CustomerState, model: ShopModel, now: datetime, policy: Policy)
     return score_many((state,), model, now, policy).get(state.customer_id)
 
 
+def shop_rfm(cuts: RfmCuts) -> RfmPolicy:
+    """The shop's RFM quintile cut points as the rfm section of a policy."""
+    return RfmPolicy(
+        recency_days=cuts.recency_days, frequency_orders=cuts.frequency_orders, monetary_spent=cuts.monetary_spent
+    )
+
+
 def effective_policy(policy: Policy, model: ShopModel | None) -> Policy:
-    """The policy with the shop's own RFM cut points and average order value when the policy asks for them."""
+    """The policy carrying the shop's model, with the shop's own RFM cut points and average order value when
+    the policy asks for them; ``policy`` itself without a model."""
     if model is None:
         return policy
-    update: dict[str, object] = {}
+    update: dict[str, object] = {"model": model}
     if policy.comeback.rfm_scoring == "shop_quantiles":
-        update["rfm"] = model.rfm.as_policy()
+        update["rfm"] = shop_rfm(model.rfm)
     if policy.comeback.purchasing_power_scoring == "shop_average":
         update["shop"] = policy.shop.model_copy(update={"average_order_value": model.average_order_value})
-    return policy.model_copy(update=update) if update else policy
+    # validated anew, not model_copy: a copy would keep a cached fingerprint of the policy without the model
+    return Policy.model_validate(dict(policy) | update)
 
 
 class Targeting(_Frozen):
@@ -645,7 +549,10 @@ def targeting(scores: ComebackScore | None, policy: ComebackPolicy) -> Targeting
     return Targeting(action="send", weight=1.0, reason=f"P(order in {scores.horizon_days} d) {p:.3f}")
 
 
-def trigger_facts(scores: ComebackScore | None, policy: ComebackPolicy) -> dict[str, str | int | float | bool | None]:
+Facts = dict[str, str | int | float | bool | None]
+
+
+def trigger_facts(scores: ComebackScore | None, policy: ComebackPolicy) -> Facts:
     """What a wake-up or win-back trigger carries in ``facts`` about the customer's scores and the model."""
     if scores is None:
         return {}
@@ -662,4 +569,20 @@ def trigger_facts(scores: ComebackScore | None, policy: ComebackPolicy) -> dict[
         "comeback_model": scores.model,
         "comeback_action": aim.action,
         "comeback_weight": aim.weight,
+        "comeback_reason": aim.reason,
     }
+
+
+def aim_trigger(
+    type_: str, state: CustomerState, due_at: datetime, policy: Policy, offer: Offer, facts: Facts
+) -> tuple[Offer, Facts]:
+    """A trigger of a ``comeback.targeted`` type, aimed by the policy's model: its facts with the customer's
+    scores at ``due_at`` and what the targeting says (the contact stage suppresses a ``skip``), its offer's
+    value times the weight when down-weighted. Other types, or no model: unchanged."""
+    if policy.model is None or type_ not in policy.comeback.targeted:
+        return offer, facts
+    scores = score(state.as_of(due_at), policy.model, due_at, policy)
+    aim = targeting(scores, policy.comeback)
+    if aim.action == "downweight" and offer.value is not None:
+        offer = offer.model_copy(update={"value": round(offer.value * aim.weight, 2)})
+    return offer, facts | trigger_facts(scores, policy.comeback)

@@ -1,8 +1,9 @@
-"""``derive_profile(state, now, policy, model)``: the read model served to other services and to triggers.
+"""``derive_profile(state, now, policy)``: the read model served to other services and to triggers.
 
-With the shop's fitted repurchase model (``streams.domain.customer.comeback.ShopModel``), the profile also
-carries the live scores (probability of ordering within the horizon, expected orders and spend, P(alive))
-and, as the policy's ``comeback`` section says, RFM scores and purchasing power relative to the shop's own
+With the shop's fitted repurchase model in the policy (``Policy.model``, set by
+``streams.domain.customer.comeback.effective_policy``), the profile also carries the live scores
+(probability of ordering within the horizon, expected orders and spend, P(alive)); the same policy holds,
+as its ``comeback`` section says, the RFM cut points and purchasing power relative to the shop's own
 distribution. Without one, those fields are null and the policy's absolute cut points apply.
 """
 
@@ -20,20 +21,16 @@ from streams.domain.policy import Policy
 __all__ = ["derive_profile", "score_profile", "snapshot"]
 
 
-def derive_profile(
-    state: CustomerState, now: datetime, policy: Policy, model: comeback.ShopModel | None = None
-) -> CustomerProfile:
-    """The profile at ``now``; ``model`` (the shop's latest fit) adds the live scores and shop-relative bands."""
-    if model is not None:
-        return score_profile(_derive(state, now, comeback.effective_policy(policy, model)), state, model, now, policy)
-    return _derive(state, now, policy)
+def derive_profile(state: CustomerState, now: datetime, policy: Policy) -> CustomerProfile:
+    """The profile at ``now``, with the live scores when the policy carries the shop's model."""
+    profile = _derive(state, now, policy)
+    return profile if policy.model is None else score_profile(profile, state, now, policy)
 
 
-def score_profile(
-    profile: CustomerProfile, state: CustomerState, model: comeback.ShopModel, now: datetime, policy: Policy
-) -> CustomerProfile:
-    """``profile`` with the customer's live repurchase scores at ``now`` (unchanged before a first order)."""
-    scores = comeback.score(state, model, now, policy)
+def score_profile(profile: CustomerProfile, state: CustomerState, now: datetime, policy: Policy) -> CustomerProfile:
+    """``profile`` with the customer's live repurchase scores at ``now`` by the policy's model (unchanged
+    before a first order, or without a model)."""
+    scores = None if policy.model is None else comeback.score(state, policy.model, now, policy)
     if scores is None:
         return profile
     return profile.model_copy(
