@@ -20,6 +20,7 @@ from schemas.control import (
 )
 from schemas.dead_letter import DeadLetter
 from schemas.decisions import ContactDecision
+from schemas.shop_model import ShopModel
 from schemas.triggers import Trigger
 
 __all__ = ["INPUT_TOPICS", "TOPICS", "TopicSpec", "by_role"]
@@ -33,6 +34,8 @@ class TopicSpec:
     messages: tuple[type[BaseModel], ...]
     description: str
     direction: str  # "in": producers publish; "out": the engine publishes; "internal"
+    partitions: int | None = None  # a fixed count; None: the settings' partitions
+    compacted: bool = False  # cleanup.policy=compact: the latest record per key is kept
 
     def accepts(self, event_type: str) -> bool:
         return any(m.model_fields["type"].default == event_type for m in self.messages if "type" in m.model_fields)
@@ -104,6 +107,17 @@ TOPICS: tuple[TopicSpec, ...] = (
         (ReroutedProgress,),
         "Internal: the same for catalog records.",
         "internal",
+    ),
+    TopicSpec(
+        "shop_models",
+        "comeback.shop-models",
+        "shop",
+        (ShopModel,),
+        "The shop's fitted repurchase model (`comeback fit --publish`, `comeback refit`), key `shop`: every "
+        "worker reads the latest and scores and aims with it from then on.",
+        "internal",
+        partitions=1,
+        compacted=True,
     ),
     TopicSpec(
         "triggers",

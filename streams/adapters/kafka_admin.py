@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from kafka import KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError, for_code
 
-from schemas.topics import TOPICS
+from schemas.topics import TOPICS, TopicSpec
 from streams.adapters.kafka_clients import admin_client
 from streams.config import Settings
 
@@ -35,7 +36,8 @@ def _admin(settings: Settings, timeout: float) -> Iterator[KafkaAdminClient]:
 def create_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
     """Create every topic of TOPICS that is missing; return the names created.
 
-    Each gets ``settings.partitions`` partitions and ``settings.replication_factor`` replicas.
+    Each gets ``settings.partitions`` partitions (or its spec's fixed count; compacted when its spec says so)
+    and ``settings.replication_factor`` replicas.
     Existing topics are kept, but a customer-keyed one (co-partitioned with the ticks topic and
     the tables) whose partition count differs raises TopicLayoutError. Retriable errors are
     retried until ``timeout`` seconds have passed.
@@ -48,14 +50,23 @@ def create_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
     return created
 
 
+def _layout(settings: Settings, spec: TopicSpec | None) -> dict[str, Any]:
+    """Partitions, replicas and configs of a topic to create (``spec`` None: a routed trigger topic)."""
+    layout: dict[str, Any] = {
+        "num_partitions": (spec and spec.partitions) or settings.partitions,
+        "replication_factor": settings.replication_factor,
+    }
+    if spec is not None and spec.compacted:
+        layout["configs"] = {"cleanup.policy": "compact"}
+    return layout
+
+
 def _create_missing(admin: KafkaAdminClient, settings: Settings, deadline: float) -> list[str]:
     pending = settings.all_topic_names()
+    specs = {settings.topic_name(spec): spec for spec in TOPICS}
     created: list[str] = []
     while pending:
-        request = {
-            name: {"num_partitions": settings.partitions, "replication_factor": settings.replication_factor}
-            for name in pending
-        }
+        request = {name: _layout(settings, specs.get(name)) for name in pending}
         retry: list[str] = []
         for result in admin.create_topics(request, raise_errors=False)["topics"]:
             name, code = result["name"], result["error_code"]

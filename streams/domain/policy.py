@@ -14,9 +14,9 @@ from typing import Annotated, Final, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.base import Currency
+from schemas.shop_model import ShopModel
 from schemas.triggers import Offer, TriggerType
 from streams.domain.contact.policy import ContactPolicy
-from streams.domain.shop_model import ShopModel
 
 __all__ = [
     "DORMANT_STAGES",

@@ -21,6 +21,7 @@ from schemas.control import (
 )
 from schemas.dead_letter import DeadLetter
 from schemas.decisions import ContactDecision, decision_id_for
+from schemas.shop_model import BgNbdParams, GammaGammaParams, RfmCuts, ShopModel
 from schemas.triggers import CustomerSnapshot, Offer, ProductRef, Trigger, trigger_id_for
 
 __all__ = ["AT", "examples"]
@@ -152,9 +153,24 @@ def _engine_messages() -> list[BaseModel]:
         trigger,
         decision,
         dead_letter,
+        ShopModel(
+            fitted_at=AT,
+            horizon_days=90,
+            customers=100,
+            buyers=80,
+            repeat_share=0.4,
+            bgnbd=BgNbdParams(r=0.243, alpha=30.9, a=0.793, b=2.426),
+            gamma_gamma=GammaGammaParams(p=6.25, q=3.74, gamma=15.44),
+            rfm=RfmCuts(
+                recency_days=(30, 60, 90, 180), frequency_orders=(2, 3, 4, 5), monetary_spent=(50, 100, 200, 400)
+            ),
+            average_order_value=120.0,
+            aov_quantiles=(80.0, 110.0, 150.0),
+            value_bands=(50.0, 150.0),
+        ),
     ]
 
 
 def examples() -> list[BaseModel]:
-    """Every input event type, the control messages, a Trigger, a ContactDecision and a DeadLetter."""
+    """Every input event type, the control messages, a Trigger, a ContactDecision, a DeadLetter and a ShopModel."""
     return [*_customer_events(), *_catalog_events(), *_engine_messages()]

@@ -36,12 +36,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from scipy import special
 
 from schemas.profile import ScoreBand
-from schemas.triggers import Offer
-from streams.domain.customer import clv, habits
-from streams.domain.customer.glm import fit_glm
-from streams.domain.customer.state import CustomerState
-from streams.domain.policy import ComebackPolicy, Policy, RfmPolicy
-from streams.domain.shop_model import (
+from schemas.shop_model import (
     FEATURES,
     BgNbdParams,
     CalibratedModel,
@@ -50,6 +45,11 @@ from streams.domain.shop_model import (
     RfmCuts,
     ShopModel,
 )
+from schemas.triggers import Offer
+from streams.domain.customer import clv, habits
+from streams.domain.customer.glm import Glm, fit_glm
+from streams.domain.customer.state import CustomerState
+from streams.domain.policy import ComebackPolicy, Policy, RfmPolicy
 
 __all__ = [
     "FEATURES",
@@ -336,8 +336,8 @@ def _train_calibrated(
         logistic = fit_glm(X, bought, "logistic", section.ridge, offset=FEATURES.index("bgnbd_logit"))
         poisson = fit_glm(X, y, "poisson", section.ridge, offset=FEATURES.index("bgnbd_log_expected"))
         calibrated = CalibratedModel(
-            probability=GlmParams.of(logistic),
-            orders=GlmParams.of(poisson),
+            probability=logistic.params(),
+            orders=poisson.params(),
             split_at=splits[0],
             splits=len(splits),
             training_horizon_days=horizon_days,
@@ -435,8 +435,8 @@ def _calibrated(
         ],
         dtype=np.float64,
     )
-    probability = calibrated.probability.glm().linear(X) - _logit(p_at) + _logit(p_bg)
-    ratio = calibrated.orders.glm().predict(X) / np.maximum(e_at, 1e-4)
+    probability = Glm.of(calibrated.probability).linear(X) - _logit(p_at) + _logit(p_bg)
+    ratio = Glm.of(calibrated.orders).predict(X) / np.maximum(e_at, 1e-4)
     probability = np.asarray(special.expit(probability), dtype=np.float64)
     # P(at least one) <= E[count] for a count: the expected count is kept at or above the probability
     return probability, np.maximum(e_bg * ratio, probability)

@@ -6,12 +6,14 @@ the standardisation so it applies to raw features. Deterministic, pure computati
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
+
+from schemas.shop_model import GlmParams
 
 __all__ = ["Glm", "fit_glm"]
 
@@ -27,6 +29,13 @@ class Glm:
     intercept: float
     coefficients: tuple[float, ...]
     offset: int | None = None  # a feature added to the linear predictor as it is (coefficient 1)
+
+    @classmethod
+    def of(cls, params: GlmParams) -> Glm:
+        return cls(**params.model_dump())
+
+    def params(self) -> GlmParams:
+        return GlmParams.model_validate(asdict(self))
 
     def linear(self, features: ArrayLike) -> Floats:
         X = np.asarray(features, dtype=np.float64)

@@ -1,5 +1,7 @@
-"""The shop's fitted repurchase model as data: what ``comeback fit`` writes, every worker reads, and the
-policy carries (``Policy.model``). The fitting and scoring are in ``streams.domain.customer.comeback``."""
+"""Shared contract: the shop's fitted repurchase model, what ``comeback fit`` and ``comeback refit`` publish
+on the shop-models topic (or write to a file), every worker reads and the policy carries (``Policy.model``).
+Read like the input events (``Inbound``: open within the major, versioned by ``schema_version``); a fit
+is named by its ``fingerprint``. The fitting and scoring are in ``streams.domain.customer.comeback``."""
 
 from __future__ import annotations
 
@@ -8,9 +10,9 @@ import json
 from functools import cached_property
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
-from streams.domain.customer.glm import Glm
+from schemas.base import SCHEMA_MAJOR, SCHEMA_VERSION, VERSION_PATTERN, Inbound
 
 __all__ = ["FEATURES", "BgNbdParams", "CalibratedModel", "GammaGammaParams", "GlmParams", "RfmCuts", "ShopModel"]
 
@@ -33,11 +35,7 @@ FEATURES: tuple[str, ...] = (
 """The calibrated model's inputs, in order (``feature_row``)."""
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class BgNbdParams(_Frozen):
+class BgNbdParams(Inbound):
     """BG/NBD: purchase rate ~ Gamma(r, alpha) per day, drop-out after a purchase ~ Beta(a, b)."""
 
     r: float = Field(gt=0)
@@ -48,7 +46,7 @@ class BgNbdParams(_Frozen):
     customers: int = Field(default=0, ge=0)
 
 
-class GammaGammaParams(_Frozen):
+class GammaGammaParams(Inbound):
     """Gamma-Gamma: order values ~ Gamma(p, nu), nu ~ Gamma(q, gamma) (gamma in shop currency)."""
 
     p: float = Field(gt=0)
@@ -58,7 +56,7 @@ class GammaGammaParams(_Frozen):
     customers: int = Field(default=0, ge=0)
 
 
-class RfmCuts(_Frozen):
+class RfmCuts(Inbound):
     """The shop's RFM quintile cut points (20/40/60/80%), as the rfm section reads them."""
 
     recency_days: tuple[int, int, int, int]
@@ -66,7 +64,7 @@ class RfmCuts(_Frozen):
     monetary_spent: tuple[float, float, float, float]
 
 
-class GlmParams(_Frozen):
+class GlmParams(Inbound):
     family: Literal["logistic", "poisson"]
     means: tuple[float, ...]
     scales: tuple[float, ...]
@@ -74,22 +72,8 @@ class GlmParams(_Frozen):
     coefficients: tuple[float, ...]
     offset: int | None = Field(default=None, description="Index of the feature added as it is (coefficient 1).")
 
-    @classmethod
-    def of(cls, glm: Glm) -> GlmParams:
-        return cls(
-            family=glm.family,
-            means=glm.means,
-            scales=glm.scales,
-            intercept=glm.intercept,
-            coefficients=glm.coefficients,
-            offset=glm.offset,
-        )
 
-    def glm(self) -> Glm:
-        return Glm(self.family, self.means, self.scales, self.intercept, self.coefficients, self.offset)
-
-
-class CalibratedModel(_Frozen):
+class CalibratedModel(Inbound):
     """Logistic P(order within H) and Poisson E[orders within H] on ``features``, trained as of ``split_at``."""
 
     features: tuple[str, ...] = FEATURES
@@ -104,10 +88,15 @@ class CalibratedModel(_Frozen):
     positive_share: float = Field(ge=0, le=1)
 
 
-class ShopModel(_Frozen):
+class ShopModel(Inbound):
     """The shop's fitted repurchase model: what every worker scores customers with."""
 
-    schema_version: Literal["1"] = "1"
+    schema_version: str = Field(
+        default=SCHEMA_VERSION,
+        pattern=VERSION_PATTERN,
+        description=f"{SCHEMA_MAJOR}.MINOR: a worker reads a newer minor (its new fields ignored) and skips another "
+        "major.",
+    )
     version: str = Field(default="shop", min_length=1, max_length=64, description="A name for this fit.")
     fitted_at: AwareDatetime = Field(description="The event time the customers' states were taken at.")
     horizon_days: int = Field(ge=1)
@@ -124,6 +113,6 @@ class ShopModel(_Frozen):
 
     @cached_property
     def fingerprint(self) -> str:
-        """``version+hash``: names the exact numbers a score was made with."""
+        """``version+hash``: names the exact numbers a score was made with (the fields this reader knows)."""
         digest = hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
         return f"{self.version}+{digest[:8]}"
