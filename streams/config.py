@@ -41,9 +41,12 @@ class Settings(BaseSettings):
     policy_file: Path | None = Field(default=None, description="YAML or TOML; unset means the built-in defaults.")
     model_file: Path | None = Field(
         default=None,
-        description="The shop's repurchase model (the JSON `comeback fit` writes), read once at start: every "
-        "worker given the same file scores profiles (comeback_* fields, Redis) with it; unset: no scores. "
-        "A new fit takes effect when the workers restart with it.",
+        description="Pins the shop's repurchase model to this file (the JSON `comeback fit` writes), read once at "
+        "start; unset: every worker follows the shop-models topic (`comeback fit --publish`, `comeback refit`) "
+        "and scores with the latest model from when it reads it (no scores before the first).",
+    )
+    model_poll_seconds: float = Field(
+        default=30, gt=0, le=3600, description="How often a worker looks for a new model on the shop-models topic."
     )
     topic_prefix: str = Field(default="", description="Prepended to every topic name (isolates environments).")
     trigger_routes: dict[TriggerType, str] = Field(

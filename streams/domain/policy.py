@@ -331,7 +331,9 @@ class ComebackPolicy(_Section):
     calibrated: bool = Field(
         default=True, description="Use the calibrated model on the engine's features when the fit has one."
     )
-    refit_every_hours: float = Field(default=24, gt=0, le=24 * 90, description="How often workers refit.")
+    refit_every_hours: float = Field(
+        default=24, gt=0, le=24 * 90, description="How often `comeback refit` fits anew and publishes the model."
+    )
     min_buyers_to_fit: int = Field(default=50, ge=2, description="Fewer buyers: no model (scores stay empty).")
     ridge: float = Field(default=1.0, ge=0, description="L2 weight of the calibrated model's coefficients.")
     training_splits: int = Field(

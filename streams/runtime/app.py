@@ -1,6 +1,6 @@
 """The start-up function: the Faust app, its topics and tables, and the two shells, built from settings.
 
-Nothing is built at import. ``build_runtime(settings, policy)`` makes everything a worker needs (no network
+Nothing is built at import. ``build_runtime(settings, policy, model)`` makes everything a worker needs (no network
 calls yet: Faust connects when the worker starts); ``agents.register(runtime)`` then attaches the agents.
 """
 
@@ -13,10 +13,12 @@ from typing import get_args
 
 import faust
 
+from schemas.shop_model import ShopModel
 from schemas.topics import INPUT_TOPICS, TOPICS, TopicSpec, by_role
 from schemas.triggers import TriggerType
 from streams.adapters.redis_view import ProfileProjector, connect_async
 from streams.config import Settings
+from streams.domain.customer.comeback import effective_policy
 from streams.domain.policy import Policy
 from streams.runtime.clock import make_clock
 from streams.runtime.customers import CustomerShell
@@ -121,7 +123,7 @@ class Runtime:
     """One worker's app, topics, tables and shells; the agents (agents/) only hand records to the shells."""
 
     settings: Settings
-    policy: Policy
+    policy: Policy  # the policy file's; the shells decide with it carrying the shop's model (``use_model``)
     app: faust.App
     topics: Topics
     customer_to_state: faust.types.TableT
@@ -130,10 +132,19 @@ class Runtime:
     customers: CustomerShell
     products: ProductShell
 
+    def use_model(self, model: ShopModel | None) -> bool:
+        """Score and aim with ``model`` from now on (None: without one); False when it is already in use."""
+        current = self.customers.policy.model
+        if (current and current.fingerprint) == (model and model.fingerprint):
+            return False
+        self.customers.policy = self.products.policy = effective_policy(self.policy, model)
+        return True
 
-def build_runtime(settings: Settings, policy: Policy) -> Runtime:
-    """The whole worker, wired; the Redis client connects on first use. ``policy`` carries the shop's
-    repurchase model when there is one (``streams.config.shop_policy``)."""
+
+def build_runtime(settings: Settings, policy: Policy, model: ShopModel | None = None) -> Runtime:
+    """The whole worker, wired; the Redis client connects on first use. ``policy``: the policy file's;
+    ``model``: the shop's repurchase model to start with (``streams.adapters.shop_models.start_model``)."""
+    decide_with = effective_policy(policy, model)
     app = create_app(settings)
     topics = Topics.declare(app, settings)
     tables = {
@@ -147,7 +158,7 @@ def build_runtime(settings: Settings, policy: Policy) -> Runtime:
     projector = ProfileProjector(connect_async(settings.redis_url.get_secret_value()), settings.redis_prefix)
     customers = CustomerShell(
         settings,
-        policy,
+        decide_with,
         records,
         table=tables["customer_to_state"],
         topics=topics,
@@ -165,7 +176,7 @@ def build_runtime(settings: Settings, policy: Policy) -> Runtime:
     )
     products = ProductShell(
         settings,
-        policy,
+        decide_with,
         records,
         products=tables["product_to_state"],
         watchers=tables["product_to_watchers"],

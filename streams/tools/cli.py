@@ -261,7 +261,7 @@ def _comeback_events(path: str, args: argparse.Namespace) -> list[Envelope]:
 
 def _fit(args: argparse.Namespace) -> int:
     from streams.domain.customer.comeback import NotEnoughHistory
-    from streams.tools.comeback import fit_from_events, parse_time
+    from streams.tools.comeback import describe_model, fit_from_events, parse_time
 
     try:
         events = _comeback_events(args.events, args)
@@ -274,13 +274,23 @@ def _fit(args: argparse.Namespace) -> int:
         print(f"comeback: {exc}", file=sys.stderr)
         return 2
     Path(args.out).write_text(model.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    bg = model.bgnbd
-    print(
-        f"{model.fingerprint}: {model.buyers} buyers of {model.customers} customers at {until.isoformat()}; "
-        f"BG/NBD r={bg.r:.3f} alpha={bg.alpha:.2f} d a={bg.a:.3f} b={bg.b:.3f}; "
-        f"calibrated: {'yes' if model.calibrated else 'no'} -> {args.out}"
-    )
+    print(f"{describe_model(model)} -> {args.out}")
+    if args.publish:
+        from streams.adapters.shop_models import publish_model
+
+        try:
+            publish_model(Settings(), model)
+        except KafkaError as exc:
+            print(f"comeback: not published: {exc}", file=sys.stderr)
+            return 2
+        print("published on the shop-models topic")
     return 0
+
+
+def _refit(args: argparse.Namespace) -> int:
+    from streams.tools.refit import run_refit
+
+    return run_refit(Settings(), args.version, once=args.once)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -432,7 +442,14 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--out", default="model.json", help="file to write the model to (default: model.json)")
     fit.add_argument("--version", default="shop", help="a name for this fit (default: shop)")
     fit.add_argument("--replay", **replay_choice)  # type: ignore[arg-type]
+    fit.add_argument("--publish", action="store_true", help="also publish it: workers not pinned to a file use it")
     fit.set_defaults(handler=_fit)
+    refit = commands.add_parser(
+        "refit", help="fit the model from the workers' customer states and publish it, every refit_every_hours"
+    )
+    refit.add_argument("--once", action="store_true", help="fit and publish once, then exit")
+    refit.add_argument("--version", default="shop", help="a name for the fits (default: shop)")
+    refit.set_defaults(handler=_refit)
     evaluate = commands.add_parser("evaluate", help="who orders again after a cut-off: the model against baselines")
     _history_arguments(evaluate, "history", "JSON Lines of events or a CSV order log, past the cut-off by the horizon")
     evaluate.add_argument("--cutoff", required=True, help="ISO date or time; without an offset, the events' zone")

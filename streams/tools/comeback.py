@@ -47,6 +47,7 @@ __all__ = [
     "Evaluation",
     "ModelResult",
     "auc",
+    "describe_model",
     "evaluate",
     "fit_from_events",
     "format_table",
@@ -121,6 +122,16 @@ def fit_from_events(
     *earlier, now = _replay_states(events, policy, marks, until, replay)
     snapshots = {m: s.values() for m, s in zip(sorted(marks), earlier, strict=True)}
     return fit_shop_model(now.values(), until, policy, version, snapshots)
+
+
+def describe_model(model: ShopModel) -> str:
+    """One line: the fit's fingerprint, size and BG/NBD parameters."""
+    bg = model.bgnbd
+    return (
+        f"{model.fingerprint}: {model.buyers} buyers of {model.customers} customers at {model.fitted_at.isoformat()}; "
+        f"BG/NBD r={bg.r:.3f} alpha={bg.alpha:.2f} d a={bg.a:.3f} b={bg.b:.3f}; "
+        f"calibrated: {'yes' if model.calibrated else 'no'}"
+    )
 
 
 def load_model(path: Path) -> ShopModel:

@@ -2,9 +2,9 @@
 
 The changelog is read from the beginning to its end offsets at the start; the latest value per key wins
 (keys are JSON strings, values CustomerState JSON, a tombstone deletes). Profiles are derived at the run's
-time (``run_clock``: the wall clock, or after an event-time replay its saved watermark), with the model of
-``COMEBACK_MODEL_FILE`` if set, and written with the usual revision check, so a rebuild never overwrites a
-newer profile.
+time (``run_clock``: the wall clock, or after an event-time replay its saved watermark), with the model a
+worker would start with now (``COMEBACK_MODEL_FILE`` or the latest on the shop-models topic), and written
+with the usual revision check, so a rebuild never overwrites a newer profile.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from kafka import TopicPartition
 
 from streams.adapters.kafka_clients import consumer
 from streams.adapters.redis_view import connect, erase_profile, write_profile
-from streams.config import Settings, shop_policy
+from streams.adapters.shop_models import current_policy
+from streams.config import Settings
 from streams.domain.customer.profile import derive_profile
 from streams.domain.customer.state import CustomerState
 from streams.runtime.clock import WallClock
@@ -82,7 +83,7 @@ def latest_values(settings: Settings, table: str, *, idle_timeout: float = 30.0)
 
 def rebuild_profiles(settings: Settings) -> RebuildResult:
     """Write the profile of every customer in the changelog; delete the entries of deleted or erased ones."""
-    policy = shop_policy(settings)
+    policy = current_policy(settings)
     now = run_clock(settings)
     written = erased = 0
     latest = latest_states(settings)

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import logging
+
 import faust
+from kafka.errors import KafkaError
 
 import agents
-from streams.config import Settings, shop_policy
+from schemas.shop_model import ShopModel
+from streams.adapters.shop_models import start_model
+from streams.config import Settings, load_policy
 from streams.runtime.app import build_runtime
 from streams.tools.logs import logging_config
 
 __all__ = ["run_worker"]
 
+log = logging.getLogger(__name__)
+
+
+def _first_model(settings: Settings) -> ShopModel | None:
+    try:
+        return start_model(settings)
+    except KafkaError as exc:  # the broker is not up yet: Faust waits for it; the model follows on a later read
+        log.warning("shop-models topic not read at start (%s): starting without a model", exc)
+        return None
+
 
 def run_worker(settings: Settings) -> int:
-    runtime = build_runtime(settings, shop_policy(settings))
+    runtime = build_runtime(settings, load_policy(settings.policy_file), _first_model(settings))
     agents.register(runtime)
     worker = faust.Worker(
         runtime.app,

@@ -161,6 +161,16 @@ def test_shop_quintiles_score_money_in_any_currency() -> None:
     assert effective_policy(Policy(), model).shop.average_order_value == model.average_order_value
 
 
+def test_a_model_switch_starts_from_the_policy_file_and_names_both_in_the_policy_version() -> None:
+    """What a worker does when a new model arrives: the file's policy (its fingerprint already read) with it."""
+    base, first = Policy(), _model()
+    second = ShopModel.model_validate(first.model_dump() | {"version": "second"})
+    read = base.fingerprint  # cached on the policy, as in a running worker
+    with_first, switched = effective_policy(base, first), effective_policy(base, second)
+    assert len({read, with_first.fingerprint, switched.fingerprint}) == 3
+    assert switched.model == second and effective_policy(base, None) is base
+
+
 def test_targeting_skips_and_downweights_by_policy_and_the_facts_say_so() -> None:
     states, _, end = _planted_shop()
     scores = score_many(states.values(), _model(), end, Policy())

@@ -131,7 +131,7 @@ def test_every_comeback_variable_is_a_settings_field() -> None:
     assert not unknown, f"not fields of streams.config.Settings: {unknown}"
 
 
-@pytest.mark.parametrize("service", ["topics", "worker"])
+@pytest.mark.parametrize("service", ["topics", "worker", "refit"])
 def test_service_environment_loads_into_settings(service: str, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in _env(service).items():
         monkeypatch.setenv(name, value)
@@ -155,6 +155,16 @@ def test_worker_runs_two_replicas_after_topics_and_redis() -> None:
     assert worker["depends_on"]["topics"]["condition"] == "service_completed_successfully"
     assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
     assert _cli_accepts(*worker["command"])
+
+
+def test_refit_fits_on_the_workers_clock_and_policy_after_the_topics() -> None:
+    refit = SERVICES["refit"]
+    assert refit["command"] == ["refit"] and _cli_accepts(*refit["command"])
+    assert refit["depends_on"]["topics"]["condition"] == "service_completed_successfully"
+    assert refit["healthcheck"]["disable"] is True  # the image's check asks a web port it does not open
+    for name in ("COMEBACK_CLOCK", "COMEBACK_POLICY_FILE", "COMEBACK_APP_ID", "COMEBACK_TOPIC_PREFIX"):
+        assert _env("refit")[name] == _env("worker")[name], name
+    assert refit["volumes"] == [v for v in SERVICES["worker"]["volumes"] if v.endswith(":ro")]
 
 
 def test_worker_replicas_share_no_fixed_host_port() -> None:

@@ -521,7 +521,7 @@ def effective_policy(policy: Policy, model: ShopModel | None) -> Policy:
     if policy.comeback.purchasing_power_scoring == "shop_average":
         update["shop"] = policy.shop.model_copy(update={"average_order_value": model.average_order_value})
     # validated anew, not model_copy: a copy would keep a cached fingerprint of the policy without the model
-    return Policy.model_validate(dict(policy) | update)
+    return Policy.model_validate({name: getattr(policy, name) for name in Policy.model_fields} | update)
 
 
 class Targeting(_Frozen):
