@@ -12,7 +12,7 @@ from schemas.control import CycleLookup, ProductAlert, ProductCycle, WatchChange
 from schemas.decisions import ContactDecision
 from schemas.triggers import Offer, ProductRef, Trigger, TriggerType, trigger_id_for
 from streams.domain.customer.comeback import aim_trigger
-from streams.domain.customer.profile import derive_profile, snapshot
+from streams.domain.customer.profile import snapshot
 from streams.domain.customer.state import CustomerState, Timer
 from streams.domain.policy import Policy
 
@@ -100,5 +100,5 @@ def make_trigger(
         reason=reason,
         facts=facts,
         policy_version=policy.fingerprint,
-        customer=snapshot(derive_profile(state.as_of(due_at), due_at, policy)),
+        customer=snapshot(state.as_of(due_at), due_at, policy),
     )

@@ -20,8 +20,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -42,7 +40,7 @@ from streams.config import Settings, shop_policy
 from streams.domain.customer.state import CustomerState
 from streams.engine.reference import checkpoints
 from streams.sdk.producer import EventProducer
-from streams.tools.dev import BROKERS, local_broker, settings_env, spawn, stack_env, stop
+from streams.tools.dev import BROKERS, local_broker, ready, settings_env, spawn, stack_env, stop
 from streams.tools.embedded import EmbeddedRedis, free_port
 from streams.tools.kafka_broker import kafka_available
 from streams.tools.simulator import simulate_shop
@@ -96,7 +94,8 @@ class ChaosResult:
             ("elapsed", f"{self.elapsed_seconds:.0f} s"),
         ]
         width = max(len(name) for name, _ in rows)
-        return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+        details = [f"  {line}" for line in (*self.lost, *self.extra, *self.states_differing)][:20]
+        return "\n".join([*(f"{name:<{width}}  {value}" for name, value in rows), *details])
 
 
 class _Worker:
@@ -120,11 +119,7 @@ class _Worker:
             stop(self.child)
 
     def ready(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/readyz", timeout=2) as answer:
-                return bool(answer.status == 200)
-        except (urllib.error.URLError, OSError):
-            return False
+        return ready(self.web_port)
 
 
 class _Tally:
@@ -211,11 +206,16 @@ def _comparable(states: Mapping[str, CustomerState]) -> dict[str, CustomerState]
 
 
 def _differences(got: CustomerState | None, wanted: CustomerState | None) -> str:
-    """The state fields that differ (or which side is missing)."""
+    """The state fields that differ, the worker's value first (or which side is missing)."""
     if got is None or wanted is None:
         return "missing in the worker" if got is None else "not in the reference run"
     fields = [name for name in CustomerState.model_fields if getattr(got, name) != getattr(wanted, name)]
-    return ", ".join(fields)
+    return "; ".join(f"{name}: {_short(getattr(got, name))} != {_short(getattr(wanted, name))}" for name in fields)
+
+
+def _short(value: object, width: int = 160) -> str:
+    text = repr(value)
+    return text if len(text) <= width else f"{text[: width - 3]}..."
 
 
 @contextmanager

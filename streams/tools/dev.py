@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -105,6 +106,15 @@ def child_process(argv: list[str], env: Mapping[str, str], log_file: Path) -> It
 def worker_process(env: Mapping[str, str], log_file: Path) -> AbstractContextManager[subprocess.Popen[bytes]]:
     """A ``comeback worker`` child that is stopped (SIGTERM, then SIGKILL) when the block ends."""
     return child_process(["-m", "streams", "worker"], env, log_file)
+
+
+def ready(web_port: int) -> bool:
+    """Whether the worker on ``web_port`` answers /readyz with 200 (assigned and recovered)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/readyz", timeout=2) as answer:
+            return bool(answer.status == 200)
+    except OSError:  # URLError and HTTPError (503 while not ready) are OSErrors
+        return False
 
 
 @contextmanager

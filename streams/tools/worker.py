@@ -12,6 +12,7 @@ from schemas.shop_model import ShopModel
 from streams.adapters.shop_models import start_model
 from streams.config import Settings, load_policy
 from streams.runtime.app import build_runtime
+from streams.runtime.local_store import mark_clean_stop, open_local_store
 from streams.tools.logs import logging_config
 
 __all__ = ["run_worker"]
@@ -30,10 +31,16 @@ def _first_model(settings: Settings) -> ShopModel | None:
 def run_worker(settings: Settings) -> int:
     runtime = build_runtime(settings, load_policy(settings.policy_file), _first_model(settings))
     agents.register(runtime)
+    open_local_store(runtime.app)
     worker = faust.Worker(
         runtime.app,
         loglevel=settings.log_level,
         logging_config=logging_config(settings.log_format, settings.log_level),
     )
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as stopped:  # Faust exits 0 after a clean stop and re-raises what crashed it
+        if stopped.code in (0, None):
+            mark_clean_stop(runtime.app)
+        raise
     return 0

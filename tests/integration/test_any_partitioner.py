@@ -9,7 +9,6 @@ reference run.
 
 from __future__ import annotations
 
-import urllib.request
 import zlib
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -25,6 +24,7 @@ from streams.config import Settings
 from streams.domain.policy import Policy
 from streams.runtime.routing import owner_partition
 from streams.sdk.producer import EventProducer
+from streams.tools.dev import ready
 from streams.tools.embedded import EmbeddedBroker, free_port
 from streams.tools.kafka_broker import ApacheKafka
 from streams.tools.simulator import simulate_shop
@@ -53,14 +53,6 @@ def _decisions_of(settings: Settings, trigger_ids: set[str]) -> list[str]:
     return [f"{d.type} {d.outcome} {d.reason}" for d in records if d.trigger_id in trigger_ids]
 
 
-def _ready(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as answer:
-            return bool(answer.status == 200)
-    except OSError:  # URLError and HTTPError (503 while not ready) are OSErrors
-        return False
-
-
 def _by_crc32(event: Envelope) -> bool:
     return zlib.crc32(event.event_id.encode()) % 2 == 0
 
@@ -83,7 +75,7 @@ def test_records_from_a_crc32_and_a_murmur2_producer_give_the_reference_runs_tri
     # Both assigned and recovered before the first record: this test is about partitioners, not about a
     # rebalance in mid-stream (test_chaos is; issue 14 names what such a rebalance can still change).
     ports = (settings.web_port, int(second["COMEBACK_WEB_PORT"]))
-    eventually(lambda: True if all(_ready(port) for port in ports) else None, timeout=120)
+    eventually(lambda: True if all(ready(port) for port in ports) else None, timeout=120)
     with EventProducer(settings) as murmur2, EventProducer(settings, partitioner=Crc32Partitioner()) as crc32:
         last_mark, previous = events[0].occurred_at, murmur2
         for event in events:

@@ -26,6 +26,8 @@ def _full(cap: CapPolicy, log: Sequence[Contacted], day: date, zone: ZoneInfo) -
     days in a row. Every window that holds ``day`` counts, later contacts too: on the wall clock a late event
     can make a trigger due before one already sent."""
     days = [c.at.astimezone(zone).date() for c in log if cap.channel in (None, c.channel)]
+    if len(days) < cap.max:  # too few contacts in all to fill any window
+        return False
     for first in (day - timedelta(days=back) for back in range(cap.days)):
         last = first + timedelta(days=cap.days - 1)
         if sum(1 for d in days if first <= d <= last) >= cap.max:

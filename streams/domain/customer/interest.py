@@ -91,6 +91,8 @@ def watch_changes(
     favorites and orders change what a customer watches; anything else yields nothing.
     """
     touched = _touched(before, after)
+    if not touched:
+        return ()
     old, new = interests(before, policy, products=touched), interests(after, policy, products=touched)
     changes = []
     for product_id in sorted(old.keys() | new.keys()):

@@ -47,6 +47,18 @@ def score_profile(profile: CustomerProfile, state: CustomerState, now: datetime,
     )
 
 
+def snapshot(state: CustomerState, now: datetime, policy: Policy) -> CustomerSnapshot:
+    """The segment fields a trigger carries for personalisation (the profile's, without deriving the rest)."""
+    return CustomerSnapshot(
+        lifecycle=segments.lifecycle(state, now, policy.lifecycle),
+        tier=segments.tier(state, policy.tiers),
+        order_count=state.order_count,
+        total_spent=max(state.total_spent, 0.0),
+        average_order_value=max(segments.average_order_value(state), 0.0),
+        segments=segments.named_segments(state, now, policy),
+    )
+
+
 def _derive(state: CustomerState, now: datetime, policy: Policy) -> CustomerProfile:
     recency, frequency, monetary = segments.rfm_scores(state, now, policy)
     share, depth = segments.discount_profile(state)
@@ -54,18 +66,13 @@ def _derive(state: CustomerState, now: datetime, policy: Policy) -> CustomerProf
     last = state.last_order_at
     birthday = state.fact("birthday")
     return CustomerProfile(
+        **dict(snapshot(state, now, policy)),
         customer_id=state.customer_id,
         revision=state.revision,
         as_of=now,
-        lifecycle=segments.lifecycle(state, now, policy.lifecycle),
-        tier=segments.tier(state, policy.tiers),
         recency_score=recency,
         frequency_score=frequency,
         monetary_score=monetary,
-        segments=segments.named_segments(state, now, policy),
-        order_count=state.order_count,
-        total_spent=max(state.total_spent, 0.0),
-        average_order_value=max(segments.average_order_value(state), 0.0),
         max_order_value=state.max_order_value,
         first_order_at=state.first_order_at,
         last_order_at=last,
@@ -85,16 +92,4 @@ def _derive(state: CustomerState, now: datetime, policy: Policy) -> CustomerProf
         },
         timezone=state.fact("timezone"),
         birthday=date.fromisoformat(birthday) if isinstance(birthday, str) else None,
-    )
-
-
-def snapshot(profile: CustomerProfile) -> CustomerSnapshot:
-    """The segment fields a trigger carries for personalisation."""
-    return CustomerSnapshot(
-        lifecycle=profile.lifecycle,
-        tier=profile.tier,
-        order_count=profile.order_count,
-        total_spent=profile.total_spent,
-        average_order_value=profile.average_order_value,
-        segments=profile.segments,
     )
