@@ -10,7 +10,7 @@ from schemas.events import EVENT_ADAPTER
 from schemas.triggers import Trigger
 from streams.domain.customer.fold import evolve
 from streams.domain.customer.interest import watch_changes
-from streams.domain.customer.state import CustomerState, HeldEvent, Timer
+from streams.domain.customer.state import CustomerState, FiredTrigger, HeldEvent, Timer, remember_fired
 from streams.domain.decision import Decision, Stimulus, TimerDue
 from streams.domain.policy import Policy
 from streams.domain.product.cycles import apply_cycle, ask
@@ -28,8 +28,9 @@ def _contact(state: CustomerState, candidates: list[Trigger], policy: Policy) ->
     fresh = tuple({t.trigger_id: t for t in candidates if t.trigger_id not in state.fired_trigger_ids}.values())
     if not fresh:
         return Decision(state)
-    fired = (*state.fired_trigger_ids, *(t.trigger_id for t in fresh))[-policy.limits.remembered_triggers :]
-    return propose(state.model_copy(update={"fired_trigger_ids": fired}), fresh, policy)
+    new = (FiredTrigger(trigger_id=t.trigger_id, due_at=t.due_at) for t in fresh)
+    fired = remember_fired(state.fired, new, policy.limits.remembered_triggers)
+    return propose(state.model_copy(update={"fired": fired}), fresh, policy)
 
 
 def advance(state: CustomerState, now: datetime, policy: Policy, *, before_only: bool = False) -> Decision:

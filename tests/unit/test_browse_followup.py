@@ -148,5 +148,5 @@ def test_the_state_after_the_engine_matches_the_fold() -> None:
     of the triggers sent and the contact stage's log, the engine's state is the plain fold."""
     events = [view(at=T0), order(product_id="b1", category="books", at=T0 + hours(1))]
     state, _ = run(events, until=T0 + days(1))
-    bookkeeping = {"timers": (), "revision": 0, "fired_trigger_ids": (), "contact": ContactLog()}
+    bookkeeping = {"timers": (), "revision": 0, "fired": (), "contact": ContactLog()}
     assert state.model_copy(update=bookkeeping) == fold(*events).model_copy(update=bookkeeping)

@@ -180,5 +180,5 @@ def test_the_offline_run_offers_each_customer_what_they_did_not_buy() -> None:
 def test_the_state_after_the_engine_matches_the_fold() -> None:
     events = [yoga_mat("o1", at=T0), sportswear(T0 + hours(1))]
     state, _ = run(events, until=T0 + days(3))
-    bookkeeping = {"timers": (), "revision": 0, "fired_trigger_ids": (), "contact": ContactLog()}
+    bookkeeping = {"timers": (), "revision": 0, "fired": (), "contact": ContactLog()}
     assert state.model_copy(update=bookkeeping) == fold(*events).model_copy(update=bookkeeping)

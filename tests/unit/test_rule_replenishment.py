@@ -207,7 +207,7 @@ def test_a_disabled_reminder_schedules_nothing() -> None:
 def test_the_state_after_the_engine_matches_the_fold() -> None:
     events = [shampoo(T0), shampoo(T0 + days(20)), order(category="books", at=T0 + hours(1))]
     state, _ = run(events, until=T0 + days(90))
-    bookkeeping = {"timers": (), "revision": 0, "fired_trigger_ids": (), "contact": ContactLog()}
+    bookkeeping = {"timers": (), "revision": 0, "fired": (), "contact": ContactLog()}
     assert state.model_copy(update=bookkeeping) == fold(*events).model_copy(update=bookkeeping)
 
 

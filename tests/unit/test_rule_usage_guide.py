@@ -149,5 +149,5 @@ def test_the_offline_run_sends_each_customer_their_guide() -> None:
 def test_the_state_after_the_engine_matches_the_fold() -> None:
     events = [appliance("o1", at=T0), cancel("o1", at=T0 + hours(1))]
     state, _ = run(events, until=T0 + days(10))
-    bookkeeping = {"timers": (), "revision": 0, "fired_trigger_ids": (), "contact": ContactLog()}
+    bookkeeping = {"timers": (), "revision": 0, "fired": (), "contact": ContactLog()}
     assert state.model_copy(update=bookkeeping) == fold(*events).model_copy(update=bookkeeping)

@@ -8,10 +8,11 @@ given time by ``streams.domain.customer.profile``.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from schemas.base import Contract
 from schemas.control import CycleLookup
@@ -23,12 +24,14 @@ __all__ = [
     "CustomerState",
     "HeldEvent",
     "Favorite",
+    "FiredTrigger",
     "OrderRecord",
     "PendingAdjustment",
     "Stamped",
     "Timer",
     "View",
     "initial_state",
+    "remember_fired",
 ]
 
 
@@ -126,6 +129,24 @@ class Timer(Contract):
     since: AwareDatetime
 
 
+class FiredTrigger(Contract):
+    """A trigger the customer had, remembered so that it never fires twice."""
+
+    trigger_id: str
+    due_at: AwareDatetime
+
+
+FORMERLY_FIRED = datetime(1970, 1, 1, tzinfo=UTC)  # the due time of ids remembered before due times were
+
+
+def remember_fired(
+    fired: tuple[FiredTrigger, ...], new: Iterable[FiredTrigger], limit: int
+) -> tuple[FiredTrigger, ...]:
+    """The ``limit`` latest by due time (then id) of the remembered and the new triggers, in that order: the same
+    triggers leave the same record whatever order they came in."""
+    return tuple(sorted({*fired, *new}, key=lambda f: (f.due_at, f.trigger_id)))[-limit:]
+
+
 class CustomerState(Contract):
     customer_id: str
     revision: int = Field(default=0, ge=0, description="Grows with every change; orders projections.")
@@ -141,12 +162,30 @@ class CustomerState(Contract):
         default=(), description="Cycle lookups not answered yet; event time holds newer events until they are."
     )
     seen_event_ids: tuple[str, ...] = Field(default=(), description="Recent event ids, for dedupe (bounded).")
-    fired_trigger_ids: tuple[str, ...] = Field(default=(), description="Recent trigger ids, never emitted twice.")
+    fired: tuple[FiredTrigger, ...] = Field(
+        default=(),
+        description="The latest triggers by due time (bounded), never emitted twice: kept in due-time order, so "
+        "the same triggers leave the same record whatever order they came in.",
+    )
     contact: ContactLog = Field(
         default=ContactLog(), description="The contact stage: waiting triggers, recent contacts."
     )
     last_event_at: AwareDatetime | None = None
     erased_at: AwareDatetime | None = Field(default=None, description="Forgotten at the customer's request then.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_fired_trigger_ids(cls, data: Any) -> Any:
+        """A state stored before triggers were remembered with their due times: its ids, due first to be forgotten."""
+        if isinstance(data, dict) and "fired_trigger_ids" in data:
+            data = dict(data)
+            ids = data.pop("fired_trigger_ids")
+            data.setdefault("fired", [{"trigger_id": i, "due_at": FORMERLY_FIRED} for i in sorted(ids)])
+        return data
+
+    @property
+    def fired_trigger_ids(self) -> frozenset[str]:
+        return frozenset(f.trigger_id for f in self.fired)
 
     @property
     def valid_orders(self) -> tuple[OrderRecord, ...]:
