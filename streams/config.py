@@ -85,7 +85,11 @@ class Settings(BaseSettings):
     )
     session_timeout_seconds: float = Field(default=60, gt=0)
     heartbeat_interval_seconds: float = Field(default=3, gt=0)
-    log_level: str = "info"
+    log_level: str = Field(
+        default="info",
+        description="The level of the service's own loggers (debug: a line per applied message with its ids); "
+        "the libraries' loggers stay at info or above, since their debug lines print whole records.",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="json: one JSON object per line (time, level, logger, message and the record's ids), for log "

@@ -117,6 +117,8 @@ class CustomerShell:
         self.records.metrics.timers_pending.set(len(self.timers))
         self.progress.note(decision.state)
         self._track_awaiting(decision.state)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("applied %s", message.type, extra=_identified(message, len(decision.triggers)))
 
     async def _emit(self, triggers: tuple[Trigger, ...], outcomes: tuple[ContactDecision, ...]) -> None:
         """Publish the triggers and the contact stage's records of them, acknowledged, before the state that forgets
@@ -221,8 +223,7 @@ class CustomerShell:
                 self._awaiting_since.pop(customer_id, None)
                 continue
             log.warning(
-                "customer %s has awaited %d cycle answers for %.0f s: asking again",
-                customer_id,
+                "a customer has awaited %d cycle answers for %.0f s: asking again",
                 len(state.awaiting),
                 now - since,
             )
@@ -243,3 +244,12 @@ class CustomerShell:
         self.projector.mark_stale(s.customer_id for s in states)  # a previous owner's pending updates are gone
         log.info("timer index rebuilt: %d customers with pending timers", len(self.timers))
         self.recovered = True
+
+
+def _identified(message: CustomerMessage, triggers: int) -> dict[str, Any]:
+    """A debug line's ids: the event's (or the control message's product and order), never its values."""
+    ids = {"message_type": message.type, "triggers": triggers}
+    for name in ("event_id", "product_id", "order_id"):
+        if (value := getattr(message, name, None)) is not None:
+            ids[name] = value
+    return ids

@@ -17,9 +17,11 @@ pytestmark = pytest.mark.integration
 PHONE, BIRTHDAY, TOKEN = "13800138000", date(1990, 4, 23), "tok-7f3a9c-secret"
 
 
-@pytest.mark.parametrize("log_format", ["text", "json"])
-def test_the_worker_log_holds_no_phone_number_birthday_or_token(workers: Workers, log_format: str) -> None:
-    settings = workers.start(clock="wall", web_token=TOKEN, log_format=log_format)
+@pytest.mark.parametrize(("log_format", "log_level"), [("text", "info"), ("json", "debug")])
+def test_the_worker_log_holds_no_phone_number_birthday_or_token(
+    workers: Workers, log_format: str, log_level: str
+) -> None:
+    settings = workers.start(clock="wall", web_token=TOKEN, log_format=log_format, log_level=log_level)
     now = datetime.now(UTC)
     mistaken = order("c-logs", at=now).model_dump(mode="json") | {"total": PHONE}  # a phone in a wrong field
     with EventProducer(settings) as producer:
@@ -41,7 +43,8 @@ def test_the_worker_log_holds_no_phone_number_birthday_or_token(workers: Workers
 
 def _assert_structured(log: str) -> None:
     """Every logged line is one JSON object with time, level and logger; the rejections carry their counts and
-    the contact stage's records their trigger and decision ids (Faust's start-up banner is not a log record)."""
+    the contact stage's records their trigger and decision ids, and (at debug level) each applied event its id
+    (Faust's start-up banner is not a log record)."""
     records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     assert records and all({"time", "level", "logger", "message"} <= r.keys() for r in records)
     assert not [line for line in log.splitlines() if line.startswith("[20")]  # no plain "[2026-..." log lines
@@ -49,3 +52,6 @@ def _assert_structured(log: str) -> None:
     assert rejected and all(r["level"] == "WARNING" for r in rejected)
     decided = [r for r in records if "decision_id" in r]
     assert decided and all(r["trigger_id"] and r["trigger_type"] == "welcome" for r in decided)
+    applied = {r["message_type"]: r for r in records if r["message"].startswith("applied ")}
+    assert applied["order_placed"]["event_id"] and applied["order_placed"]["triggers"] >= 1
+    assert applied["customer_profile_changed"]["event_id"]

@@ -4,7 +4,6 @@ a child's readiness and ``/metrics``."""
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import subprocess
 import time
@@ -20,6 +19,7 @@ from kafka.errors import KafkaError
 from schemas.topics import INPUT_TOPICS
 from streams.adapters.kafka_clients import consumer
 from streams.config import Settings
+from streams.tools.dev import ready
 
 __all__ = [
     "LISTEN",
@@ -141,8 +141,7 @@ def wait_ready(port: int, child: subprocess.Popen[bytes], log_file: Path, timeou
     while time.monotonic() < deadline:
         if child.poll() is not None:
             raise RuntimeError(f"the worker exited with code {child.returncode}; its log:\n{_tail(log_file)}")
-        status, body = fetch_text(f"http://127.0.0.1:{port}/readyz", timeout=1.0)
-        if status == 200 and json.loads(body).get("ready"):
+        if ready(port):
             return time.monotonic()
         time.sleep(0.05)
     raise TimeoutError(f"the worker was not ready after {timeout:.0f} s; its log:\n{_tail(log_file)}")
