@@ -1,12 +1,14 @@
 """The two stream agents, one record at a time: customer-keyed input and ticks (orders, behaviour, profiles,
 timer ticks, alerts, cycle answers) and product-keyed input (catalog facts, watch changes, cycle lookups)."""
 
+import asyncio
 from typing import Any
 
 import faust
 
 from streams.runtime.app import Runtime
 from streams.runtime.customers import CustomerShell
+from streams.runtime.interrupted import keep_uncommitted
 from streams.runtime.products import ProductShell
 
 
@@ -14,7 +16,11 @@ def _fold(app: faust.App, topic: faust.TopicT, name: str, shell: CustomerShell |
     @app.agent(topic, name=name)
     async def fold(stream: Any) -> None:
         async for record in stream.events():
-            await shell.records.guarded(record, shell.process, shell.router.origin)
+            try:
+                await shell.records.guarded(record, shell.process, shell.router.origin)
+            except asyncio.CancelledError:  # the worker is stopping in the middle of the record
+                keep_uncommitted(record)
+                raise
 
 
 def register(runtime: Runtime) -> None:
