@@ -41,6 +41,7 @@ __all__ = [
     "EmbeddedUnavailable",
     "die_with_parent",
     "free_port",
+    "lowest_ephemeral_port",
     "redis_server_binary",
     "tansu_binary",
 ]
@@ -94,6 +95,11 @@ _LOWEST_PORT = 20000
 _EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
 
+def lowest_ephemeral_port() -> int:
+    """The first port the OS gives outgoing connections (Linux's ``ip_local_port_range``; 32768 elsewhere)."""
+    return int(_EPHEMERAL_PORTS.read_text().split()[0]) if _EPHEMERAL_PORTS.exists() else 32768
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago, below the ephemeral range.
 
@@ -101,7 +107,7 @@ def free_port() -> int:
     is down (Redis in an outage test) can otherwise be given the server's own port as its source port and
     connect to itself (TCP self-connect), then read its own commands back as answers.
     """
-    below = int(_EPHEMERAL_PORTS.read_text().split()[0]) if _EPHEMERAL_PORTS.exists() else 32768
+    below = lowest_ephemeral_port()
     for port in random.sample(range(_LOWEST_PORT, max(below, _LOWEST_PORT + 1000)), 200):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             try:

@@ -24,7 +24,7 @@ from streams.adapters.redis_view import (
     tag_key,
     write_profile,
 )
-from streams.tools.embedded import EmbeddedRedis, free_port
+from streams.tools.embedded import EmbeddedRedis, free_port, lowest_ephemeral_port
 
 pytestmark = pytest.mark.integration
 
@@ -206,6 +206,4 @@ def test_a_socket_that_echoes_the_ping_is_not_taken_for_redis_coming_back(prefix
 
 def test_free_ports_are_below_the_range_outgoing_connections_are_given() -> None:
     ports = {free_port() for _ in range(20)}
-    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range")
-    lowest_ephemeral = int(ephemeral.read_text().split()[0]) if ephemeral.exists() else 32768
-    assert len(ports) > 1 and all(20000 <= port < lowest_ephemeral for port in ports)
+    assert len(ports) > 1 and all(20000 <= port < lowest_ephemeral_port() for port in ports)
