@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 import time
 import traceback
@@ -10,6 +12,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import faust
+from faust.exceptions import PartitionsMismatch
 from pydantic import BaseModel, ValidationError
 
 from schemas.headers import headers_for
@@ -25,6 +28,15 @@ __all__ = ["Records"]
 
 log = logging.getLogger(__name__)
 LOG_EVERY_SECONDS = 10.0
+RETRIED = (PartitionsMismatch,)
+"""Errors of the worker's view of the cluster, not of the record: the record is tried again, never dead-lettered.
+Faust raises PartitionsMismatch on a table's first write from a source topic while the consumer's metadata
+snapshot lacks the table's changelog (just created by another worker: aiokafka counts a missing topic as 0
+partitions); it holds until the next metadata refresh, a second or two. Dead-lettering it lost the input of
+every record in that window (hundreds, when two workers start on fresh topics)."""
+RETRY_SECONDS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+"""The waits before each new try; the last repeats (a real mismatch, a changelog created with another partition
+count, stalls the partition with a warning every few seconds and dead-letters nothing)."""
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -109,23 +121,34 @@ class Records:
         origin_of: Callable[[faust.types.EventT], Origin],
     ) -> None:
         """Run ``handler``; a record it cannot process is dead-lettered with the error, never dropped (under its
-        origin: a forwarded record names the partition it was first published on)."""
-        try:
-            with self.metrics.processing.time():
-                await handler(record)
-        except Exception as exc:  # a bug on one record must not stop the worker
-            where = f"{record.message.topic}[{record.message.partition}]@{record.message.offset}"
-            frames = "".join(traceback.format_tb(exc.__traceback__))  # where it failed, not the values it saw
-            log.error(
-                "processing failed for %s: %s (the dead letter has the message)\n%s",
-                where,
-                type(exc).__name__,
-                frames,
-                extra={
-                    "topic": record.message.topic,
-                    "partition": record.message.partition,
-                    "offset": record.message.offset,
-                    "error": type(exc).__name__,
-                },
-            )
-            await self.reject(record, Rejection("processing_error", f"{type(exc).__name__}: {exc}"), origin_of(record))
+        origin: a forwarded record names the partition it was first published on). One that failed on an error
+        of ``RETRIED`` is run again after a wait, as a redelivery would (a table write that raised wrote nothing)."""
+        where = f"{record.message.topic}[{record.message.partition}]@{record.message.offset}"
+        for attempt in itertools.count():
+            try:
+                with self.metrics.processing.time():
+                    await handler(record)
+                return
+            except RETRIED as exc:
+                wait = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
+                log.warning("processing %s waits for the cluster metadata (%s): again in %.1f s", where, exc, wait)
+                await asyncio.sleep(wait)
+            except Exception as exc:  # a bug on one record must not stop the worker
+                await self._failed(record, where, exc, origin_of(record))
+                return
+
+    async def _failed(self, record: faust.types.EventT, where: str, exc: Exception, origin: Origin) -> None:
+        frames = "".join(traceback.format_tb(exc.__traceback__))  # where it failed, not the values it saw
+        log.error(
+            "processing failed for %s: %s (the dead letter has the message)\n%s",
+            where,
+            type(exc).__name__,
+            frames,
+            extra={
+                "topic": record.message.topic,
+                "partition": record.message.partition,
+                "offset": record.message.offset,
+                "error": type(exc).__name__,
+            },
+        )
+        await self.reject(record, Rejection("processing_error", f"{type(exc).__name__}: {exc}"), origin)

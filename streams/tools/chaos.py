@@ -331,6 +331,17 @@ def write_result(result: ChaosResult, path: Path) -> None:
     path.write_text(json.dumps(asdict(result) | {"passed": result.passed}, indent=2) + "\n", encoding="utf-8")
 
 
+@contextmanager
+def _run_dir(keep: Path | None) -> Iterator[str]:
+    """``keep`` (created) when given, else a temporary directory removed afterwards."""
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix="comeback-chaos-") as tmp:
+            yield tmp
+    else:
+        keep.mkdir(parents=True, exist_ok=True)
+        yield str(keep)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``comeback chaos``: print the figures, write them as JSON; 0 when nothing was lost or extra."""
     parser = argparse.ArgumentParser(prog="comeback chaos", description=__doc__.splitlines()[0])
@@ -343,12 +354,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=120)
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds for the whole run")
     parser.add_argument("--out", type=Path, default=Path("chaos.json"))
+    parser.add_argument("--keep", type=Path, help="run in this directory and keep it (worker logs, stores)")
     args = parser.parse_args(argv)
     if args.broker == "kafka" and (reason := kafka_available()):
         print(f"comeback chaos: {reason}", file=sys.stderr)
         return 2
     with (
-        tempfile.TemporaryDirectory(prefix="comeback-chaos-") as tmp,
+        _run_dir(args.keep) as tmp,
         local_broker(args.broker) as broker,
         EmbeddedRedis(data_dir=Path(tmp) / "redis") as redis_server,
     ):

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from faust.exceptions import PartitionsMismatch
 from faust.types import TP, Message
 
 from schemas.base import Envelope
@@ -100,11 +101,12 @@ class Shells:
         redis_url: str,
         watermark_table: dict[str, Any] | None = None,
         policy: Policy = OPEN,
+        customer_table: dict[str, Any] | None = None,
     ) -> None:
         self.settings, self.topics = settings, _topics(settings)
         self.watermark_table = {} if watermark_table is None else watermark_table
         self.records = Records(settings, policy, self.topics.dead_letters, Metrics.create())
-        self.customer_table: dict[str, Any] = {}
+        self.customer_table = {} if customer_table is None else customer_table
         self.customers = CustomerShell(
             settings,
             policy,
@@ -421,3 +423,32 @@ def test_a_welcome_ordered_at_night_is_deferred_to_the_morning_and_each_decision
         for outcome in ("deferred", "sent")
     ]
     assert counted == [1, 1]
+
+
+class _ChangelogNotYetSeen(dict[str, Any]):
+    """A table whose first ``failures`` writes raise as Faust's do while the consumer's metadata snapshot lacks
+    the changelog topic (another worker has just created it)."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise PartitionsMismatch("changelog has 0 partitions, the source topic 1")
+        super().__setitem__(key, value)
+
+
+def test_a_record_that_meets_a_changelog_the_worker_does_not_see_yet_is_tried_again_not_dead_lettered(
+    embedded_redis: EmbeddedRedis,
+) -> None:
+    settings = Settings(app_id="in-process", clock="wall", partitions=1, topic_prefix="ip.")
+    shells = Shells(settings, embedded_redis.url, customer_table=_ChangelogNotYetSeen(failures=2))
+    first = order("c1", at=datetime.now(UTC))
+    record = shells.record("orders", "c1", first)
+    run(shells.records.guarded(record, shells.customers.process, shells.customers.router.origin))
+    assert shells.sent("dead_letters") == []
+    assert [o.order_id for o in CustomerState.model_validate(shells.customer_table["c1"]).orders] == [first.order_id]
+    ((kind, _),) = {(t["type"], t["trigger_id"]) for t in shells.sent("triggers")}  # repeats share the id
+    assert kind == "welcome"
