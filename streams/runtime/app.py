@@ -23,6 +23,7 @@ from streams.domain.policy import Policy
 from streams.runtime.clock import make_clock
 from streams.runtime.customers import CustomerShell
 from streams.runtime.metrics import Metrics
+from streams.runtime.producer_buffer import drain_before_commits
 from streams.runtime.products import ProductShell
 from streams.runtime.progress import CatalogGates, CustomerProgress
 from streams.runtime.records import Records
@@ -146,6 +147,7 @@ def build_runtime(settings: Settings, policy: Policy, model: ShopModel | None = 
     ``model``: the shop's repurchase model to start with (``streams.adapters.shop_models.start_model``)."""
     decide_with = effective_policy(policy, model)
     app = create_app(settings)
+    drain_before_commits(app)
     topics = Topics.declare(app, settings)
     tables = {
         name: app.Table(name, partitions=settings.partitions)
