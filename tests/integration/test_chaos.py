@@ -37,11 +37,6 @@ def test_two_workers_killed_during_a_replay_emit_exactly_the_reference_runs_trig
         timeout=150,
     )
     print(result.table())
-    if isinstance(broker, ApacheKafka) and result.lost and not result.extra:
-        # Known, issue 14: on Apache Kafka a kill under load sometimes loses a trigger (2 of 100 once, beside two
-        # other chaos runs; none in 10-kill runs on an idle machine), probably a product alert that reaches the
-        # customer late (cause B in issue 14's notes).
-        pytest.xfail(f"issue 14: {len(result.lost)} trigger(s) lost on Apache Kafka after SIGKILL:\n{result.table()}")
     assert result.expected_triggers > 50 and result.expected_decisions > result.expected_triggers
     assert (result.lost, result.extra, result.states_differing) == ([], [], [])
     assert (result.lost_decisions, result.extra_decisions) == (0, 0)
