@@ -25,7 +25,10 @@ CustomerMessage = TimerTick | ProductAlert | ProductCycle | ev.CustomerEvent
 def _contact(state: CustomerState, candidates: list[Trigger], policy: Policy) -> Decision:
     """Drop candidates this customer already had (same id), remember the new ones and pass them to the contact
     stage, which sends them, holds them out or keeps them for later."""
-    fresh = tuple({t.trigger_id: t for t in candidates if t.trigger_id not in state.fired_trigger_ids}.values())
+    if not candidates:
+        return Decision(state)
+    had = state.fired_trigger_ids  # built once, not per candidate
+    fresh = tuple({t.trigger_id: t for t in candidates if t.trigger_id not in had}.values())
     if not fresh:
         return Decision(state)
     new = (FiredTrigger(trigger_id=t.trigger_id, due_at=t.due_at) for t in fresh)

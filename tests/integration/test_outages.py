@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,13 +38,20 @@ def _send_orders(settings: Settings, phase: int) -> None:
             producer.send(order(customer, order_id=f"{customer}-{phase}", at=datetime.now(UTC)))
 
 
-def _profiles_count(redis_url: str, prefix: str, orders: int) -> Callable[[], bool | None]:
+def _wait_for_order_counts(redis_url: str, prefix: str, orders: int, timeout: float) -> None:
+    """Until every customer's Redis profile counts ``orders`` orders; a timeout names each count seen last."""
+    last: dict[str, int | None] = {}
+
     def probe() -> bool | None:
         with connect(redis_url) as client:
-            found = [read_profile(client, prefix, customer) for customer in CUSTOMERS]
-        return True if all(p is not None and p.order_count == orders for p in found) else None
+            found = {customer: read_profile(client, prefix, customer) for customer in CUSTOMERS}
+        last.update({customer: p.order_count if p else None for customer, p in found.items()})
+        return True if all(count == orders for count in last.values()) else None
 
-    return probe
+    try:
+        eventually(probe, timeout=timeout)
+    except AssertionError:
+        raise AssertionError(f"not every profile counts {orders} orders after {timeout} s: {last}") from None
 
 
 def test_redis_down_a_worker_gone_and_the_broker_restarted_lose_nothing_and_the_view_catches_up(
@@ -74,7 +80,7 @@ def test_redis_down_a_worker_gone_and_the_broker_restarted_lose_nothing_and_the_
             settings = staying.start(envs[0])
             leaving.start(envs[1])
             _send_orders(settings, 1)
-            eventually(_profiles_count(redis_server.url, f"{run}:", 1), timeout=120)
+            _wait_for_order_counts(redis_server.url, f"{run}:", 1, timeout=120)
 
             redis_server.stop()
             down_since = time.monotonic()
@@ -82,12 +88,12 @@ def test_redis_down_a_worker_gone_and_the_broker_restarted_lose_nothing_and_the_
             leaving.stop_all()  # its partitions move to the staying worker while Redis is down
             time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - down_since)))
             redis_server.start()
-            eventually(_profiles_count(redis_server.url, f"{run}:", 2), timeout=120)
+            _wait_for_order_counts(redis_server.url, f"{run}:", 2, timeout=120)
 
             kafka.stop()
             kafka.start()
             _send_orders(settings, 3)
-            eventually(_profiles_count(redis_server.url, f"{run}:", 3), timeout=180)
+            _wait_for_order_counts(redis_server.url, f"{run}:", 3, timeout=180)
 
             topic = settings.topic_name(by_role("triggers"))
             triggers = map(Trigger.model_validate_json, read_topic(settings, topic, lambda v: False, 10))
