@@ -17,7 +17,6 @@ from streams.tools.embedded import EmbeddedBroker
 from streams.tools.kafka_broker import ApacheKafka
 from tests.conftest import ComebackEnv
 
-
 PRODUCT_ALERTS = {"back_in_stock", "price_drop", "favorite_low_stock"}
 
 
