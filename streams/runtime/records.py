@@ -42,6 +42,11 @@ count, stalls the partition with a warning every few seconds and dead-letters no
 M = TypeVar("M", bound=BaseModel)
 
 
+def _where(record: faust.types.EventT) -> str:
+    """The record's place for a log line: topic[partition]@offset (built only when a line is logged)."""
+    return f"{record.message.topic}[{record.message.partition}]@{record.message.offset}"
+
+
 def readable(model: type[M], table: Mapping[str, Any]) -> Iterator[M]:
     """The stored values of a table that still validate; one that does not is logged (not its key: it may be
     personal) and skipped, so a recovery goes on (a failing ``on_recover`` callback fails silently in Faust)."""
@@ -123,7 +128,6 @@ class Records:
         """Run ``handler``; a record it cannot process is dead-lettered with the error, never dropped (under its
         origin: a forwarded record names the partition it was first published on). One that failed on an error
         of ``RETRIED`` is run again after a wait, as a redelivery would (a table write that raised wrote nothing)."""
-        where = f"{record.message.topic}[{record.message.partition}]@{record.message.offset}"
         for attempt in itertools.count():
             try:
                 with self.metrics.processing.time():
@@ -131,17 +135,18 @@ class Records:
                 return
             except RETRIED as exc:
                 wait = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
+                where = _where(record)
                 log.warning("processing %s waits for the cluster metadata (%s): again in %.1f s", where, exc, wait)
                 await asyncio.sleep(wait)
             except Exception as exc:  # a bug on one record must not stop the worker
-                await self._failed(record, where, exc, origin_of(record))
+                await self._failed(record, exc, origin_of(record))
                 return
 
-    async def _failed(self, record: faust.types.EventT, where: str, exc: Exception, origin: Origin) -> None:
+    async def _failed(self, record: faust.types.EventT, exc: Exception, origin: Origin) -> None:
         frames = "".join(traceback.format_tb(exc.__traceback__))  # where it failed, not the values it saw
         log.error(
             "processing failed for %s: %s (the dead letter has the message)\n%s",
-            where,
+            _where(record),
             type(exc).__name__,
             frames,
             extra={
