@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     )
     session_timeout_seconds: float = Field(default=60, gt=0)
     heartbeat_interval_seconds: float = Field(default=3, gt=0)
+    recovery_stall_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="A table recovery that received no changelog record for this long, with records still to "
+        "read, is started again (streams/runtime/recovery_watchdog.py).",
+    )
     log_level: str = Field(
         default="info",
         description="The level of the service's own loggers (debug: a line per applied message with its ids); "
