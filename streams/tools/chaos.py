@@ -43,6 +43,7 @@ from streams.sdk.producer import EventProducer
 from streams.tools.dev import BROKERS, local_broker, ready, settings_env, spawn, stack_env, stop
 from streams.tools.embedded import EmbeddedRedis, free_port
 from streams.tools.kafka_broker import kafka_available
+from streams.tools.logs import worker_warnings
 from streams.tools.simulator import simulate_shop
 
 __all__ = ["ChaosResult", "run_chaos"]
@@ -72,6 +73,7 @@ class ChaosResult:
     states_differing: list[str]
     recovery_seconds: list[float] = field(default_factory=list)
     elapsed_seconds: float = 0
+    worker_warnings: list[str] = field(default_factory=list)  # the workers' warnings and errors, counted
 
     @property
     def passed(self) -> bool:
@@ -95,6 +97,8 @@ class ChaosResult:
         ]
         width = max(len(name) for name, _ in rows)
         details = [f"  {line}" for line in (*self.lost, *self.extra, *self.states_differing)][:20]
+        if not self.passed:
+            details += ["workers' warnings and errors (count, worker log, message):", *self.worker_warnings[:30]]
         return "\n".join([*(f"{name:<{width}}  {value}" for name, value in rows), *details])
 
 
@@ -324,6 +328,7 @@ def run_chaos(
         states_differing=differing,
         recovery_seconds=recovery,
         elapsed_seconds=round(time.monotonic() - started, 1),
+        worker_warnings=worker_warnings(sorted(run_dir.glob("worker-*.log"))),
     )
 
 

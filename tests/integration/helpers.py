@@ -22,6 +22,7 @@ from streams.config import Settings
 from streams.domain.policy import Policy
 from streams.engine.reference import Checkpoint, checkpoints
 from streams.tools.dev import worker_process
+from streams.tools.logs import worker_warnings
 from tests.factories import OPEN_CONTACT
 
 __all__ = [
@@ -85,8 +86,10 @@ class Workers:
         self._running.close()
 
     def print_logs(self) -> None:
+        """The last lines of each worker's log, then every warning and error they logged, counted."""
         for log in self.logs:
             print(f"--- {log.name}", *log.read_text(errors="replace").splitlines()[-60:], sep="\n")
+        print("--- warnings and errors (count, log, message)", *worker_warnings(self.logs), sep="\n")
 
 
 def read_topic(
