@@ -31,7 +31,7 @@ from streams.runtime.clock import Clock
 from streams.runtime.decoded import DecodedTable
 from streams.runtime.inputs import InputSide
 from streams.runtime.progress import CustomerProgress
-from streams.runtime.records import Records, readable
+from streams.runtime.records import Records, identified, readable
 from streams.runtime.routing import Router
 from streams.runtime.sending import send_acked, send_to_every_partition
 from streams.runtime.timer_index import TimerIndex
@@ -118,7 +118,7 @@ class CustomerShell:
         self.progress.note(decision.state)
         self._track_awaiting(decision.state)
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("applied %s", message.type, extra=_identified(message, len(decision.triggers)))
+            log.debug("applied %s", message.type, extra=identified(message, triggers=len(decision.triggers)))
 
     async def _emit(self, triggers: tuple[Trigger, ...], outcomes: tuple[ContactDecision, ...]) -> None:
         """Publish the triggers and the contact stage's records of them, acknowledged, before the state that forgets
@@ -245,11 +245,3 @@ class CustomerShell:
         log.info("timer index rebuilt: %d customers with pending timers", len(self.timers))
         self.recovered = True
 
-
-def _identified(message: CustomerMessage, triggers: int) -> dict[str, Any]:
-    """A debug line's ids: the event's (or the control message's product and order), never its values."""
-    ids = {"message_type": message.type, "triggers": triggers}
-    for name in ("event_id", "product_id", "order_id"):
-        if (value := getattr(message, name, None)) is not None:
-            ids[name] = value
-    return ids

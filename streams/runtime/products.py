@@ -10,6 +10,7 @@ ProductTick from the ticker lets them go.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, MutableMapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ from streams.runtime.clock import Clock
 from streams.runtime.decoded import DecodedTable
 from streams.runtime.inputs import InputSide
 from streams.runtime.progress import CatalogGates
-from streams.runtime.records import Records, readable
+from streams.runtime.records import Records, identified, readable
 from streams.runtime.routing import Router
 from streams.runtime.sending import send_acked
 from streams.runtime.timer_index import TimerIndex
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from streams.runtime.app import Topics
 
 __all__ = ["ProductShell"]
+
+log = logging.getLogger(__name__)
 
 
 class ProductShell:
@@ -98,6 +101,9 @@ class ProductShell:
         # Tell the ticker when the product's held lookups and catalog events can go.
         self.lookups.set(after.product_id, after.held_lookups[0].at if after.held_lookups else None)
         self.gates.wait(partition, after.product_id, after.held_events[0].at if after.held_events else None)
+        if log.isEnabledFor(logging.DEBUG):
+            counts = {"to_customers": len(decided.to_customers), "held": len(after.held_events)}
+            log.debug("applied %s", message.type, extra=identified(message, **counts))
 
     # -- tickers and rebalances ---------------------------------------------------------------------------
 

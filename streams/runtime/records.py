@@ -24,7 +24,7 @@ from streams.runtime.intake import Rejection, dead_letter, decode
 from streams.runtime.metrics import Metrics
 from streams.runtime.routing import Origin
 
-__all__ = ["Records"]
+__all__ = ["Records", "identified", "readable"]
 
 log = logging.getLogger(__name__)
 LOG_EVERY_SECONDS = 10.0
@@ -45,6 +45,16 @@ M = TypeVar("M", bound=BaseModel)
 def _where(record: faust.types.EventT) -> str:
     """The record's place for a log line: topic[partition]@offset (built only when a line is logged)."""
     return f"{record.message.topic}[{record.message.partition}]@{record.message.offset}"
+
+
+def identified(message: BaseModel, **counts: int) -> dict[str, Any]:
+    """A debug line's fields: the message's type and ids (event, product, order), never its values, and
+    ``counts`` (what it gave rise to)."""
+    ids: dict[str, Any] = {"message_type": getattr(message, "type", type(message).__name__), **counts}
+    for name in ("event_id", "product_id", "order_id"):
+        if (value := getattr(message, name, None)) is not None:
+            ids[name] = value
+    return ids
 
 
 def readable(model: type[M], table: Mapping[str, Any]) -> Iterator[M]:
