@@ -244,4 +244,3 @@ class CustomerShell:
         self.projector.mark_stale(s.customer_id for s in states)  # a previous owner's pending updates are gone
         log.info("timer index rebuilt: %d customers with pending timers", len(self.timers))
         self.recovered = True
-
