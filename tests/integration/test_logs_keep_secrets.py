@@ -55,8 +55,10 @@ def _assert_structured(log: str) -> None:
     assert rejected and all(r["level"] == "WARNING" for r in rejected)
     decided = [r for r in records if "decision_id" in r]
     assert decided and all(r["trigger_id"] and r["trigger_type"] == "welcome" for r in decided)
-    applied = [r for r in records if r["message"].startswith("applied ")]
+    applied = [r for r in records if r["message"].startswith("applied ") and r["logger"].endswith(".customers")]
     assert all(isinstance(r["triggers"], int) for r in applied)  # how many it made: 0 when the welcome waits
+    on_products = [r for r in records if r["message"].startswith("applied ") and r["logger"].endswith(".products")]
+    assert all(isinstance(r["to_customers"], int) and isinstance(r["held"], int) for r in on_products)
     assert {(r["message_type"], r["event_id"]) for r in applied if "event_id" in r} >= {
         ("customer_profile_changed", PROFILE_EVENT),
         ("order_placed", ORDER_EVENT),
