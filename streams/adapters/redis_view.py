@@ -74,8 +74,15 @@ _TAGS_FIELD = "_tags"
 _STRUCTURED = frozenset(
     name for name, field in CustomerProfile.model_fields.items() if get_origin(field.annotation) in (tuple, dict)
 )
-# Fail fast: one immediate reconnect (a pooled connection may be stale), then report the error.
-_CLIENT_OPTIONS: dict[str, Any] = {"socket_connect_timeout": 1.0, "socket_timeout": 2.0, "decode_responses": True}
+# Fail fast: one immediate reconnect (a pooled connection may be stale), then report the error. RESP2, as tested:
+# redis-py 8.2 starts with a RESP3 HELLO by default, and reading an echoed HELLO raises AttributeError, not
+# a connection error (a socket connected to itself must count as Redis down). A URL's ?protocol= still wins.
+_CLIENT_OPTIONS: dict[str, Any] = {
+    "socket_connect_timeout": 1.0,
+    "socket_timeout": 2.0,
+    "decode_responses": True,
+    "protocol": 2,
+}
 
 _UNTAG = """
 local function untag(key, tag_prefix, member)
