@@ -254,7 +254,7 @@ def run_chaos(
 ) -> ChaosResult:
     """Replay a simulated shop through ``workers`` event-time workers started with ``env`` (COMEBACK_*: the
     broker, Redis, topic prefix), with ``kills`` SIGKILLs of a random worker ``between`` seconds apart
-    (random, from ``seed``), then wait (up to ``timeout`` in all, at least a minute more for the states) for
+    (random, from ``seed``), then wait (up to ``timeout`` in all, at least 30 s more for the states) for
     the outputs and states of the reference run."""
     started = time.monotonic()
     events = list(simulate_shop(seed=seed, customers=customers, days=days, start=_START))
@@ -302,7 +302,7 @@ def run_chaos(
                 lambda: producer_done.is_set() and expected.keys() <= triggers.seen.keys(), deadline - time.monotonic()
             )
             _wait(lambda: expected_decisions <= set(decisions.seen), max(0.0, deadline - time.monotonic()))
-            states = _latest_states(settings, max(60.0, deadline - time.monotonic()), dict(end.customers))
+            states = _latest_states(settings, max(30.0, deadline - time.monotonic()), dict(end.customers))
             time.sleep(2)  # repeats published just before the end
     finally:
         triggers.close()

@@ -41,7 +41,7 @@ def test_two_workers_killed_during_a_replay_emit_exactly_the_reference_runs_trig
         customers=25,
         days=45,
         between=(2.0, 5.0),
-        timeout=150,
+        timeout=120,
     )
     print(result.table())
     if isinstance(broker, ApacheKafka) and result.lost and not result.extra and _only_product_alerts(result.lost):
