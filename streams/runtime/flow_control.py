@@ -9,7 +9,7 @@ set after the seek, skips them when they are fetched again. A worker taking over
 lost orders that way (tests/integration/test_outages.py).
 
 The queues still empty on a resume after a suspension: that is Faust's own clear of a rebalance's stale
-records (it also clears them when it suspends). A resume while already flowing changes nothing.
+records (Faust also clears them itself when a rebalance starts). A resume while already flowing changes nothing.
 """
 
 from __future__ import annotations
