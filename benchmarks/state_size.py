@@ -1,6 +1,6 @@
 """How big a customer's state gets: fold a simulated shop with the pure core and measure the serialized states.
 
-The tables store ``model_dump(mode="json")`` as JSON, so the size is ``len(state.model_dump_json())``.
+The size is that of the tables' stored form (``streams.adapters.table_codec``: compressed JSON, defaults left out).
 Run: ``python -m benchmarks.state_size --customers 5000 --days 365``.
 """
 

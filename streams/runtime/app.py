@@ -151,9 +151,14 @@ def build_runtime(settings: Settings, policy: Policy, model: ShopModel | None = 
     drain_before_commits(app)
     keep_queued_records_on_resume(app)
     topics = Topics.declare(app, settings)
-    tables = {
-        name: app.Table(name, partitions=settings.partitions)
-        for name in ("customer_to_state", "product_to_state", "product_to_watchers", "source_to_watermark")
+    tables = {  # the states as bytes of streams.adapters.table_codec (Faust's raw serializer), the watermarks as JSON
+        name: app.Table(name, partitions=settings.partitions, value_type=value_type)
+        for name, value_type in (
+            ("customer_to_state", bytes),
+            ("product_to_state", bytes),
+            ("product_to_watchers", bytes),
+            ("source_to_watermark", None),
+        )
     }
     metrics = Metrics.create()
     metrics.serve(app)

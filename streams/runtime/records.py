@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.headers import headers_for
 from schemas.topics import TOPICS, TopicSpec
+from streams.adapters import table_codec
 from streams.config import Settings
 from streams.domain.policy import Policy
 from streams.runtime.clock import WallClock
@@ -64,9 +65,10 @@ def readable(model: type[M], table: Mapping[str, Any]) -> Iterator[M]:
         if stored is None:
             continue
         try:
-            yield model.model_validate(stored)
-        except ValidationError as exc:
-            log.error("a stored %s no longer validates (%d errors): skipped", model.__name__, exc.error_count())
+            yield table_codec.decode(model, stored)
+        except ValueError as exc:  # a ValidationError, or a value that does not decompress
+            errors = exc.error_count() if isinstance(exc, ValidationError) else 1
+            log.error("a stored %s no longer validates (%d errors): skipped", model.__name__, errors)
 
 
 class Records:

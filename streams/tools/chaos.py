@@ -34,6 +34,7 @@ from kafka import KafkaConsumer
 from schemas.decisions import ContactDecision
 from schemas.topics import by_role
 from schemas.triggers import Trigger
+from streams.adapters import table_codec
 from streams.adapters.kafka_admin import create_topics
 from streams.adapters.kafka_clients import consumer
 from streams.config import Settings, shop_policy
@@ -192,7 +193,7 @@ def _latest_states(settings: Settings, timeout: float, wanted: dict[str, Custome
             for records in reader.poll(timeout_ms=500).values():
                 for record in records:
                     if record.value not in (None, b"null"):
-                        state = CustomerState.model_validate_json(record.value)
+                        state = table_codec.decode(CustomerState, record.value)
                         states[state.customer_id] = state  # the latest per customer wins
     finally:
         reader.close()

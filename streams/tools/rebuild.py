@@ -1,10 +1,10 @@
 """``comeback rebuild-profiles``: restore the Redis profile view from the ``customer_to_state`` changelog.
 
-The changelog is read from the beginning to its end offsets at the start; the latest value per key wins
-(keys are JSON strings, values CustomerState JSON, a tombstone deletes). Profiles are derived at the run's
-time (``run_clock``: the wall clock, or after an event-time replay its saved watermark), with the model a
-worker would start with now (``COMEBACK_MODEL_FILE`` or the latest on the shop-models topic), and written
-with the usual revision check, so a rebuild never overwrites a newer profile.
+The changelog is read from the beginning to its end offsets at the start; the latest value per key wins (keys
+are JSON strings, values in ``streams.adapters.table_codec``'s form, a tombstone deletes). Profiles are derived
+at the run's time (``run_clock``: the wall clock, or after an event-time replay its saved watermark), with the
+model a worker would start with now (``COMEBACK_MODEL_FILE`` or the latest on the shop-models topic), and
+written with the usual revision check, so a rebuild never overwrites a newer profile.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import datetime
 
 from kafka import TopicPartition
 
+from streams.adapters import table_codec
 from streams.adapters.kafka_clients import consumer
 from streams.adapters.redis_view import connect, erase_profile, write_profile
 from streams.adapters.shop_models import current_policy
@@ -38,9 +39,10 @@ class RebuildResult:
     erased: int
 
 
-def latest_states(settings: Settings, *, idle_timeout: float = 30.0) -> dict[str, bytes | None]:
-    """The last value of every key of the customer state changelog (None for a tombstone)."""
-    return latest_values(settings, "customer_to_state", idle_timeout=idle_timeout)
+def latest_states(settings: Settings, *, idle_timeout: float = 30.0) -> dict[str, CustomerState | None]:
+    """The last state of every customer in the state changelog (None for a tombstone)."""
+    latest = latest_values(settings, "customer_to_state", idle_timeout=idle_timeout)
+    return {key: None if value is None else table_codec.decode(CustomerState, value) for key, value in latest.items()}
 
 
 def run_clock(settings: Settings) -> datetime:
@@ -88,8 +90,7 @@ def rebuild_profiles(settings: Settings) -> RebuildResult:
     written = erased = 0
     latest = latest_states(settings)
     with connect(settings.redis_url.get_secret_value()) as client:
-        for customer_id, value in latest.items():
-            state = None if value is None else CustomerState.model_validate_json(value)
+        for customer_id, state in latest.items():
             if state is None or state.erased_at is not None:
                 erased += erase_profile(client, settings.redis_prefix, customer_id)
             else:

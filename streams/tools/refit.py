@@ -12,7 +12,6 @@ from schemas.shop_model import ShopModel
 from streams.adapters.shop_models import publish_model
 from streams.config import Settings, load_policy
 from streams.domain.customer.comeback import NotEnoughHistory, fit_shop_model
-from streams.domain.customer.state import CustomerState
 from streams.tools.comeback import describe_model
 from streams.tools.rebuild import RebuildError, latest_states, run_clock
 
@@ -23,8 +22,8 @@ def refit(settings: Settings, version: str = "shop") -> ShopModel:
     """Fit from every customer's latest state (erased ones left out) and publish; raises NotEnoughHistory."""
     policy = load_policy(settings.policy_file)
     at = run_clock(settings)
-    states = (CustomerState.model_validate_json(value) for value in latest_states(settings).values() if value)
-    model = fit_shop_model((s for s in states if s.erased_at is None), at, policy, version)
+    states = (s for s in latest_states(settings).values() if s is not None and s.erased_at is None)
+    model = fit_shop_model(states, at, policy, version)
     publish_model(settings, model)
     return model
 

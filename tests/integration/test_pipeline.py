@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +11,10 @@ from schemas.dead_letter import DeadLetter
 from schemas.decisions import ContactDecision
 from schemas.topics import INPUT_TOPICS, by_role
 from schemas.triggers import Trigger
+from streams.adapters.table_codec import decode
+from streams.domain.customer.state import CustomerState
 from streams.domain.policy import Policy
+from streams.domain.product.state import ProductState
 from streams.sdk.producer import EventProducer
 from tests.factories import order, product_upserted, profile_changed, view
 from tests.integration.helpers import Workers, open_contact_policy, read_topic, reference_end, write_policy
@@ -46,17 +48,19 @@ def test_bad_input_on_every_input_topic_is_dead_lettered_and_the_next_valid_mess
     rejected = {DeadLetter.model_validate_json(v).source_topic: DeadLetter.model_validate_json(v) for v in letters}
     assert set(rejected) == {settings.topic_name(spec) for spec in INPUT_TOPICS}
     assert all(letter.code == "not_json" and letter.value_base64 == "/yBnYXJiYWdl" for letter in rejected.values())
-    for table, keys in (
-        ("customer_to_state", {"c-orders", "c-behavior", "c-customers"}),
-        ("product_to_state", {"p-catalog"}),
+
+    def customers(values: list[bytes]) -> set[str]:
+        return {decode(CustomerState, v).customer_id for v in values}
+
+    def products(values: list[bytes]) -> set[str]:
+        return {decode(ProductState, v).product_id for v in values}
+
+    for table, keys, stored in (
+        ("customer_to_state", {"c-orders", "c-behavior", "c-customers"}, customers),
+        ("product_to_state", {"p-catalog"}, products),
     ):
-        changelog = f"{settings.app_id}-{table}-changelog"
-        seen = read_topic(
-            settings,
-            changelog,
-            lambda v: keys <= {json.loads(x)["customer_id" if "customer" in table else "product_id"] for x in v},
-        )
-        assert keys <= {json.loads(x)["customer_id" if "customer" in table else "product_id"] for x in seen}
+        seen = read_topic(settings, f"{settings.app_id}-{table}-changelog", lambda v: keys <= stored(v))
+        assert keys <= stored(seen)
 
 
 def test_the_worker_emits_exactly_the_triggers_and_contact_decisions_the_pure_core_predicts(workers: Workers) -> None:

@@ -16,6 +16,7 @@ from schemas.control import WatermarkAdvanced
 from schemas.topics import INPUT_TOPICS, by_role
 from streams.adapters.kafka_admin import create_topics
 from streams.adapters.redis_view import connect, read_profile
+from streams.adapters.table_codec import decode
 from streams.domain.customer.profile import derive_profile
 from streams.domain.customer.state import CustomerState
 from streams.domain.policy import Policy
@@ -71,7 +72,7 @@ def _summary(state: CustomerState) -> Summary:
 
 
 def _latest(values: list[bytes]) -> dict[str, CustomerState]:
-    states = (CustomerState.model_validate_json(value) for value in values)
+    states = (decode(CustomerState, value) for value in values)
     return {state.customer_id: state for state in states}  # the latest per customer wins
 
 

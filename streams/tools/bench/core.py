@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 
 from schemas import events as ev
+from streams.adapters import table_codec
 from streams.domain.customer.fold import evolve
 from streams.domain.customer.state import CustomerState, initial_state
 from streams.domain.policy import Policy
@@ -71,5 +72,5 @@ def core_rates(events: list[ev.CustomerEvent], policy: Policy, runs: int) -> dic
 
 
 def state_bytes(states: Iterable[CustomerState]) -> list[int]:
-    """Each state's stored size: the tables store ``model_dump(mode="json")`` as JSON, so ``len(model_dump_json())``."""
-    return [len(state.model_dump_json()) for state in states]
+    """Each state's stored size, in the tables' form (``streams.adapters.table_codec``)."""
+    return [len(table_codec.encode(state)) for state in states]
