@@ -53,6 +53,7 @@ class Decision:
 class Rule(NamedTuple):
     name: str
     decide: Callable[[CustomerState, Stimulus, datetime, Policy], Decision]
+    stimuli: tuple[type, ...]  # the stimulus types it reacts to besides its own timers (TimerDue of kind ``name``)
 
 
 def timer_of(state: CustomerState, kind: str, key: str = "") -> Timer | None:

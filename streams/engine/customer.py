@@ -15,7 +15,7 @@ from streams.domain.decision import Decision, Stimulus, TimerDue
 from streams.domain.policy import Policy
 from streams.domain.product.cycles import apply_cycle, ask
 from streams.engine.contact import CONTACT_TIMER, forget, propose, settle
-from streams.rules import RULES, RULES_BY_NAME
+from streams.rules import RULES_BY_NAME, RULES_FOR
 
 __all__ = ["CustomerMessage", "advance", "handle_alert", "handle_cycle", "handle_event", "hold", "release", "step"]
 
@@ -57,9 +57,9 @@ def advance(state: CustomerState, now: datetime, policy: Policy, *, before_only:
 
 
 def _run_rules(state: CustomerState, stimulus: Stimulus, now: datetime, policy: Policy) -> Decision:
-    """Every rule sees the stimulus in turn, then whatever is due at ``now`` fires."""
+    """Every rule that reacts to the stimulus's type sees it in turn, then whatever is due at ``now`` fires."""
     triggers: list[Trigger] = []
-    for rule in RULES:
+    for rule in RULES_FOR.get(type(stimulus), ()):
         decision = rule.decide(state, stimulus, now, policy)
         state, triggers = decision.state, [*triggers, *decision.triggers]
     decided = _contact(state, triggers, policy)
