@@ -21,11 +21,18 @@ def _caps_for(channel: Channel, policy: ContactPolicy) -> list[CapPolicy]:
     return [cap for cap in policy.caps if cap.channel in (None, channel)]
 
 
-def _full(cap: CapPolicy, log: Sequence[Contacted], day: date, zone: ZoneInfo) -> bool:
+def _counted_days(
+    caps: list[CapPolicy], log: Sequence[Contacted], zone: ZoneInfo
+) -> list[tuple[CapPolicy, list[date]]]:
+    """Each cap with the local days of the contacts it counts (built once per question, not once per day tried)."""
+    days = [(c.channel, c.at.astimezone(zone).date()) for c in log]
+    return [(cap, [d for channel, d in days if cap.channel in (None, channel)]) for cap in caps]
+
+
+def _full(cap: CapPolicy, days: list[date], day: date) -> bool:
     """Whether one more contact on local ``day`` would put more than ``cap.max`` into some ``cap.days`` local
-    days in a row. Every window that holds ``day`` counts, later contacts too: on the wall clock a late event
-    can make a trigger due before one already sent."""
-    days = [c.at.astimezone(zone).date() for c in log if cap.channel in (None, c.channel)]
+    days in a row, given the local ``days`` of the contacts the cap counts. Every window that holds ``day``
+    counts, later contacts too: on the wall clock a late event can make a trigger due before one already sent."""
     if len(days) < cap.max:  # too few contacts in all to fill any window
         return False
     for first in (day - timedelta(days=back) for back in range(cap.days)):
@@ -40,7 +47,8 @@ def blocking_cap(
 ) -> CapPolicy | None:
     """The first cap with no room at ``at`` for a trigger on ``channel``; None when all have room."""
     today = at.astimezone(zone).date()
-    return next((cap for cap in _caps_for(channel, policy) if _full(cap, log, today, zone)), None)
+    counted = _counted_days(_caps_for(channel, policy), log, zone)
+    return next((cap for cap, days in counted if _full(cap, days, today)), None)
 
 
 def cap_free_from(
@@ -53,10 +61,11 @@ def cap_free_from(
     caps = _caps_for(channel, policy)
     if any(cap.max == 0 for cap in caps):
         return None
+    counted = _counted_days(caps, log, zone)
     today = at.astimezone(zone).date()
     for ahead in range(1, _LONGEST_CAP_DAYS * 2 + 1):
         day = today + timedelta(days=ahead)
-        if not any(_full(cap, log, day, zone) for cap in caps):
+        if not any(_full(cap, days, day) for cap, days in counted):
             return local_day_start(day, zone)
     return None
 

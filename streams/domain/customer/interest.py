@@ -36,19 +36,23 @@ def interests(
     what happened by ``as_of``."""
 
     def counted(product_id: str, at: datetime) -> bool:
-        return (as_of is None or at <= as_of) and (products is None or product_id in products)
+        return (products is None or product_id in products) and (as_of is None or at <= as_of)
 
     purchases: dict[str, list[datetime]] = {}
-    for order in state.valid_orders:
+    for order in state.orders:
+        if order.cancelled or (as_of is not None and order.at > as_of):
+            continue
         for product_id in order.product_ids:
-            if counted(product_id, order.at):
+            if products is None or product_id in products:
                 purchases.setdefault(product_id, []).append(order.at)
 
     def bought_since(product_id: str, since: datetime) -> bool:
         return any(at >= since for at in purchases.get(product_id, ()))
 
     found: dict[str, Interest] = {}
-    for view in (v for v in state.views if counted(v.product_id, v.at)):  # oldest first: the latest wins
+    for view in state.views:  # oldest first: the latest wins
+        if not counted(view.product_id, view.at):
+            continue
         if not bought_since(view.product_id, view.at):
             until = view.at + timedelta(days=policy.viewed_within_days)
             found[view.product_id] = Interest("viewed", until, view.category, view.at)
