@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from streams.tools.bench.targets import TARGETS
 from streams.tools.dev import BROKERS, BrokerKind
 from streams.tools.kafka_broker import JARS_ENV, kafka_available
 from tests.conftest import kafka_unavailable
@@ -68,6 +69,9 @@ def _check(run: dict[str, Any], kind: BrokerKind) -> None:
     rss = figures["rss"]
     _positive(rss, "baseline_bytes", "end_bytes", "customers")
     assert isinstance(rss["per_customer_bytes"], float), rss
+    assert figures["pure_core_profile"] and all(0 < row["share"] <= 1 for row in figures["pure_core_profile"])
+    assert [t["target"] for t in run["targets"]] == list(TARGETS)
+    assert all(t["verdict"] in ("met", "NOT met", "not measured") and t["measured"] for t in run["targets"])
 
 
 @pytest.mark.parametrize("kind", BROKERS)
@@ -87,5 +91,6 @@ def test_the_quick_bench_writes_every_figure(kind: BrokerKind, tmp_path: Path) -
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert f"comeback bench: broker {kind}" in done.stdout
     assert "trivial Faust agent" in done.stdout and "ratio to Faust agent" in done.stdout
+    assert "targets (issue 13)" in done.stdout
     (run,) = json.loads(out.read_text())["runs"]
     _check(run, kind)

@@ -8,9 +8,13 @@ clock starts; each figure is the best of ``runs`` runs timed with ``time.perf_co
 
 from __future__ import annotations
 
+import cProfile
+import pstats
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
 
 from schemas import events as ev
 from streams.adapters import table_codec
@@ -19,7 +23,9 @@ from streams.domain.customer.state import CustomerState, initial_state
 from streams.domain.policy import Policy
 from streams.engine.customer import handle_event
 
-__all__ = ["Step", "best_seconds", "by_customer", "core_rates", "core_steps", "state_bytes"]
+__all__ = ["Step", "best_seconds", "by_customer", "core_profile", "core_rates", "core_steps", "state_bytes"]
+
+_CORE = ("/schemas/", "/streams/domain/", "/streams/rules/", "/streams/engine/")
 
 Step = Callable[[CustomerState, ev.CustomerEvent], CustomerState]
 
@@ -69,6 +75,28 @@ def core_rates(events: list[ev.CustomerEvent], policy: Policy, runs: int) -> dic
             "seconds": seconds,
         }
     return rates
+
+
+def core_profile(events: list[ev.CustomerEvent], policy: Policy, count: int = 8) -> list[dict[str, Any]]:
+    """Where ``handle_event``'s time goes: one run under cProfile, the ``count`` functions of the pure core with the
+    largest inclusive share of the run (``handle_event`` itself left out), and the share of pydantic's own code,
+    as ``{"function", "share"}``."""
+    groups, step = by_customer(events), core_steps(policy)["handle_event"]
+    profiler = cProfile.Profile()
+    profiler.runcall(_fold_all, groups, step)
+    stats: dict[tuple[str, int, str], tuple[Any, ...]] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    total = sum(row[2] for row in stats.values())  # every function's own time: the run's time
+    ours = [
+        (f"{Path(file).parent.name}/{Path(file).stem}.{name}", row[3])
+        for (file, _, name), row in stats.items()
+        if any(package in file for package in _CORE) and name != "handle_event"
+    ]
+    ours.sort(key=lambda item: -item[1])
+    pydantic = sum(row[2] for (file, _, name), row in stats.items() if "pydantic" in file or "pydantic" in name)
+    return [
+        *({"function": function, "share": inclusive / total} for function, inclusive in ours[:count]),
+        {"function": "pydantic's own time (model_copy, validation)", "share": pydantic / total},
+    ]
 
 
 def state_bytes(states: Iterable[CustomerState]) -> list[int]:

@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from streams.domain.policy import Policy
-from streams.tools.bench.core import core_rates, state_bytes
+from streams.tools.bench.core import core_profile, core_rates, state_bytes
 from streams.tools.bench.endtoend import worker_end_to_end
 from streams.tools.bench.host import load_average, machine_info, percentile
 from streams.tools.bench.latency import wall_clock
 from streams.tools.bench.table import format_run
+from streams.tools.bench.targets import verdicts
 from streams.tools.bench.throughput import (
     Stack,
     faust_agent,
@@ -93,6 +94,7 @@ def run_bench(
     note(f"{broker}: {len(workload.events):,} events, {len(workload.triggers):,} triggers expected; the pure core")
     figures: dict[str, Any] = {
         "pure_core": core_rates(customer_events, policy, size.core_runs),
+        "pure_core_profile": core_profile(customer_events, policy),
         "reference_run": {
             "events": len(workload.events),
             "seconds": workload.reference_seconds,
@@ -154,6 +156,7 @@ def run_bench(
         "workload": workload.describe(),
         "figures": figures,
     }
+    run["targets"] = [dict(zip(("target", "measured", "verdict", "why"), v, strict=True)) for v in verdicts(run)]
     write(out, [*keep, run])
     return run
 

@@ -139,7 +139,14 @@ def format_run(run: dict[str, Any]) -> str:
         f"{'figure':<{width}}  {'value':>{value_width}}  ratio to Faust agent",
     ]
     lines = [f"{name:<{width}}  {value:>{value_width}}  {ratio}" for name, value, ratio in table]
-    return "\n".join(header + lines + _profiles(run))
+    return "\n".join(header + lines + _profiles(run) + _targets(run))
+
+
+def _targets(run: dict[str, Any]) -> list[str]:
+    lines = ["", "targets (issue 13): verdict | target | measured | why"]
+    for t in run.get("targets", []):
+        lines.append(f"  {t['verdict']:<12} {t['target']:<52} {t['measured']:<24} {t['why']}".rstrip())
+    return lines
 
 
 def _load(values: list[float]) -> str:
