@@ -61,6 +61,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 BATCH = 500
 """Script calls per pipeline when the worker flushes its marked customers."""
+STALE_BATCHES = 4
+"""Batches of stale customers (a rebalance, an emptied view) a flush rewrites at most, after the changed ones: a
+rewrite of every customer a worker holds does not hold back the changes made meanwhile."""
 
 _TAG_VALUES: dict[str, Callable[[CustomerProfile], Iterable[str]]] = {
     "lifecycle": lambda p: (p.lifecycle,),
@@ -249,7 +252,7 @@ def audience(client: redis.Redis, prefix: str, **filters: str | Iterable[str]) -
 
 
 class ProfileProjector:
-    """The worker's writer, off the record path: a record only marks its customer (``mark_stale``,
+    """The worker's writer, off the record path: a record only marks its customer (``mark_changed``,
     ``mark_erased``), and ``flush`` (from a timer) writes each marked customer once, with the profile it has then.
 
     It never raises on a Redis failure: the marks are kept and written once Redis answers PING again. Logs once
@@ -262,43 +265,52 @@ class ProfileProjector:
         self._client = client
         self._prefix = prefix
         self._batch = batch
-        self._stale: set[str] = set()
+        self._changed: set[str] = set()  # since the last flush: all written by the next
+        self._stale: set[str] = set()  # STALE_BATCHES per flush
         self._erased: set[str] = set()
         self._down = False
 
     @property
     def pending(self) -> frozenset[str]:
         """Customers whose Redis entries are behind their state."""
-        return frozenset(self._stale | self._erased)
+        return frozenset(self._changed | self._stale | self._erased)
+
+    def mark_changed(self, customer_id: str) -> None:
+        """This customer's state changed: write its profile on the next flush."""
+        self._changed.add(customer_id)
 
     def mark_stale(self, *customer_ids: str) -> None:
-        """These customers' entries may be behind: write their profiles on the next flush."""
+        """These customers' entries may be behind: rewrite them, after the changed ones, over the next flushes."""
         self._stale.update(customer_ids)
 
     def mark_erased(self, customer_id: str) -> None:
         """This customer was erased: delete its entries on the next flush, before any later write."""
+        self._changed.discard(customer_id)
         self._stale.discard(customer_id)
         self._erased.add(customer_id)
 
     async def flush(
         self, load: Callable[[str], CustomerProfile | None], held: Callable[[], Iterable[str]] = tuple
     ) -> None:
-        """Write what is marked when the flush starts, erasures first, ``batch`` script calls per pipeline (marks
-        made meanwhile wait for the next flush). ``load`` gives a customer's current profile (None: not held here,
-        its mark is dropped), ``held`` every customer this worker holds (all marked when the view lost its marker).
-        """
+        """Write, ``batch`` script calls per pipeline, the erasures then the changes marked when the flush starts
+        (later marks wait for the next flush), then up to ``STALE_BATCHES`` batches of stale customers. ``load``
+        gives a customer's current profile (None: not held here, its mark is dropped), ``held`` every customer
+        this worker holds (all stale when the view lost its marker)."""
         if not (await self._attempt(self._answers()) and await self._attempt(self._keep_marker(held))):
             return
-        marked = [(customer_id, True) for customer_id in self._erased] + [(c, False) for c in self._stale]
-        self._erased, self._stale = set(), set()
+        erased, changed = self._erased, self._changed
+        self._erased, self._changed = set(), set()
+        self._stale -= changed
+        stale = [self._stale.pop() for _ in range(min(len(self._stale), STALE_BATCHES * self._batch))]
+        marked = [(customer_id, True) for customer_id in erased] + [(c, False) for c in (*changed, *stale)]
         written = 0
         for start in range(0, len(marked), self._batch):
             calls = [
                 call for c, erasing in marked[start : start + self._batch] if (call := self._call(c, erasing, load))
             ]
             if not await self._attempt(self._run(calls)):
-                for customer_id, erasing in marked[start:]:
-                    (self._erased if erasing else self._stale).add(customer_id)
+                for customer_id, erasing in marked[start:]:  # all for the next flush, the stale ones too
+                    (self._erased if erasing else self._changed).add(customer_id)
                 return
             written += len(calls)
         if self._down:

@@ -162,7 +162,7 @@ class CustomerShell:
         if state.erased_at is not None:
             self.projector.mark_erased(state.customer_id)
         else:
-            self.projector.mark_stale(state.customer_id)
+            self.projector.mark_changed(state.customer_id)
 
     def _track_awaiting(self, state: CustomerState) -> None:
         if state.awaiting:

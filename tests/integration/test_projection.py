@@ -17,6 +17,7 @@ from factories import profile
 from schemas.profile import CustomerProfile
 from streams.adapters.redis_view import (
     BATCH,
+    STALE_BATCHES,
     ProfileProjector,
     audience,
     connect,
@@ -145,7 +146,7 @@ def test_a_flush_writes_a_customer_changed_many_times_once_with_the_profile_it_h
         projector = ProfileProjector(connect_async(embedded_redis.url), prefix)
         for revision in range(1, 21):  # twenty records between two flushes: marks, no I/O
             current["c1"] = profile("c1", revision=revision, order_count=revision)
-            projector.mark_stale("c1")
+            projector.mark_changed("c1")
         assert projector.pending == {"c1"} and read_profile(client, prefix, "c1") is None
         client.config_resetstat()
         await projector.flush(current.get)
@@ -165,7 +166,8 @@ def test_more_marked_customers_than_one_batch_are_all_written_once(
         projector = ProfileProjector(connect_async(embedded_redis.url), prefix)
         await projector.flush(current.get, current.keys)  # a new view (no marker): every held customer is marked
         assert {c: read_profile(client, prefix, c) for c in current} == current
-        projector.mark_stale(*current)
+        for customer_id in current:
+            projector.mark_changed(customer_id)
         current.update({c: p.model_copy(update={"revision": 2}) for c, p in current.items()})
         client.config_resetstat()
         await projector.flush(current.get, current.keys)
@@ -174,6 +176,33 @@ def test_more_marked_customers_than_one_batch_are_all_written_once(
     assert _script_calls(client) == len(current)
     assert {c: read_profile(client, prefix, c) for c in current} == current
     assert client.smembers(tag_key(prefix, "category", "yoga")) == set(current)
+
+
+def test_stale_customers_are_rewritten_a_few_batches_a_flush_after_the_changed_ones(
+    client: redis.Redis, prefix: str, embedded_redis: EmbeddedRedis
+) -> None:
+    """A rewrite of every customer held (a rebalance, an emptied view) does not hold back the changes made
+    meanwhile: each flush writes the changed customers, then ``STALE_BATCHES`` batches of stale ones."""
+    current = {f"c{n}": profile(f"c{n}", revision=1) for n in range(2 * 2 * STALE_BATCHES + 3)}
+    per_flush = 2 * STALE_BATCHES
+
+    async def scenario() -> list[int]:
+        projector = ProfileProjector(connect_async(embedded_redis.url), prefix, batch=2)
+        await projector.flush(current.get)  # sets the view's marker
+        projector.mark_stale(*current)
+        projector.mark_changed("c0")
+        client.config_resetstat()
+        await projector.flush(current.get)
+        assert read_profile(client, prefix, "c0") == current["c0"]
+        left = [len(projector.pending)]
+        while projector.pending:
+            await projector.flush(current.get)
+            left.append(len(projector.pending))
+        return left
+
+    assert asyncio.run(scenario()) == [len(current) - 1 - per_flush, 2, 0]
+    assert _script_calls(client) == len(current)
+    assert {c: read_profile(client, prefix, c) for c in current} == current
 
 
 def test_erasures_go_first_and_a_customer_back_after_its_erasure_is_written_anew(
@@ -190,7 +219,8 @@ def test_erasures_go_first_and_a_customer_back_after_its_erasure_is_written_anew
         await projector.flush(erased.get)
         for customer_id in erased:
             projector.mark_erased(customer_id)
-        projector.mark_stale("c3", "elsewhere")
+        projector.mark_changed("c3")
+        projector.mark_changed("elsewhere")
         await projector.flush({"c3": back}.get)
         return projector.pending
 
@@ -211,11 +241,11 @@ def test_scripts_the_server_forgot_are_loaded_again(
 
     async def scenario() -> frozenset[str]:
         projector = ProfileProjector(connect_async(embedded_redis.url), prefix)
-        projector.mark_stale("c1")
+        projector.mark_changed("c1")
         await projector.flush(current.get)
         client.script_flush()  # as a restarted Redis that kept its data (AOF) would have
         projector.mark_erased("c1")
-        projector.mark_stale("c2")
+        projector.mark_changed("c2")
         await projector.flush(current.get)
         return projector.pending
 
@@ -236,7 +266,8 @@ def test_the_projector_keeps_going_while_redis_is_down_and_catches_up_after(
         projector.mark_stale(*before)
         await projector.flush(before.get)
         first.stop()
-        projector.mark_stale("c1", "c2")
+        projector.mark_changed("c1")
+        projector.mark_changed("c2")
         projector.mark_erased("gone")
         await projector.flush(current.get)  # raises nothing
         await projector.flush(current.get)  # still down: nothing happens
@@ -292,7 +323,7 @@ def test_a_socket_that_echoes_the_ping_is_not_taken_for_redis_coming_back(prefix
     async def scenario() -> frozenset[str]:
         port = free_port()
         projector = ProfileProjector(connect_async(f"redis://127.0.0.1:{port}/0"), prefix)
-        projector.mark_stale("c1")
+        projector.mark_changed("c1")
         await projector.flush({"c1": profile("c1")}.get)  # nothing listens yet: down
         async with await asyncio.start_server(echo, "127.0.0.1", port):  # what "comes back" only echoes
             await projector.flush({"c1": profile("c1")}.get)
