@@ -1,13 +1,12 @@
-"""Catches the Redis profile view up after an outage (the timer only reads the table)."""
+"""Writes the Redis profile view every ``COMEBACK_PROJECTION_LAG_SECONDS``: the customers marked since the last
+write, and after an outage or a rebalance everything pending (the timer only reads the table)."""
 
 from streams.runtime.app import Runtime
-
-CATCH_UP_INTERVAL_SECONDS = 5.0
 
 
 def register(runtime: Runtime) -> None:
     shell = runtime.customers
 
-    @runtime.app.timer(interval=CATCH_UP_INTERVAL_SECONDS, name="catch_up_profiles")
-    async def catch_up_profiles() -> None:
-        await shell.projector.catch_up(shell.held_profile, shell.held_customers)
+    @runtime.app.timer(interval=runtime.settings.projection_lag_seconds, name="project_profiles")
+    async def project_profiles() -> None:
+        await shell.projector.flush(shell.held_profile, shell.held_customers)

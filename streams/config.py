@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     data_dir: Path = Path("comeback-data")
     clock: Literal["wall", "event"] = Field(default="wall", description="wall in production, event for replays.")
     timer_interval_seconds: float = Field(default=0.25, gt=0, le=60)
+    projection_lag_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        le=60,
+        description="How often the Redis profile view is written: a changed customer's profile reaches Redis about "
+        "this long after the change, once however often it changed meanwhile.",
+    )
     max_message_bytes: int = Field(default=65_536, ge=1_024)
     web_host: str = Field(default="127.0.0.1", description="The web port binds here (and is advertised so).")
     web_port: int = Field(default=6066, ge=0, le=65535)

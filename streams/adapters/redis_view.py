@@ -16,27 +16,32 @@ profile with a lower revision than the stored one, or the same revision and the 
 nothing: replays and stale writers cannot go back. The scripts touch tag keys they compute themselves,
 so they need a standalone Redis (or a single hash slot), as the audience intersections do anyway.
 
-The CLI uses the sync client; the worker uses ``ProfileProjector`` on an asyncio client, which keeps
-processing while Redis is down and catches up when it is back.
+The CLI uses the sync client; the worker uses ``ProfileProjector`` on an asyncio client: records only mark
+their customers, and a timer writes the marked ones in pipelined batches, keeping the marks while Redis is down.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, get_origin
 
 import redis
 import redis.asyncio
+from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
+from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
 from schemas.profile import CustomerProfile
 
 __all__ = [
+    "BATCH",
     "SCORE_TAGS",
     "TAGS",
     "ProfileProjector",
@@ -54,6 +59,11 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+BATCH = 500
+"""Script calls per pipeline when the worker flushes its marked customers."""
+STALE_BATCHES = 4
+"""Batches of stale customers (a rebalance, an emptied view) a flush rewrites at most, after the changed ones: a
+rewrite of every customer a worker holds does not hold back the changes made meanwhile."""
 
 _TAG_VALUES: dict[str, Callable[[CustomerProfile], Iterable[str]]] = {
     "lifecycle": lambda p: (p.lifecycle,),
@@ -170,8 +180,14 @@ class _ScriptCall:
     def run(self, client: redis.Redis) -> bool:
         return bool(client.register_script(self.source)(self.keys, self.args))
 
-    async def run_async(self, client: redis.asyncio.Redis) -> bool:
-        return bool(await client.register_script(self.source)(self.keys, self.args))
+    def queue(self, pipe: Pipeline) -> None:
+        """EVALSHA on a pipeline; a NOSCRIPT reply is the caller's to handle (``ProfileProjector._run``)."""
+        pipe.evalsha(_sha(self.source), len(self.keys), *self.keys, *self.args)
+
+
+@cache
+def _sha(source: str) -> str:
+    return hashlib.sha1(source.encode()).hexdigest()
 
 
 def _write_call(prefix: str, profile: CustomerProfile) -> _ScriptCall:
@@ -236,75 +252,105 @@ def audience(client: redis.Redis, prefix: str, **filters: str | Iterable[str]) -
 
 
 class ProfileProjector:
-    """The worker's writer: never raises on a Redis failure, remembers who to rewrite and catches up.
+    """The worker's writer, off the record path: a record only marks its customer (``mark_changed``,
+    ``mark_erased``), and ``flush`` (from a timer) writes each marked customer once, with the profile it has then.
 
-    While Redis is down nothing is tried per record; ``catch_up`` (from a timer) checks it, replays the
-    pending erasures, then rewrites the pending customers from their current state. Logs once when
-    Redis goes down and once when it is back. A view that lost its marker key (Redis came back empty, or
+    It never raises on a Redis failure: the marks are kept and written once Redis answers PING again. Logs once
+    when Redis goes down and once when it is back. A view that lost its marker key (Redis came back empty, or
     was flushed) is rewritten whole from the customers this worker holds, and so are the customers of
-    partitions this worker takes over (``mark_stale``): their previous owner's pending updates are gone.
+    partitions this worker takes over (``mark_stale``): their previous owner's marks are gone.
     """
 
-    def __init__(self, client: redis.asyncio.Redis, prefix: str) -> None:
+    def __init__(self, client: redis.asyncio.Redis, prefix: str, batch: int = BATCH) -> None:
         self._client = client
         self._prefix = prefix
-        self._stale: set[str] = set()
+        self._batch = batch
+        self._changed: set[str] = set()  # since the last flush: all written by the next
+        self._stale: set[str] = set()  # STALE_BATCHES per flush
         self._erased: set[str] = set()
         self._down = False
 
     @property
     def pending(self) -> frozenset[str]:
         """Customers whose Redis entries are behind their state."""
-        return frozenset(self._stale | self._erased)
+        return frozenset(self._changed | self._stale | self._erased)
 
-    async def project(self, profile: CustomerProfile) -> None:
-        if self._down or not await self._attempt(_write_call(self._prefix, profile).run_async(self._client)):
-            self._stale.add(profile.customer_id)
+    def mark_changed(self, customer_id: str) -> None:
+        """This customer's state changed: write its profile on the next flush."""
+        self._changed.add(customer_id)
 
-    async def erase(self, customer_id: str) -> None:
-        self._stale.discard(customer_id)
-        if self._down or not await self._attempt(_erase_call(self._prefix, customer_id).run_async(self._client)):
-            self._erased.add(customer_id)
-
-    def mark_stale(self, customer_ids: Iterable[str]) -> None:
-        """These customers' entries may be behind: rewrite them on the next catch-up."""
+    def mark_stale(self, *customer_ids: str) -> None:
+        """These customers' entries may be behind: rewrite them, after the changed ones, over the next flushes."""
         self._stale.update(customer_ids)
 
-    async def catch_up(
+    def mark_erased(self, customer_id: str) -> None:
+        """This customer was erased: delete its entries on the next flush, before any later write."""
+        self._changed.discard(customer_id)
+        self._stale.discard(customer_id)
+        self._erased.add(customer_id)
+
+    async def flush(
         self, load: Callable[[str], CustomerProfile | None], held: Callable[[], Iterable[str]] = tuple
     ) -> None:
-        """Retry what is pending; ``load`` gives a customer's current profile (None: not held here, skip),
-        ``held`` every customer this worker holds (rewritten when the view lost its marker)."""
-        if self._down and not await self._attempt(self._answers()):
+        """Write, ``batch`` script calls per pipeline, the erasures then the changes marked when the flush starts
+        (later marks wait for the next flush), then up to ``STALE_BATCHES`` batches of stale customers. ``load``
+        gives a customer's current profile (None: not held here, its mark is dropped), ``held`` every customer
+        this worker holds (all stale when the view lost its marker)."""
+        if not (await self._attempt(self._answers()) and await self._attempt(self._keep_marker(held))):
             return
-        marker = f"{self._prefix}view:alive"
-        try:
-            if await self._client.set(marker, "1", nx=True):  # absent: a new or emptied Redis
-                self.mark_stale(held())
-        except redis.RedisError:
-            return  # the next write attempt records the outage
-        caught_up = 0
-        while self._erased or self._stale:
-            erasing = bool(self._erased)
-            customer_id = (self._erased if erasing else self._stale).pop()
-            if erasing:
-                call = _erase_call(self._prefix, customer_id)
-            elif (profile := load(customer_id)) is not None:
-                call = _write_call(self._prefix, profile)
-            else:
-                continue
-            if not await self._attempt(call.run_async(self._client)):
-                (self._erased if erasing else self._stale).add(customer_id)
+        erased, changed = self._erased, self._changed
+        self._erased, self._changed = set(), set()
+        self._stale -= changed
+        stale = [self._stale.pop() for _ in range(min(len(self._stale), STALE_BATCHES * self._batch))]
+        marked = [(customer_id, True) for customer_id in erased] + [(c, False) for c in (*changed, *stale)]
+        written = 0
+        for start in range(0, len(marked), self._batch):
+            calls = [
+                call for c, erasing in marked[start : start + self._batch] if (call := self._call(c, erasing, load))
+            ]
+            if not await self._attempt(self._run(calls)):
+                for customer_id, erasing in marked[start:]:  # all for the next flush, the stale ones too
+                    (self._erased if erasing else self._changed).add(customer_id)
                 return
-            caught_up += 1
+            written += len(calls)
         if self._down:
             self._down = False
-            log.info("redis is back: %d pending profile updates written", caught_up)
+            log.info("redis is back: %d pending profile updates written", written)
+
+    def _call(
+        self, customer_id: str, erasing: bool, load: Callable[[str], CustomerProfile | None]
+    ) -> _ScriptCall | None:
+        if erasing:
+            return _erase_call(self._prefix, customer_id)
+        profile = load(customer_id)
+        return None if profile is None else _write_call(self._prefix, profile)
 
     async def _answers(self) -> None:
         """Raise unless Redis answers PING with PONG (a socket connected to itself echoes the PING)."""
         if not await self._client.ping():
             raise redis.ConnectionError("PING was not answered with PONG")
+
+    async def _keep_marker(self, held: Callable[[], Iterable[str]]) -> None:
+        """Set the view's marker key; when it was absent (a new or emptied Redis), mark every held customer."""
+        if await self._client.set(f"{self._prefix}view:alive", "1", nx=True):
+            self.mark_stale(*held())
+
+    async def _run(self, calls: list[_ScriptCall]) -> None:
+        """The calls in one pipeline, without MULTI (each script is atomic). On NOSCRIPT (a restarted or flushed
+        script cache) the scripts are loaded and the whole batch runs again: that changes nothing twice, as writes
+        are ordered by revision and a customer's erasure comes before its write."""
+        try:
+            await self._pipeline(calls)
+        except NoScriptError:
+            for source in {call.source for call in calls}:
+                await self._client.script_load(source)
+            await self._pipeline(calls)
+
+    async def _pipeline(self, calls: list[_ScriptCall]) -> None:
+        async with self._client.pipeline(transaction=False) as pipe:
+            for call in calls:
+                call.queue(pipe)
+            await pipe.execute()
 
     async def _attempt(self, operation: Awaitable[object]) -> bool:
         try:

@@ -1,4 +1,4 @@
-"""The customer side of the shell: decode, load state, one engine step, emit, store, project.
+"""The customer side of the shell: decode, load state, one engine step, emit, store, mark for the profile view.
 
 Each record is handled inside the customer agent's stream iteration, so table writes land on the record's
 own partition. Rejected input goes to the dead-letter topic and processing goes on.
@@ -92,8 +92,9 @@ class CustomerShell:
         return [key for key, stored in self.table.items() if stored is not None and self.inputs.owns(key)]
 
     def held_profile(self, customer_id: str) -> CustomerProfile | None:
-        """The profile to project for a customer whose projection is pending (None once erased)."""
-        state = self.known_state(customer_id)
+        """The profile to project for a marked customer, derived now; None once erased, or when its partition has
+        moved to another worker (which writes it after its recovery)."""
+        state = self.known_state(customer_id) if self.inputs.owns(customer_id) else None
         return None if state is None else self.current_profile(state)
 
     # -- one record ---------------------------------------------------------------------------------------
@@ -112,7 +113,7 @@ class CustomerShell:
             await self._send_to_products(decision.to_products)
             self.states.put(customer_id, decision.state)
             if decision.state.revision != state.revision:  # only facts and fired timers change the profile
-                await self._project(decision.state)
+                self._mark_for_view(decision.state)
         self.timers.set(customer_id, decision.state.wake_at(self.event_time))
         self.records.metrics.timers_pending.set(len(self.timers))
         self.progress.note(decision.state)
@@ -156,12 +157,12 @@ class CustomerShell:
         """Watch changes and cycle lookups, repartitioned by product through the watchers topic."""
         await send_acked((self.topics.watchers, message.product_id, message) for message in messages)
 
-    async def _project(self, state: CustomerState) -> None:
-        """Mirror a stored change to the Redis view; an erased customer's entries are deleted there."""
+    def _mark_for_view(self, state: CustomerState) -> None:
+        """Mark a stored change for the Redis view's next flush (agents/profiles.py); no derivation, no I/O here."""
         if state.erased_at is not None:
-            await self.projector.erase(state.customer_id)
+            self.projector.mark_erased(state.customer_id)
         else:
-            await self.projector.project(self.current_profile(state))
+            self.projector.mark_changed(state.customer_id)
 
     def _track_awaiting(self, state: CustomerState) -> None:
         if state.awaiting:
@@ -241,6 +242,6 @@ class CustomerShell:
             self.timers.set(state.customer_id, state.wake_at(self.event_time))
             self._track_awaiting(state)
         self.progress.rebuild(states)
-        self.projector.mark_stale(s.customer_id for s in states)  # a previous owner's pending updates are gone
+        self.projector.mark_stale(*(s.customer_id for s in states))  # a previous owner's marks are gone
         log.info("timer index rebuilt: %d customers with pending timers", len(self.timers))
         self.recovered = True

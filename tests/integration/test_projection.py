@@ -1,4 +1,5 @@
-"""The Redis profile view on a real redis-server: monotonic writes, tag sets, audiences, erasure, outages."""
+"""The Redis profile view on a real redis-server: monotonic writes, tag sets, audiences, erasure, the worker's
+batched flushes, outages."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ import pytest
 import redis
 from factories import profile
 
+from schemas.profile import CustomerProfile
 from streams.adapters.redis_view import (
+    BATCH,
+    STALE_BATCHES,
     ProfileProjector,
     audience,
     connect,
@@ -127,25 +131,149 @@ def test_erasure_removes_the_hash_and_every_tag_membership(client: redis.Redis, 
     assert write_profile(client, prefix, profile("gone", revision=1))  # a returning customer starts over
 
 
+def _script_calls(client: redis.Redis) -> int:
+    """EVALSHA calls the server ran since its statistics were last reset."""
+    stats: dict[str, dict[str, int]] = client.info("commandstats")  # type: ignore[assignment]
+    return stats.get("cmdstat_evalsha", {}).get("calls", 0)
+
+
+def test_a_flush_writes_a_customer_changed_many_times_once_with_the_profile_it_has_then(
+    client: redis.Redis, prefix: str, embedded_redis: EmbeddedRedis
+) -> None:
+    current: dict[str, CustomerProfile] = {}
+
+    async def scenario() -> None:
+        projector = ProfileProjector(connect_async(embedded_redis.url), prefix)
+        for revision in range(1, 21):  # twenty records between two flushes: marks, no I/O
+            current["c1"] = profile("c1", revision=revision, order_count=revision)
+            projector.mark_changed("c1")
+        assert projector.pending == {"c1"} and read_profile(client, prefix, "c1") is None
+        client.config_resetstat()
+        await projector.flush(current.get)
+        assert projector.pending == set()
+
+    asyncio.run(scenario())
+    assert _script_calls(client) == 1
+    assert read_profile(client, prefix, "c1") == current["c1"]
+
+
+def test_more_marked_customers_than_one_batch_are_all_written_once(
+    client: redis.Redis, prefix: str, embedded_redis: EmbeddedRedis
+) -> None:
+    current = {f"c{n}": profile(f"c{n}", revision=1, top_categories=("yoga",)) for n in range(2 * BATCH + 1)}
+
+    async def scenario() -> None:
+        projector = ProfileProjector(connect_async(embedded_redis.url), prefix)
+        await projector.flush(current.get, current.keys)  # a new view (no marker): every held customer is marked
+        assert {c: read_profile(client, prefix, c) for c in current} == current
+        for customer_id in current:
+            projector.mark_changed(customer_id)
+        current.update({c: p.model_copy(update={"revision": 2}) for c, p in current.items()})
+        client.config_resetstat()
+        await projector.flush(current.get, current.keys)
+
+    asyncio.run(scenario())
+    assert _script_calls(client) == len(current)
+    assert {c: read_profile(client, prefix, c) for c in current} == current
+    assert client.smembers(tag_key(prefix, "category", "yoga")) == set(current)
+
+
+def test_stale_customers_are_rewritten_a_few_batches_a_flush_after_the_changed_ones(
+    client: redis.Redis, prefix: str, embedded_redis: EmbeddedRedis
+) -> None:
+    """A rewrite of every customer held (a rebalance, an emptied view) does not hold back the changes made
+    meanwhile: each flush writes the changed customers, then ``STALE_BATCHES`` batches of stale ones."""
+    current = {f"c{n}": profile(f"c{n}", revision=1) for n in range(2 * 2 * STALE_BATCHES + 3)}
+    per_flush = 2 * STALE_BATCHES
+
+    async def scenario() -> list[int]:
+        projector = ProfileProjector(connect_async(embedded_redis.url), prefix, batch=2)
+        await projector.flush(current.get)  # sets the view's marker
+        projector.mark_stale(*current)
+        projector.mark_changed("c0")
+        client.config_resetstat()
+        await projector.flush(current.get)
+        assert read_profile(client, prefix, "c0") == current["c0"]
+        left = [len(projector.pending)]
+        while projector.pending:
+            await projector.flush(current.get)
+            left.append(len(projector.pending))
+        return left
+
+    assert asyncio.run(scenario()) == [len(current) - 1 - per_flush, 2, 0]
+    assert _script_calls(client) == len(current)
+    assert {c: read_profile(client, prefix, c) for c in current} == current
+
+
+def test_erasures_go_first_and_a_customer_back_after_its_erasure_is_written_anew(
+    client: redis.Redis, prefix: str, embedded_redis: EmbeddedRedis
+) -> None:
+    """Erasures come before writes, across batches too: a returning customer starts again at a lower revision,
+    which only an empty entry takes. A customer ``load`` does not give (not held here) is not written."""
+    erased = {c: profile(c, revision=5, segments=("high_value",)) for c in ("c1", "c2", "c3")}
+    back = profile("c3", revision=1)
+
+    async def scenario() -> frozenset[str]:
+        projector = ProfileProjector(connect_async(embedded_redis.url), prefix, batch=2)
+        projector.mark_stale(*erased)
+        await projector.flush(erased.get)
+        for customer_id in erased:
+            projector.mark_erased(customer_id)
+        projector.mark_changed("c3")
+        projector.mark_changed("elsewhere")
+        await projector.flush({"c3": back}.get)
+        return projector.pending
+
+    assert asyncio.run(scenario()) == set()
+    assert {c: read_profile(client, prefix, c) for c in ("c1", "c2", "c3", "elsewhere")} == {
+        "c1": None,
+        "c2": None,
+        "c3": back,
+        "elsewhere": None,
+    }
+    assert not client.exists(tag_key(prefix, "segment", "high_value"))
+
+
+def test_scripts_the_server_forgot_are_loaded_again(
+    client: redis.Redis, prefix: str, embedded_redis: EmbeddedRedis
+) -> None:
+    current = {"c1": profile("c1", revision=1), "c2": profile("c2", revision=1)}
+
+    async def scenario() -> frozenset[str]:
+        projector = ProfileProjector(connect_async(embedded_redis.url), prefix)
+        projector.mark_changed("c1")
+        await projector.flush(current.get)
+        client.script_flush()  # as a restarted Redis that kept its data (AOF) would have
+        projector.mark_erased("c1")
+        projector.mark_changed("c2")
+        await projector.flush(current.get)
+        return projector.pending
+
+    assert asyncio.run(scenario()) == set()
+    assert (read_profile(client, prefix, "c1"), read_profile(client, prefix, "c2")) == (None, current["c2"])
+
+
 def test_the_projector_keeps_going_while_redis_is_down_and_catches_up_after(
     tmp_path: Path, prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     first = EmbeddedRedis(data_dir=tmp_path / "first")
     second = EmbeddedRedis(port=first.port, data_dir=tmp_path / "second")
+    before = {"c1": profile("c1", revision=1), "gone": profile("gone", revision=1)}
     current = {"c1": profile("c1", revision=2, order_count=2), "c2": profile("c2", revision=1)}
 
     async def scenario() -> tuple[frozenset[str], frozenset[str]]:
         projector = ProfileProjector(connect_async(first.url), prefix)
-        await projector.project(profile("c1", revision=1))
-        await projector.project(profile("gone", revision=1))
+        projector.mark_stale(*before)
+        await projector.flush(before.get)
         first.stop()
-        await projector.project(current["c1"])  # raises nothing
-        await projector.project(current["c2"])
-        await projector.erase("gone")
-        await projector.catch_up(current.get)  # still down: nothing happens
+        projector.mark_changed("c1")
+        projector.mark_changed("c2")
+        projector.mark_erased("gone")
+        await projector.flush(current.get)  # raises nothing
+        await projector.flush(current.get)  # still down: nothing happens
         while_down = projector.pending
         second.start()
-        await projector.catch_up(current.get)
+        await projector.flush(current.get)
         return while_down, projector.pending
 
     with first.start(), ExitStack() as cleanup, caplog.at_level(logging.INFO, logger="streams.adapters.redis_view"):
@@ -166,18 +294,17 @@ def test_a_view_that_comes_back_empty_is_rewritten_whole_from_the_held_customers
     client: redis.Redis, prefix: str, embedded_redis: EmbeddedRedis
 ) -> None:
     """Redis restarted without its data (or flushed): no update was pending, yet every held customer's
-    profile is rewritten on the next catch-up, because the view's marker key is gone too."""
+    profile is rewritten on the next flush, because the view's marker key is gone too."""
     held = {"c1": profile("c1", revision=3, order_count=2), "c2": profile("c2", revision=1)}
 
     async def scenario() -> None:
         projector = ProfileProjector(connect_async(embedded_redis.url), prefix)
-        for current in held.values():
-            await projector.project(current)
-        await projector.catch_up(held.get, held.keys)  # sets the marker; nothing pending
+        projector.mark_stale(*held)
+        await projector.flush(held.get, held.keys)  # sets the marker
         for key in _keys(client, prefix):
             client.delete(key)  # the view is lost, the projector was told nothing
         assert projector.pending == set()
-        await projector.catch_up(held.get, held.keys)
+        await projector.flush(held.get, held.keys)
 
     asyncio.run(scenario())
     assert {c: read_profile(client, prefix, c) for c in held} == held
@@ -196,9 +323,10 @@ def test_a_socket_that_echoes_the_ping_is_not_taken_for_redis_coming_back(prefix
     async def scenario() -> frozenset[str]:
         port = free_port()
         projector = ProfileProjector(connect_async(f"redis://127.0.0.1:{port}/0"), prefix)
-        await projector.project(profile("c1"))  # nothing listens yet: down
+        projector.mark_changed("c1")
+        await projector.flush({"c1": profile("c1")}.get)  # nothing listens yet: down
         async with await asyncio.start_server(echo, "127.0.0.1", port):  # what "comes back" only echoes
-            await projector.catch_up({"c1": profile("c1")}.get)
+            await projector.flush({"c1": profile("c1")}.get)
             return projector.pending
 
     assert asyncio.run(scenario()) == {"c1"}

@@ -26,7 +26,7 @@ from schemas.dead_letter import DeadLetter
 from schemas.decisions import ContactDecision
 from schemas.topics import by_role
 from schemas.triggers import Trigger
-from streams.adapters.redis_view import ProfileProjector, connect_async
+from streams.adapters.redis_view import ProfileProjector, connect, connect_async, profile_key, read_profile
 from streams.adapters.table_codec import FORMAT_2, decode, encode
 from streams.config import Settings
 from streams.domain.customer.state import CustomerState, HeldEvent, initial_state
@@ -205,6 +205,29 @@ def test_a_first_order_sends_the_welcome_trigger_and_stores_the_state(shells: Sh
     assert shells.customers.timers.earliest() is not None  # the post-purchase timers are indexed
 
 
+def test_records_only_mark_the_customer_and_a_flush_writes_its_profile_as_stored_then(
+    shells: Shells, embedded_redis: EmbeddedRedis
+) -> None:
+    """The Redis view is off the record path: three orders, no profile in Redis until the projector's flush,
+    which writes the stored state's last revision."""
+    shells.customers.track_assigned([TP(shells.settings.topic_name(by_role("orders")), 0)])
+    prefix, now = f"{shells.settings.app_id}:", datetime.now(UTC)
+
+    async def scenario() -> None:
+        for n in range(3):
+            record = shells.record("orders", "c1", order("c1", order_id=f"o{n}", at=now), offset=n)
+            await shells.customers.process(record)
+        assert read_profile(client, prefix, "c1") is None and shells.customers.projector.pending == {"c1"}
+        await shells.customers.projector.flush(shells.customers.held_profile)
+
+    with connect(embedded_redis.url) as client:
+        client.delete(profile_key(prefix, "c1"))
+        run(scenario())
+        written = read_profile(client, prefix, "c1")
+    stored = decode(CustomerState, shells.customer_table["c1"])
+    assert written is not None and (written.revision, written.order_count) == (stored.revision, 3)
+
+
 def test_a_record_that_breaks_the_contract_is_dead_lettered_and_nothing_is_stored(shells: Shells) -> None:
     run(shells.customers.process(shells.record("orders", "c1", b'{"type": "order_placed"}')))
     (letter,) = [DeadLetter.model_validate(d) for d in shells.sent("dead_letters")]
@@ -334,6 +357,7 @@ def test_after_a_rebalance_a_state_left_from_a_partition_given_away_holds_nothin
     announced = shells.customers.progress.announcement(shells.customers.clock.frontier())
     assert announced is not None and announced.partitions == (0,) and announced.before == T0 + hours(5)
     assert shells.customers.held_customers() == [kept]
+    assert shells.customers.held_profile(given) is None and shells.customers.held_profile(kept) is not None
 
 
 def test_a_stored_state_that_no_longer_validates_is_skipped_and_the_recovery_completes(shells: Shells) -> None:
