@@ -21,6 +21,7 @@ from streams.config import Settings
 from streams.domain.customer.comeback import effective_policy
 from streams.domain.policy import Policy
 from streams.runtime.clock import make_clock
+from streams.runtime.cluster_metadata import refresh_metadata
 from streams.runtime.customers import CustomerShell
 from streams.runtime.flow_control import keep_queued_records_on_resume
 from streams.runtime.metrics import Metrics
@@ -162,7 +163,7 @@ def build_runtime(settings: Settings, policy: Policy, model: ShopModel | None = 
     }
     metrics = Metrics.create()
     metrics.serve(app)
-    records = Records(settings, policy, topics.dead_letters, metrics)
+    records = Records(settings, policy, topics.dead_letters, metrics, refresh_metadata=lambda: refresh_metadata(app))
     watermarks = SavedWatermarks(tables["source_to_watermark"])
     projector = ProfileProjector(connect_async(settings.redis_url.get_secret_value()), settings.redis_prefix)
     customers = CustomerShell(

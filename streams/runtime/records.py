@@ -32,8 +32,9 @@ LOG_EVERY_SECONDS = 10.0
 RETRIED = (PartitionsMismatch,)
 """Errors of the worker's view of the cluster, not of the record: the record is tried again, never dead-lettered.
 Faust raises PartitionsMismatch on a table's first write from a source topic while the consumer's metadata
-snapshot lacks the table's changelog (just created by another worker: aiokafka counts a missing topic as 0
-partitions); it holds until the next metadata refresh, a second or two. Dead-lettering it lost the input of
+snapshot lacks the table's changelog (just created, by another worker or by this one: aiokafka counts a missing
+topic as 0 partitions); it holds until the next metadata refresh, which ``Records`` asks for before each wait
+(``streams.runtime.cluster_metadata``; aiokafka's own comes only every 5 minutes). Dead-lettering it lost the input of
 every record in that window (hundreds, when two workers start on fresh topics)."""
 RETRY_SECONDS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 """The waits before each new try; the last repeats (a real mismatch, a changelog created with another partition
@@ -74,8 +75,16 @@ def readable(model: type[M], table: Mapping[str, Any]) -> Iterator[M]:
 class Records:
     """Decoding against the record's topic contract; rejected input and failed processing to the dead letters."""
 
-    def __init__(self, settings: Settings, policy: Policy, dead_letters: faust.TopicT, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        policy: Policy,
+        dead_letters: faust.TopicT,
+        metrics: Metrics,
+        refresh_metadata: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
         self._settings, self._policy, self.metrics = settings, policy, metrics
+        self._refresh_metadata = refresh_metadata  # asked for fresh cluster metadata before a RETRIED record waits
         self._unlogged: Counter[str] = Counter()  # rejections since the last log line, by code
         self._logged_at = 0.0
         self._dead_letters = dead_letters
@@ -149,6 +158,8 @@ class Records:
                 wait = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
                 where = _where(record)
                 log.warning("processing %s waits for the cluster metadata (%s): again in %.1f s", where, exc, wait)
+                if self._refresh_metadata is not None:
+                    await self._refresh_metadata()
                 await asyncio.sleep(wait)
             except Exception as exc:  # a bug on one record must not stop the worker
                 await self._failed(record, exc, origin_of(record))

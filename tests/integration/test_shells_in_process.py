@@ -96,6 +96,9 @@ OPEN = Policy.model_validate(open_contact_policy())
 class Shells:
     """A customer and a product shell over dicts and recording topics, as ``build_runtime`` wires them."""
 
+    async def _refresh(self) -> None:
+        self.metadata_refreshes += 1
+
     def __init__(
         self,
         settings: Settings,
@@ -106,7 +109,8 @@ class Shells:
     ) -> None:
         self.settings, self.topics = settings, _topics(settings)
         self.watermark_table = {} if watermark_table is None else watermark_table
-        self.records = Records(settings, policy, self.topics.dead_letters, Metrics.create())
+        self.metadata_refreshes = 0
+        self.records = Records(settings, policy, self.topics.dead_letters, Metrics.create(), self._refresh)
         self.customer_table = {} if customer_table is None else customer_table
         self.customers = CustomerShell(
             settings,
@@ -472,7 +476,7 @@ def test_a_record_that_meets_a_changelog_the_worker_does_not_see_yet_is_tried_ag
     first = order("c1", at=datetime.now(UTC))
     record = shells.record("orders", "c1", first)
     run(shells.records.guarded(record, shells.customers.process, shells.customers.router.origin))
-    assert shells.sent("dead_letters") == []
+    assert shells.sent("dead_letters") == [] and shells.metadata_refreshes == 2  # fresh metadata asked before each wait
     assert [o.order_id for o in decode(CustomerState, shells.customer_table["c1"]).orders] == [first.order_id]
     ((kind, _),) = {(t["type"], t["trigger_id"]) for t in shells.sent("triggers")}  # repeats share the id
     assert kind == "welcome"
