@@ -23,7 +23,7 @@ from schemas.triggers import Trigger
 from streams.adapters.redis_view import ProfileProjector
 from streams.config import Settings
 from streams.domain.customer.profile import derive_profile
-from streams.domain.customer.state import CustomerState, initial_state
+from streams.domain.customer.state import CustomerState, StateIndex, initial_state
 from streams.domain.decision import ToProduct
 from streams.domain.policy import Policy
 from streams.engine.customer import CustomerMessage, step
@@ -164,7 +164,7 @@ class CustomerShell:
         else:
             self.projector.mark_changed(state.customer_id)
 
-    def _track_awaiting(self, state: CustomerState) -> None:
+    def _track_awaiting(self, state: CustomerState | StateIndex) -> None:
         if state.awaiting:
             self._awaiting_since.setdefault(state.customer_id, (time.monotonic(), RESEND_SECONDS))
         else:
@@ -237,11 +237,12 @@ class CustomerShell:
         """After table recovery: index the next due time (and held events) of every customer this worker holds."""
         self.inputs.restore()
         self.states.clear()  # anything read while the table was recovering
-        states = [s for s in readable(CustomerState, self.table) if self.inputs.owns(s.customer_id)]
-        for state in states:
+        # Only what the indexes need of each state (StateIndex), one at a time: a worker may hold millions.
+        for state in (s for s in readable(StateIndex, self.table) if self.inputs.owns(s.customer_id)):
             self.timers.set(state.customer_id, state.wake_at(self.event_time))
             self._track_awaiting(state)
-        self.progress.rebuild(states)
-        self.projector.mark_stale(*(s.customer_id for s in states))  # a previous owner's marks are gone
+            self.progress.note(state)
+            self.projector.mark_stale(state.customer_id)  # a previous owner's marks are gone
+        self.progress.rebuild(())  # each customer noted above: the progress may be announced now
         log.info("timer index rebuilt: %d customers with pending timers", len(self.timers))
         self.recovered = True

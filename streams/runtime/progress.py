@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from schemas.control import CustomersProgress
-from streams.domain.customer.state import CustomerState
+from streams.domain.customer.state import CustomerState, StateIndex
 from streams.runtime.clock import EventClock
 from streams.runtime.timer_index import TimerIndex
 
@@ -42,12 +42,12 @@ class CustomerProgress:
         self._partitions, self._ready = tuple(sorted(set(partitions))), False
         self._held.clear()
 
-    def rebuild(self, states: Iterable[CustomerState]) -> None:
+    def rebuild(self, states: Iterable[CustomerState | StateIndex]) -> None:
         for state in states:
             self.note(state)
         self._ready = True
 
-    def note(self, state: CustomerState) -> None:
+    def note(self, state: CustomerState | StateIndex) -> None:
         """Record the customer's earliest held event after it was stored."""
         self._held.set(state.customer_id, state.held[0].at if state.held else None)
 

@@ -14,7 +14,8 @@ import pytest
 from factories import T0, days, fold, hours, line, order, policy, product_upserted, run, view
 
 from schemas.control import CycleLookup, ProductCycle
-from streams.domain.customer.state import CustomerState, HeldEvent, Timer, initial_state
+from streams.adapters.table_codec import decode, encode
+from streams.domain.customer.state import CustomerState, HeldEvent, StateIndex, Timer, initial_state
 from streams.domain.product.cycles import answer, apply_cycle, ask, release_lookups, take_lookup
 from streams.domain.product.state import ProductState, evolve_product
 from streams.engine.customer import handle_cycle, handle_event, hold, release
@@ -314,6 +315,10 @@ def test_in_event_time_a_customer_awaiting_answers_is_not_woken_by_the_ticker() 
     awaiting = state.model_copy(update={"awaiting": (_lookup(order_id="o1"),)})
     assert awaiting.wake_at(event_time=True) is None
     assert awaiting.wake_at(event_time=False) == held_at
+    for stored in (state, awaiting, initial_state("c2")):  # the index a recovered worker reads agrees
+        index = decode(StateIndex, encode(stored))
+        assert index.customer_id == stored.customer_id and len(index.held) == len(stored.held)
+        assert [index.wake_at(e) for e in (True, False)] == [stored.wake_at(e) for e in (True, False)]
 
 
 # 5. replenishment with a catalog cycle -----------------------------------------------------------------------

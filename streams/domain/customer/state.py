@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from schemas.base import Contract
 from schemas.control import CycleLookup
@@ -28,6 +28,7 @@ __all__ = [
     "OrderRecord",
     "PendingAdjustment",
     "Stamped",
+    "StateIndex",
     "Timer",
     "View",
     "initial_state",
@@ -222,7 +223,7 @@ class CustomerState(Contract):
     def wake_at(self, event_time: bool) -> datetime | None:
         """When the ticker should wake the customer: ``next_due``, except in event time while cycle answers
         are awaited (nothing moves until they come, and their arrival wakes the customer)."""
-        return None if event_time and self.awaiting else self.next_due
+        return _wake_at(self.next_due, bool(self.awaiting), event_time)
 
     def find_order(self, order_id: str) -> OrderRecord | None:
         return next((o for o in self.orders if o.order_id == order_id), None)
@@ -244,3 +245,38 @@ class CustomerState(Contract):
 
 def initial_state(customer_id: str) -> CustomerState:
     return CustomerState(customer_id=customer_id)
+
+
+def _wake_at(next_due: datetime | None, awaiting: bool, event_time: bool) -> datetime | None:
+    return None if event_time and awaiting else next_due
+
+
+class _Due(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    due_at: AwareDatetime
+
+
+class _At(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    at: AwareDatetime
+
+
+class _Asked(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class StateIndex(BaseModel):
+    """What a worker indexes of a stored state after a recovery: the customer, its timers' and held events' times
+    and whether it awaits cycle answers. Read from the stored JSON without the rest (about a quarter of the time
+    of the whole state), for every customer a recovered worker holds."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    customer_id: str
+    timers: tuple[_Due, ...] = ()
+    held: tuple[_At, ...] = ()
+    awaiting: tuple[_Asked, ...] = ()
+
+    def wake_at(self, event_time: bool) -> datetime | None:
+        """As ``CustomerState.wake_at``."""
+        due = min((*(t.due_at for t in self.timers), *(h.at for h in self.held)), default=None)
+        return _wake_at(due, bool(self.awaiting), event_time)
