@@ -108,9 +108,9 @@ class CustomerShell:
         # The stored state, an erased customer's too (its event ids keep redeliveries out), or a fresh one.
         state = self._stored(customer_id) or initial_state(customer_id)
         decision = step(state, message, self.clock.now(), self.policy, event_time=self.event_time)
-        await self._emit(decision.triggers, decision.outcomes)
-        if decision.state != state:
-            await self._send_to_products(decision.to_products)
+        changed = decision.state != state
+        await self._emit(decision.triggers, decision.outcomes, decision.to_products if changed else ())
+        if changed:
             self.states.put(customer_id, decision.state)
             if decision.state.revision != state.revision:  # only facts and fired timers change the profile
                 self._mark_for_view(decision.state)
@@ -121,14 +121,19 @@ class CustomerShell:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("applied %s", message.type, extra=identified(message, triggers=len(decision.triggers)))
 
-    async def _emit(self, triggers: tuple[Trigger, ...], outcomes: tuple[ContactDecision, ...]) -> None:
-        """Publish the triggers and the contact stage's records of them, acknowledged, before the state that forgets
-        their timers (and the waiting triggers) is stored: a crash repeats them (same ids), never loses them."""
+    async def _emit(
+        self, triggers: tuple[Trigger, ...], outcomes: tuple[ContactDecision, ...], to_products: tuple[ToProduct, ...]
+    ) -> None:
+        """Publish the triggers, the contact stage's records of them and the messages for the product side (watch
+        changes and cycle lookups, repartitioned by product), all acknowledged in one round trip, before the state
+        that forgets their timers (and the waiting triggers) is stored: a crash repeats them (same ids), never loses
+        them."""
         topics = self.topics.triggers
         sends: list[tuple[faust.TopicT, str, BaseModel]] = [
             (topics[self.settings.trigger_topic_for(t.type)], t.customer_id, t) for t in triggers
         ]
         sends += [(self.topics.decisions, record.customer_id, record) for record in outcomes]
+        sends += [(self.topics.watchers, message.product_id, message) for message in to_products]
         await send_acked(sends)
         for record in outcomes:
             self.records.metrics.contact.labels(record.type, record.outcome).inc()
@@ -154,7 +159,7 @@ class CustomerShell:
                 self.records.metrics.timer_lateness.observe(max(0.0, (now - allowed).total_seconds()))
 
     async def _send_to_products(self, messages: Iterable[ToProduct]) -> None:
-        """Watch changes and cycle lookups, repartitioned by product through the watchers topic."""
+        """Cycle lookups asked again, repartitioned by product through the watchers topic."""
         await send_acked((self.topics.watchers, message.product_id, message) for message in messages)
 
     def _mark_for_view(self, state: CustomerState) -> None:
