@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import faust
 from aiokafka import AIOKafkaProducer
 from faust.serializers import codecs
 from kafka.admin import NewTopic
@@ -32,7 +33,8 @@ TABLE = "customer_to_state"
 
 def stored_value(state: CustomerState) -> bytes:
     """A state as the table's changelog holds it: the table stores ``model_dump(mode="json")``
-    (``streams.runtime.decoded.DecodedTable.put``) and Faust's json value serializer writes it."""
+    (``streams.runtime.decoded.DecodedTable.put``) and Faust's json value serializer writes it. The one place the
+    benchmark encodes a state: change it with the table's encoding."""
     return codecs.dumps("json", state.model_dump(mode="json"))
 
 
@@ -46,13 +48,18 @@ def customer_id(index: int) -> str:
     return f"c{index:06d}"
 
 
+def _changelog_topic(settings: Settings) -> faust.TopicT:
+    """The table's changelog topic as the worker declares it (``streams.runtime.app.build_runtime``)."""
+    return create_app(settings).Table(TABLE, partitions=settings.partitions).changelog_topic
+
+
 def changelog_name(settings: Settings) -> str:
-    return f"{settings.app_id}-{TABLE}-changelog"
+    return _changelog_topic(settings).get_topic_name()
 
 
 def _create_changelog(settings: Settings) -> None:
     """The changelog topic as the worker's Faust would create it at start (``Topic.declare``)."""
-    topic = create_app(settings).Table(TABLE, partitions=settings.partitions).changelog_topic
+    topic = _changelog_topic(settings)
     policy = ",".join(flag for flag, on in (("compact", topic.compacting), ("delete", topic.deleting)) if on)
     admin = admin_client(settings)
     try:
