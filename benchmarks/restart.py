@@ -3,8 +3,10 @@
 For each N of ``--customers`` the ``customer_to_state`` changelog is filled with N states (copies, under new ids, of
 the states a simulated shop's reference run ends with), then one worker is started cold (no local tables: a full
 changelog recovery, as after a crash) and, after a clean stop (SIGTERM), started again (local tables kept); each
-start is timed from the process start to ``/readyz`` ready. A straight line, seconds = a + b * N, is fitted to each
-series (least squares) and extrapolated to ``--target`` customers.
+start is timed from the process start to ``/readyz`` ready, with two parts from the worker's log: reading the
+changelog, and rebuilding the timer index (``on_recover`` decodes every state). A straight line,
+seconds = a + b * N, is fitted to each series (least squares) and extrapolated to ``--target`` customers.
+Faust settings in the environment reach the worker (e.g. ``CONSUMER_MAX_FETCH_SIZE=16777216``).
 Run: ``python -m benchmarks.restart --customers 10000,30000,100000``.
 """
 
@@ -63,7 +65,8 @@ def _row(r: Restarts) -> str:
     changelog = "n/a" if r.changelog_bytes is None else f"{r.changelog_bytes / _MB:,.0f}"
     rss = "n/a" if r.rss_ready_bytes is None else f"{r.rss_ready_bytes / _MB:,.0f}"
     return (
-        f"| {r.customers:,} | {r.cold_s:.1f} | {r.clean_s:.1f} | {changelog} | {r.rocksdb_bytes / _MB:,.0f} | {rss} "
+        f"| {r.customers:,} | {r.cold_s:.1f} ({r.cold_read_s:.1f} / {r.cold_rebuild_s:.1f}) "
+        f"| {r.clean_s:.1f} ({r.clean_rebuild_s:.1f}) | {changelog} | {r.rocksdb_bytes / _MB:,.0f} | {rss} "
         f"| {r.fill_s:.0f} | {r.load_cold[0]:.2f} / {r.load_clean[0]:.2f} |"
     )
 
@@ -106,8 +109,8 @@ def main() -> int:
                 print(f"N = {customers:,}: filling the changelog, then a cold start and a clean restart", flush=True)
                 results.append(measure_restarts(stack, pool, customers, args.partitions))
     print(
-        "\n| customers | cold start s | clean restart s | changelog MB | RocksDB MB | worker RSS MB | fill s "
-        "| load (1 min) cold / clean |"
+        "\n| customers | cold start s (read / rebuild) | clean restart s (rebuild) | changelog MB | RocksDB MB "
+        "| worker RSS MB | fill s | load (1 min) cold / clean |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for r in results:

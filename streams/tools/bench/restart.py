@@ -3,14 +3,17 @@
 The changelog is filled first (``streams.tools.bench.changelog``); then, from the process start to ``/readyz``:
 a cold start (no local tables: the first start, and every start after a crash, which drops them) recovers the
 whole changelog; a restart after a clean stop (SIGTERM: Faust flushes, commits and leaves the ``.clean-stop``
-marker) keeps the local RocksDB tables. Both end with ``on_recover`` reading every state of the table back.
+marker) keeps the local RocksDB tables. Both end with ``on_recover`` reading every state of the table back
+(``CustomerShell.rebuild_timer_index``); the worker's log says how long the read and that rebuild took.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from streams.domain.customer.state import CustomerState
@@ -23,14 +26,26 @@ from streams.tools.bench.throughput import Stack, Target
 from streams.tools.dev import spawn, stop
 from streams.tools.kafka_broker import ApacheKafka
 
-__all__ = ["Restarts", "directory_bytes", "measure_restarts", "start_until_ready", "stop_cleanly"]
+__all__ = ["Restarts", "Started", "directory_bytes", "measure_restarts", "start_until_ready", "stop_cleanly"]
 
 _STOP_TIMEOUT = 300.0  # a clean stop of a worker holding many customers may take a while; SIGKILL would drop them
+_READING, _RECOVERED, _REBUILT = "Restoring state from changelog topics", "Recovery complete", "timer index rebuilt"
+_MARK = re.compile(rf"^\[(\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d,\d{{3}})\] .*?({_READING}|{_RECOVERED}|{_REBUILT})", re.M)
+
+
+@dataclass(frozen=True)
+class Started:
+    """A worker started and ready: seconds from its process start to ready, and where they went (from its log)."""
+
+    seconds: float
+    read_s: float  # Faust reading the changelogs (0: nothing to read)
+    rebuild_s: float  # from the end of that read to the timer index rebuilt
+    child: subprocess.Popen[bytes]
 
 
 @dataclass(frozen=True)
 class Restarts:
-    """One N: the fill, both starts (seconds from process start to ready) and the sizes."""
+    """One N: the fill, both starts (seconds from process start to ready, and their parts) and the sizes."""
 
     customers: int
     partitions: int
@@ -39,7 +54,10 @@ class Restarts:
     changelog_bytes: int | None  # its log segments on the broker's disk; None where its data directory is unknown
     rocksdb_bytes: int  # the worker's table directory after the clean stop
     cold_s: float
+    cold_read_s: float
+    cold_rebuild_s: float
     clean_s: float
+    clean_rebuild_s: float
     rss_ready_bytes: int | None  # the cold-started worker's, once ready
     load_cold: tuple[float, float, float]  # load averages (1, 5, 15 min) before each start
     load_clean: tuple[float, float, float]
@@ -50,16 +68,28 @@ def directory_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def start_until_ready(target: Target, timeout: float) -> tuple[float, subprocess.Popen[bytes]]:
-    """Start a worker with the target's settings; seconds from its start to ``/readyz`` ready, and the process."""
+def _phases(log: str) -> tuple[float, float]:
+    """Seconds reading the changelogs and rebuilding the timer index, from one start's lines of a worker log."""
+    at = {what: datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f") for stamp, what in _MARK.findall(log)}
+    recovered = at[_RECOVERED]
+    return (recovered - at.get(_READING, recovered)).total_seconds(), (at[_REBUILT] - recovered).total_seconds()
+
+
+def start_until_ready(target: Target, timeout: float) -> Started:
+    """Start a worker with the target's settings and wait for ``/readyz``."""
+    log = target.log("worker")
+    offset = log.stat().st_size if log.exists() else 0  # the log is appended to by every start
     launched = time.monotonic()
-    child = spawn(["-m", "streams", "worker"], target.env, target.log("worker"))
+    child = spawn(["-m", "streams", "worker"], target.env, log)
     try:
-        ready_at = wait_ready(target.settings.web_port, child, target.log("worker"), timeout)
+        ready_at = wait_ready(target.settings.web_port, child, log, timeout)
     except BaseException:
         stop(child)
         raise
-    return ready_at - launched, child
+    with log.open("rb") as lines:
+        lines.seek(offset)
+        read_s, rebuild_s = _phases(lines.read().decode(errors="replace"))
+    return Started(ready_at - launched, read_s, rebuild_s, child)
 
 
 def stop_cleanly(child: subprocess.Popen[bytes], target: Target) -> None:
@@ -81,16 +111,16 @@ def measure_restarts(
     stack: Stack, pool: list[CustomerState], customers: int, partitions: int, timeout: float = 1800.0
 ) -> Restarts:
     """Fill a fresh changelog with ``customers`` states, start a worker cold, stop it cleanly, start it again."""
-    target = stack.target(f"restart-{customers}", partitions, "event", store="rocksdb://")
+    target = stack.target(f"restart-{customers}", partitions, "event", store="rocksdb://", log_format="text")
     filled: Filled = fill_changelog(target.settings, pool, customers)
     load_cold = load_average()
-    cold_s, child = start_until_ready(target, timeout)
-    rss = rss_bytes(child.pid)
-    stop_cleanly(child, target)
+    cold = start_until_ready(target, timeout)
+    rss = rss_bytes(cold.child.pid)
+    stop_cleanly(cold.child, target)
     rocksdb = directory_bytes(Path(create_app(target.settings).conf.tabledir))
     load_clean = load_average()
-    clean_s, child = start_until_ready(target, timeout)
-    stop_cleanly(child, target)
+    clean = start_until_ready(target, timeout)
+    stop_cleanly(clean.child, target)
     return Restarts(
         customers=customers,
         partitions=partitions,
@@ -98,8 +128,11 @@ def measure_restarts(
         payload_bytes=filled.payload_bytes,
         changelog_bytes=_changelog_on_disk(stack, target),
         rocksdb_bytes=rocksdb,
-        cold_s=cold_s,
-        clean_s=clean_s,
+        cold_s=cold.seconds,
+        cold_read_s=cold.read_s,
+        cold_rebuild_s=cold.rebuild_s,
+        clean_s=clean.seconds,
+        clean_rebuild_s=clean.rebuild_s,
         rss_ready_bytes=rss,
         load_cold=load_cold,
         load_clean=load_clean,
