@@ -75,11 +75,13 @@ def _extrapolate(name: str, points: list[tuple[int, float]], target: int, budget
     if len(points) < 2:
         return f"{name}: one N only, no line fitted"
     a, b = fit(points)
+    if b <= 0:
+        return f"{name}: seconds = {a:.2f} + {b:.3g} * N does not grow: the N are too small for the noise"
     at = a + b * target
     verdict = "under" if at < budget else "OVER"
     return (
         f"{name}: seconds = {a:.2f} + {b:.3g} * N; at {target:,} customers {at:,.0f} s, "
-        f"{verdict} the {budget:g} s target" + (f" (each 1,000 more customers: {b * 1000:.2f} s)" if b > 0 else "")
+        f"{verdict} the {budget:g} s target (each 1,000 more customers: {b * 1000:.2f} s)"
     )
 
 
