@@ -21,6 +21,7 @@ from kafka.errors import TopicAlreadyExistsError
 
 from streams.adapters.kafka_admin import create_topics
 from streams.adapters.kafka_clients import admin_client
+from streams.adapters.table_codec import encode
 from streams.config import Settings
 from streams.domain.customer.state import CustomerState
 from streams.runtime.app import create_app
@@ -32,10 +33,10 @@ TABLE = "customer_to_state"
 
 
 def stored_value(state: CustomerState) -> bytes:
-    """A state as the table's changelog holds it: the table stores ``model_dump(mode="json")``
-    (``streams.runtime.decoded.DecodedTable.put``) and Faust's json value serializer writes it. The one place the
-    benchmark encodes a state: change it with the table's encoding."""
-    return codecs.dumps("json", state.model_dump(mode="json"))
+    """A state as the table's changelog holds it: the table stores ``table_codec.encode`` (format 2) with Faust's
+    raw value serializer (``streams.runtime.decoded.DecodedTable.put``). The one place the benchmark encodes a
+    state: change it with the table's encoding."""
+    return encode(state)
 
 
 def stored_key(customer: str) -> bytes:
