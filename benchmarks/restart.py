@@ -4,7 +4,7 @@ For each N of ``--customers`` the ``customer_to_state`` changelog is filled with
 the states a simulated shop's reference run ends with), then one worker is started cold (no local tables: a full
 changelog recovery, as after a crash) and, after a clean stop (SIGTERM), started again (local tables kept); each
 start is timed from the process start to ``/readyz`` ready, with two parts from the worker's log: reading the
-changelog, and rebuilding the timer index (``on_recover`` decodes every state). A straight line,
+changelog, and rebuilding the timer index (``on_recover`` reads every state). A straight line,
 seconds = a + b * N, is fitted to each series (least squares) and extrapolated to ``--target`` customers.
 Faust settings in the environment reach the worker (e.g. ``CONSUMER_MAX_FETCH_SIZE=16777216``).
 Run: ``python -m benchmarks.restart --customers 10000,30000,100000``.
