@@ -6,7 +6,8 @@ changelog recovery, as after a crash) and, after a clean stop (SIGTERM), started
 start is timed from the process start to ``/readyz`` ready, with two parts from the worker's log: reading the
 changelog, and rebuilding the timer index (``on_recover`` reads every state). A straight line,
 seconds = a + b * N, is fitted to each series (least squares) and extrapolated to ``--target`` customers.
-Faust settings in the environment reach the worker (e.g. ``CONSUMER_MAX_FETCH_SIZE=16777216``).
+The worker's settings come from the environment (e.g. ``COMEBACK_CONSUMER_MAX_FETCH_BYTES=1048576``, Faust's own
+fetch size; the default is 16 MiB).
 Run: ``python -m benchmarks.restart --customers 10000,30000,100000``.
 """
 

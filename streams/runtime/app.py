@@ -70,6 +70,7 @@ def create_app(settings: Settings) -> faust.App:
         topic_replication_factor=settings.replication_factor,
         topic_allow_declare=True,
         producer_max_batch_size=settings.producer_max_batch_size,
+        consumer_max_fetch_size=settings.consumer_max_fetch_bytes,
         broker_session_timeout=settings.session_timeout_seconds,
         broker_heartbeat_interval=settings.heartbeat_interval_seconds,
         web_host=_advertised_host(settings),  # the URL other workers route profile requests to
