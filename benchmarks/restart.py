@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 from dataclasses import asdict
@@ -25,23 +24,16 @@ from benchmarks.common import machine, percentile
 from streams.domain.policy import Policy
 from streams.tools.bench.changelog import stored_value
 from streams.tools.bench.host import load_average
-from streams.tools.bench.restart import Restarts, measure_restarts
+from streams.tools.bench.restart import Restarts, fit, measure_restarts
 from streams.tools.bench.throughput import Stack
 from streams.tools.bench.workload import DEFAULT_START, Workload
 from streams.tools.dev import local_broker
 from streams.tools.embedded import EmbeddedRedis
 from streams.tools.kafka_broker import KAFKA_VERSION, kafka_available
 
-__all__ = ["Fit", "fit", "main"]
+__all__ = ["main"]
 
 _MB = 1e6
-Fit = tuple[float, float]  # (a seconds, b seconds per customer)
-
-
-def fit(points: list[tuple[int, float]]) -> Fit:
-    """Least squares line through (customers, seconds): intercept a and slope b."""
-    slope, intercept = statistics.linear_regression([n for n, _ in points], [s for _, s in points])
-    return intercept, slope
 
 
 def _sizes(text: str) -> list[int]:

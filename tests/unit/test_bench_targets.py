@@ -41,3 +41,13 @@ def test_a_slow_worker_fails_the_throughput_targets_and_says_what_bounds_it() ->
 def test_a_fast_worker_meets_them() -> None:
     judged = verdicts(_run(end_to_end=6_000.0, core=60_000.0, offered=1_000.0, welcome_p99=30.0, state_p50=1_200))
     assert [v[2] for v in judged] == ["met", "met", "met", "met", "NOT met", "not measured"]
+
+
+def test_the_restart_target_is_judged_from_a_line_fitted_to_the_restart_benchmarks_cold_starts() -> None:
+    run = _run(end_to_end=400.0, core=3_000.0, offered=100.0, welcome_p99=20.0, state_p50=900)
+    run["figures"]["restart"] = {"cold_start_points": [(10_000, 11.0), (30_000, 24.0), (100_000, 70.3)]}
+    target, measured, verdict, why = verdicts(run)[5]
+    assert (target, verdict) == (TARGETS[5], "NOT met") and measured == "664 s (extrapolated)"
+    assert why.startswith("cold start (crash) = 4.3 s + 0.660 ms x customers, fitted to 10,000: 11.0 s")
+    run["figures"]["restart"] = {"cold_start_points": [(10_000, 1.0), (100_000, 5.5)]}
+    assert verdicts(run)[5][2] == "met"

@@ -10,11 +10,13 @@ marker) keeps the local RocksDB tables. Both end with ``on_recover`` reading eve
 from __future__ import annotations
 
 import re
+import statistics
 import subprocess
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from streams.domain.customer.state import CustomerState
 from streams.runtime.app import create_app
@@ -26,7 +28,17 @@ from streams.tools.bench.throughput import Stack, Target
 from streams.tools.dev import spawn, stop
 from streams.tools.kafka_broker import ApacheKafka
 
-__all__ = ["Restarts", "Started", "directory_bytes", "measure_restarts", "start_until_ready", "stop_cleanly"]
+__all__ = [
+    "Fit",
+    "Restarts",
+    "Started",
+    "directory_bytes",
+    "fit",
+    "measure_restarts",
+    "restart_points",
+    "start_until_ready",
+    "stop_cleanly",
+]
 
 _STOP_TIMEOUT = 300.0  # a clean stop of a worker holding many customers may take a while; SIGKILL would drop them
 _READING, _RECOVERED, _REBUILT = "Restoring state from changelog topics", "Recovery complete", "timer index rebuilt"
@@ -61,6 +73,20 @@ class Restarts:
     rss_ready_bytes: int | None  # the cold-started worker's, once ready
     load_cold: tuple[float, float, float]  # load averages (1, 5, 15 min) before each start
     load_clean: tuple[float, float, float]
+
+
+Fit = tuple[float, float]  # (a seconds, b seconds per customer)
+
+
+def fit(points: list[tuple[int, float]]) -> Fit:
+    """Least squares line through (customers, seconds): intercept a and slope b."""
+    slope, intercept = statistics.linear_regression([n for n, _ in points], [s for _, s in points])
+    return intercept, slope
+
+
+def restart_points(figures: dict[str, Any]) -> list[tuple[int, float]]:
+    """(customers, cold start seconds) of each N in a ``benchmarks.restart --out`` file's figures."""
+    return [(run["customers"], run["cold_s"]) for run in figures["runs"]]
 
 
 def directory_bytes(path: Path) -> int:

@@ -25,6 +25,7 @@ from streams.tools.bench.core import core_profile, core_rates, state_bytes
 from streams.tools.bench.endtoend import worker_end_to_end
 from streams.tools.bench.host import load_average, machine_info, percentile
 from streams.tools.bench.latency import wall_clock
+from streams.tools.bench.restart import restart_points
 from streams.tools.bench.table import format_run
 from streams.tools.bench.targets import verdicts
 from streams.tools.bench.throughput import (
@@ -79,11 +80,13 @@ def run_bench(
     keep: Sequence[dict[str, Any]] = (),
     logs: Path | None = None,
     profile: bool = False,
+    restart: dict[str, Any] | None = None,
     note: Callable[[str], None] = _note,
 ) -> dict[str, Any]:
     """One run on ``broker``: every figure, also written to ``out`` as ``{"runs": [*keep, this run]}``. ``logs``:
     a folder that keeps the children's logs (else a temporary one, removed at the end). ``profile``: py-spy samples
-    the worker with the most partitions end to end (it costs the worker some speed)."""
+    the worker with the most partitions end to end (it costs the worker some speed). ``restart``: the figures of a
+    ``benchmarks.restart`` run, kept with the run's for the restart target."""
     load_before = load_average()
     began = time.monotonic()
     started_at = datetime.now(UTC)
@@ -101,6 +104,8 @@ def run_bench(
             "events_per_s": len(workload.events) / workload.reference_seconds,
         },
     }
+    if restart is not None:
+        figures["restart"] = {"cold_start_points": restart_points(restart)}
     sizes = state_bytes(workload.states.values())
     figures["state_bytes"] = {
         "customers": len(sizes),
@@ -185,6 +190,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile", action="store_true", help="py-spy samples the 4-partition worker (pip install py-spy)"
     )
+    parser.add_argument(
+        "--restart",
+        type=Path,
+        help="the figures of a `python -m benchmarks.restart --out FILE` run: the restart target is judged from them",
+    )
     return parser
 
 
@@ -208,7 +218,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"comeback bench: kafka skipped: {reason}", file=sys.stderr)
             status = 2
             continue
-        run = run_bench(kind, size=size, seed=args.seed, out=args.out, keep=runs, logs=args.logs, profile=args.profile)
+        restart = None if args.restart is None else json.loads(args.restart.read_text(encoding="utf-8"))
+        run = run_bench(
+            kind,
+            size=size,
+            seed=args.seed,
+            out=args.out,
+            keep=runs,
+            logs=args.logs,
+            profile=args.profile,
+            restart=restart,
+        )
         runs.append(run)
         print(format_run(run) + "\n", flush=True)
     if runs:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from streams.tools.bench.restart import fit
+
 __all__ = ["TARGETS", "verdicts"]
 
 Verdict = tuple[str, str, str, str]  # target, measured, "met" / "NOT met" / "not measured", why
@@ -87,7 +89,19 @@ def _state(f: dict[str, Any]) -> Verdict:
 
 
 def _restart(f: dict[str, Any]) -> Verdict:
-    return TARGETS[5], "n/a", "not measured", "measured by python -m benchmarks.restart (fit over N, extrapolated)"
+    points = f.get("restart", {}).get("cold_start_points", [])
+    if len(points) < 2:
+        return (
+            TARGETS[5],
+            "n/a",
+            "not measured",
+            "run python -m benchmarks.restart --out FILE, then bench --restart FILE",
+        )
+    a, b = fit(points)
+    at = a + b * RESTART_CUSTOMERS
+    sizes = ", ".join(f"{n:,}: {s:,.1f} s" for n, s in points)
+    why = f"cold start (crash) = {a:.1f} s + {b * 1e3:.3f} ms x customers, fitted to {sizes}"
+    return TARGETS[5], f"{at:,.0f} s (extrapolated)", _met(at <= RESTART_SECONDS), why
 
 
 def verdicts(run: dict[str, Any]) -> list[Verdict]:
