@@ -22,6 +22,7 @@ from streams.domain.customer.comeback import effective_policy
 from streams.domain.policy import Policy
 from streams.runtime.clock import make_clock
 from streams.runtime.customers import CustomerShell
+from streams.runtime.fetching import fetch_the_partitions_active_at_the_start
 from streams.runtime.flow_control import keep_queued_records_on_resume
 from streams.runtime.metrics import Metrics
 from streams.runtime.producer_buffer import drain_before_commits
@@ -150,6 +151,7 @@ def build_runtime(settings: Settings, policy: Policy, model: ShopModel | None = 
     app = create_app(settings)
     drain_before_commits(app)
     keep_queued_records_on_resume(app)
+    fetch_the_partitions_active_at_the_start(app)
     topics = Topics.declare(app, settings)
     tables = {
         name: app.Table(name, partitions=settings.partitions)
