@@ -30,6 +30,7 @@ from streams.runtime.products import ProductShell
 from streams.runtime.progress import CatalogGates, CustomerProgress
 from streams.runtime.records import Records
 from streams.runtime.routing import Router
+from streams.runtime.seeking import seek_uncommitted_to_the_beginning
 from streams.runtime.timer_index import TimerIndex
 from streams.runtime.watermarks import SavedWatermarks
 
@@ -152,6 +153,7 @@ def build_runtime(settings: Settings, policy: Policy, model: ShopModel | None = 
     drain_before_commits(app)
     keep_queued_records_on_resume(app)
     fetch_the_partitions_active_at_the_start(app)
+    seek_uncommitted_to_the_beginning(app)
     topics = Topics.declare(app, settings)
     tables = {
         name: app.Table(name, partitions=settings.partitions)
