@@ -23,6 +23,7 @@ from streams.domain.policy import Policy
 from streams.runtime.clock import make_clock
 from streams.runtime.cluster_metadata import refresh_metadata
 from streams.runtime.customers import CustomerShell
+from streams.runtime.fetching import fetch_the_partitions_active_at_the_start
 from streams.runtime.flow_control import keep_queued_records_on_resume
 from streams.runtime.metrics import Metrics
 from streams.runtime.producer_buffer import drain_before_commits
@@ -30,6 +31,7 @@ from streams.runtime.products import ProductShell
 from streams.runtime.progress import CatalogGates, CustomerProgress
 from streams.runtime.records import Records
 from streams.runtime.routing import Router
+from streams.runtime.seeking import seek_uncommitted_to_the_beginning
 from streams.runtime.timer_index import TimerIndex
 from streams.runtime.watermarks import SavedWatermarks
 
@@ -152,6 +154,8 @@ def build_runtime(settings: Settings, policy: Policy, model: ShopModel | None = 
     app = create_app(settings)
     drain_before_commits(app)
     keep_queued_records_on_resume(app)
+    fetch_the_partitions_active_at_the_start(app)
+    seek_uncommitted_to_the_beginning(app)
     topics = Topics.declare(app, settings)
     tables = {  # the states as bytes of streams.adapters.table_codec (Faust's raw serializer), the watermarks as JSON
         name: app.Table(name, partitions=settings.partitions, value_type=value_type)
