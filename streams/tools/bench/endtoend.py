@@ -37,6 +37,13 @@ _QUIET = 5.0
 _INTERNAL = ("ticks", "watchers", "rerouted_customers", "rerouted_catalog")
 
 
+def _described(workload: Workload, ids: set[str], most: int = 20) -> list[str]:
+    """The type, customer and due time of (at most ``most`` of) the expected triggers that never came."""
+    return [f"{t.type} {t.customer_id} due {t.due_at.isoformat()}" for t in workload.triggers if t.trigger_id in ids][
+        :most
+    ]
+
+
 class _Watch:
     """The listener on the triggers topic and the looks at the worker and its group, with the times seen."""
 
@@ -140,6 +147,7 @@ def worker_end_to_end(target: Target, workload: Workload, timeout: float, profil
         "expected_triggers": len(watch.expected),
         "triggers_received": len(watch.got & watch.expected),
         "triggers_missing": len(watch.expected - watch.got),
+        "missing": _described(workload, watch.expected - watch.got),
         "unexpected_triggers": len(watch.got - watch.expected),
         "startup_s": first - launched,
         "rss_first_bytes": rss_first,

@@ -58,6 +58,7 @@ def rows(run: dict[str, Any]) -> list[Row]:
                 f"[{n}] worker to last trigger, END TO END ({worker['triggers_received']:,}"
                 + f"/{worker['expected_triggers']:,}"
                 + (f", {worker['unexpected_triggers']} unexpected" if worker["unexpected_triggers"] else "")
+                + "".join(f"; missing {m}" for m in worker.get("missing", []))
                 + ")",
                 _rate(worker, "triggers"),
                 _ratio(worker["triggers_messages_per_s"], base),
