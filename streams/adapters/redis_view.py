@@ -322,7 +322,13 @@ class ProfileProjector:
     ) -> _ScriptCall | None:
         if erasing:
             return _erase_call(self._prefix, customer_id)
-        profile = load(customer_id)
+        try:
+            profile = load(customer_id)
+        except Exception as exc:  # one customer's failure must not cost the others their writes, nor stop the timer
+            log.error(
+                "a profile could not be derived (%s): its customer is written at its next change", type(exc).__name__
+            )
+            return None
         return None if profile is None else _write_call(self._prefix, profile)
 
     async def _answers(self) -> None:

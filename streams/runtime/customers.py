@@ -247,7 +247,10 @@ class CustomerShell:
             self.timers.set(state.customer_id, state.wake_at(self.event_time))
             self._track_awaiting(state)
             self.progress.note(state)
-            self.projector.mark_stale(state.customer_id)  # a previous owner's marks are gone
+            if state.erased_at is not None:  # its erasure may not have reached Redis before a crash or a rebalance
+                self.projector.mark_erased(state.customer_id)
+            else:
+                self.projector.mark_stale(state.customer_id)  # a previous owner's marks are gone
         self.progress.rebuild(())  # each customer noted above: the progress may be announced now
         log.info("timer index rebuilt: %d customers with pending timers", len(self.timers))
         self.recovered = True

@@ -159,7 +159,10 @@ class Records:
                 where = _where(record)
                 log.warning("processing %s waits for the cluster metadata (%s): again in %.1f s", where, exc, wait)
                 if self._refresh_metadata is not None:
-                    await self._refresh_metadata()
+                    try:
+                        await self._refresh_metadata()
+                    except Exception as refresh_error:  # the wait below still lets aiokafka's own refresh come
+                        log.warning("fresh cluster metadata could not be asked for: %s", type(refresh_error).__name__)
                 await asyncio.sleep(wait)
             except Exception as exc:  # a bug on one record must not stop the worker
                 await self._failed(record, exc, origin_of(record))

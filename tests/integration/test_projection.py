@@ -234,6 +234,27 @@ def test_erasures_go_first_and_a_customer_back_after_its_erasure_is_written_anew
     assert not client.exists(tag_key(prefix, "segment", "high_value"))
 
 
+def test_a_profile_that_cannot_be_derived_costs_only_its_own_customer_the_write(
+    client: redis.Redis, prefix: str, embedded_redis: EmbeddedRedis
+) -> None:
+    good = {c: profile(c, revision=2) for c in ("c1", "c3")}
+
+    def load(customer_id: str) -> CustomerProfile | None:
+        if customer_id == "c2":
+            raise ValueError("a bug in one customer's derivation")
+        return good.get(customer_id)
+
+    async def scenario() -> frozenset[str]:
+        projector = ProfileProjector(connect_async(embedded_redis.url), prefix, batch=2)
+        for customer_id in ("c1", "c2", "c3"):
+            projector.mark_changed(customer_id)
+        await projector.flush(load)
+        return projector.pending
+
+    assert asyncio.run(scenario()) == set()
+    assert {c: read_profile(client, prefix, c) for c in ("c1", "c2", "c3")} == {**good, "c2": None}
+
+
 def test_scripts_the_server_forgot_are_loaded_again(
     client: redis.Redis, prefix: str, embedded_redis: EmbeddedRedis
 ) -> None:

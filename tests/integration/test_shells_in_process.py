@@ -26,7 +26,14 @@ from schemas.dead_letter import DeadLetter
 from schemas.decisions import ContactDecision
 from schemas.topics import by_role
 from schemas.triggers import Trigger
-from streams.adapters.redis_view import ProfileProjector, connect, connect_async, profile_key, read_profile
+from streams.adapters.redis_view import (
+    ProfileProjector,
+    connect,
+    connect_async,
+    profile_key,
+    read_profile,
+    write_profile,
+)
 from streams.adapters.table_codec import FORMAT_2, decode, encode
 from streams.config import Settings
 from streams.domain.customer.state import CustomerState, HeldEvent, initial_state
@@ -42,7 +49,7 @@ from streams.runtime.routing import Router, owner_partition
 from streams.runtime.timer_index import TimerIndex
 from streams.runtime.watermarks import SavedWatermarks
 from streams.tools.embedded import EmbeddedRedis
-from tests.factories import T0, favorite, hours, order, profile_changed, stock_changed, view
+from tests.factories import T0, favorite, hours, order, profile, profile_changed, stock_changed, view
 from tests.integration.helpers import open_contact_policy, reference_end
 
 
@@ -230,6 +237,23 @@ def test_records_only_mark_the_customer_and_a_flush_writes_its_profile_as_stored
         written = read_profile(client, prefix, "c1")
     stored = decode(CustomerState, shells.customer_table["c1"])
     assert written is not None and (written.revision, written.order_count) == (stored.revision, 3)
+
+
+def test_a_recovered_worker_deletes_the_view_of_a_customer_erased_before_the_last_flush(
+    shells: Shells, embedded_redis: EmbeddedRedis
+) -> None:
+    """An erasure is marked in memory until the next flush: a crash or a rebalance before it must not leave the
+    profile in Redis for good. The worker that recovers the erased state deletes it."""
+    prefix = f"{shells.settings.app_id}:"
+    erased = initial_state("c-gone").model_copy(update={"erased_at": datetime.now(UTC), "revision": 7})
+    shells.customer_table["c-gone"] = encode(erased)
+    with connect(embedded_redis.url) as client:
+        write_profile(client, prefix, profile("c-gone", revision=6))
+        shells.customers.track_assigned([TP(shells.settings.topic_name(by_role("orders")), 0)])
+        run(shells.customers.rebuild_timer_index())
+        assert shells.customers.projector.pending == {"c-gone"}
+        run(shells.customers.projector.flush(shells.customers.held_profile, shells.customers.held_customers))
+        assert read_profile(client, prefix, "c-gone") is None
 
 
 def test_a_record_that_breaks_the_contract_is_dead_lettered_and_nothing_is_stored(shells: Shells) -> None:

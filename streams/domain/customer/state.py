@@ -266,15 +266,16 @@ class _Asked(BaseModel):
 
 
 class StateIndex(BaseModel):
-    """What a worker indexes of a stored state after a recovery: the customer, its timers' and held events' times
-    and whether it awaits cycle answers. Read from the stored JSON without the rest (about a quarter of the time
-    of the whole state), for every customer a recovered worker holds."""
+    """What a worker indexes of a stored state after a recovery: the customer, its timers' and held events'
+    times, whether it awaits cycle answers and whether it was erased. Read from the stored JSON without the rest
+    (about a quarter of the time of the whole state), for every customer a recovered worker holds."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
     customer_id: str
     timers: tuple[_Due, ...] = ()
     held: tuple[_At, ...] = ()
     awaiting: tuple[_Asked, ...] = ()
+    erased_at: AwareDatetime | None = None
 
     def wake_at(self, event_time: bool) -> datetime | None:
         """As ``CustomerState.wake_at``."""
