@@ -380,6 +380,9 @@ class LimitsPolicy(_Section):
     remembered_views: int = Field(default=50, ge=1)
     remembered_orders: int = Field(default=100, ge=1)
     remembered_favorites: int = Field(default=50, ge=1)
+    remembered_fact_changes: int = Field(
+        default=8, ge=1, description="Earlier values kept per profile fact, for decisions made as of a past moment."
+    )
     remembered_triggers: int = Field(default=64, ge=8, description="Recent trigger ids, so none fires twice.")
     watchers_per_product: int = Field(default=100_000, ge=1, description="Customers a product alerts at most.")
     remembered_product_alerts: int = Field(

@@ -46,10 +46,12 @@ def _waiting(trigger: Trigger, policy: Policy) -> Waiting:
     return Waiting(trigger=trigger, send_after=trigger.due_at, expires_at=trigger.due_at + timedelta(hours=ttl))
 
 
-def _consents(state: CustomerState, channel: Channel, settings: TypeContactPolicy, policy: Policy) -> bool:
-    """An explicit opt-in or opt-out decides; otherwise the service channel for transactional types, and the
-    channels the policy assumes."""
-    said = state.fact(f"consent.{channel.value}")
+def _consents(
+    state: CustomerState, channel: Channel, at: datetime, settings: TypeContactPolicy, policy: Policy
+) -> bool:
+    """An explicit opt-in or opt-out in force at ``at`` decides; otherwise the service channel for transactional
+    types, and the channels the policy assumes."""
+    said = state.fact_at(f"consent.{channel.value}", at)
     if isinstance(said, bool):
         return said
     return (channel is Channel.SERVICE and settings.transactional) or channel in policy.contact.assume_consent
@@ -111,7 +113,7 @@ def _judge(
         return _Verdict("suppressed", "purchased_since", f"order {order_id} since it was due makes it pointless")
     if trigger.facts.get("comeback_action") == "skip":
         return _Verdict("suppressed", "unlikely_to_return", f"the repurchase model: {trigger.facts['comeback_reason']}")
-    channels = [c for c in settings.channels if _consents(state, c, settings, policy)]
+    channels = [c for c in settings.channels if _consents(state, c, at, settings, policy)]
     if not channels:
         listed = ", ".join(c.value for c in settings.channels)
         return _Verdict("suppressed", "no_consent", f"no consent on any of its channels ({listed})")
@@ -178,7 +180,7 @@ def _round(state: CustomerState, at: datetime, policy: Policy) -> Decision:
     """Decide every trigger waiting for ``at`` or earlier, at ``at``, highest priority first."""
     at = at.astimezone(UTC)  # one instant, one spelling: the decision ids are built from it
     contact = policy.contact
-    zone = zone_named(state.fact("timezone"), contact)
+    zone = zone_named(state.fact_at("timezone", at), contact)
     due = sorted(
         (w for w in state.contact.waiting if w.send_after <= at),
         key=lambda w: (-contact.of(w.trigger.type).priority, w.trigger.due_at, w.trigger.trigger_id),
@@ -220,7 +222,7 @@ def _bound(state: CustomerState, at: datetime, policy: Policy) -> Decision:
     kept, dropped = ranked[: contact.max_pending], ranked[contact.max_pending :]
     if not dropped:
         return Decision(state)
-    zone = zone_named(state.fact("timezone"), contact)
+    zone = zone_named(state.fact_at("timezone", at), contact)
     verdict = _Verdict("suppressed", "too_many_waiting", f"more than {contact.max_pending} triggers waiting")
     records = tuple(_record(w, verdict, at, zone, policy) for w in dropped)
     waiting = tuple(w for w in state.contact.waiting if w in kept)
@@ -229,7 +231,7 @@ def _bound(state: CustomerState, at: datetime, policy: Policy) -> Decision:
 
 def forget(state: CustomerState, at: datetime, policy: Policy) -> tuple[ContactDecision, ...]:
     """The records for the triggers still waiting when the customer asks to be forgotten (their state goes)."""
-    zone = zone_named(state.fact("timezone"), policy.contact)
+    zone = zone_named(state.fact_at("timezone", at), policy.contact)
     verdict = _Verdict("suppressed", "erased", "the customer asked to be forgotten")
     return tuple(_record(w, verdict, at, zone, policy) for w in state.contact.waiting)
 

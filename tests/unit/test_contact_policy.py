@@ -403,6 +403,24 @@ def test_an_explicit_opt_out_stops_a_transactional_alert_on_the_service_channel(
     assert story(decision, "favorite_low_stock") == [("suppressed", "no_consent", local(2025, 3, 4, 10), None)]
 
 
+def test_a_late_alert_is_judged_by_the_consent_and_zone_of_its_moment_not_by_later_profile_changes() -> None:
+    """A worker may fold a customer's later events before a product alert reaches them (the product side holds
+    it until the customer partitions pass its time); it decides as the reference run, which saw them in time
+    order: an opt-out after the alert's moment does not stop it, one before it does."""
+    at = local(2025, 3, 4, 10)
+    opt_out = {Channel.SMS: False, Channel.SERVICE: False}
+    after = _low_stock(
+        consents(Channel.SMS),
+        profile_changed(at=at + days(2), consents=opt_out, timezone="Europe/Berlin"),
+        at=at,
+    )
+    [trigger] = after.triggers
+    assert trigger.channel == Channel.SMS
+    assert [(r.outcome, r.timezone) for r in records(after)] == [("sent", "Asia/Shanghai")]
+    before = _low_stock(consents(Channel.SMS), profile_changed(at=at - hours(1), consents=opt_out), at=at)
+    assert story(before, "favorite_low_stock") == [("suppressed", "no_consent", at, None)]
+
+
 def test_a_marketing_trigger_never_uses_the_service_channel_even_when_opted_in() -> None:
     due = local(2025, 3, 3, 10)
     decision = drive([consents(Channel.SERVICE), order(at=due)], using=DEFAULTS)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from factories import T0, cancel, days, erasure, fold, hours, order, policy, refund, view
+from factories import T0, cancel, days, erasure, fold, hours, order, policy, profile_changed, refund, view
 
+from schemas.events import Channel
 from streams.domain.customer.fold import evolve
 from streams.domain.customer.state import initial_state
 from streams.domain.policy import LimitsPolicy
@@ -127,3 +128,20 @@ def test_a_returning_customer_is_no_longer_marked_erased() -> None:
 def test_the_last_event_time_is_the_latest_seen_not_the_last_arrived() -> None:
     state = fold(view(at=T0 + hours(3)), view(at=T0))
     assert state.last_event_at == T0 + hours(3)
+
+
+def test_a_fact_keeps_its_latest_value_and_a_bounded_number_of_earlier_ones_whatever_the_arrival_order() -> None:
+    opt_ins = [profile_changed(at=T0 + days(n), consents={Channel.SMS: n % 2 == 0}) for n in range(6)]
+    bounded = policy(limits={"remembered_fact_changes": 3})
+    for arrival in (opt_ins, opt_ins[::-1], opt_ins[3:] + opt_ins[:3]):
+        state = fold(*arrival, using=bounded)
+        assert state.fact("consent.sms") is False  # day 5
+        assert [(e.value, e.at) for e in state.earlier_facts["consent.sms"]] == [
+            (n % 2 == 0, T0 + days(n)) for n in (2, 3, 4)
+        ]
+        assert [state.fact_at("consent.sms", T0 + days(n) + hours(1)) for n in (2, 3, 4, 5)] == [
+            True,
+            False,
+            True,
+            False,
+        ]

@@ -176,3 +176,19 @@ def test_the_derived_profile_does_not_depend_on_the_arrival_order(data: st.DataO
     shuffled = data.draw(st.permutations(events))
     now = _AS_OF - timedelta(minutes=data.draw(_minutes))
     assert derive_profile(fold(*shuffled), now, Policy()) == derive_profile(fold(*events), now, Policy())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_the_facts_as_of_a_moment_are_those_of_the_events_up_to_it_in_any_arrival_order(data: st.DataObject) -> None:
+    """What the contact stage and the trigger snapshot read of a late stimulus's moment: the consent, timezone
+    and profile the customer had then, although later profile events were folded first."""
+    events = data.draw(histories())
+    roomy = Policy(limits={"remembered_fact_changes": len(events) + 1})  # every earlier value kept
+    state = fold(*data.draw(st.permutations(events)), using=roomy)
+    moment = T0 + timedelta(minutes=data.draw(_minutes))
+    then = fold(*(e for e in events if e.occurred_at <= moment), using=roomy)
+    assert {name: state.fact_at(name, moment) for name in state.facts} == {
+        name: then.fact(name) for name in state.facts
+    }
+    assert state.as_of(moment).facts == then.facts

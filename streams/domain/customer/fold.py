@@ -190,23 +190,34 @@ def _(event: ev.FavoriteRemoved, state: CustomerState, limits: LimitsPolicy) -> 
     return _mark_favorite(state, Favorite(product_id=event.product_id, at=event.occurred_at, active=False), limits)
 
 
-def _set_facts(state: CustomerState, at: datetime, values: dict[str, str | bool | None]) -> CustomerState:
-    """Set each given fact unless a later event already set it."""
-    facts = dict(state.facts)
+def _set_facts(
+    state: CustomerState, at: datetime, values: dict[str, str | bool | None], limits: LimitsPolicy
+) -> CustomerState:
+    """Set each given fact at ``at``: the latest value by event time (the last to arrive on a tie) and the
+    ``limits.remembered_fact_changes`` values before it, whatever order they arrive in."""
+    facts, earlier = dict(state.facts), dict(state.earlier_facts)
     for name, value in values.items():
-        if value is not None and (name not in facts or facts[name].at <= at):
-            facts[name] = Stamped(value=value, at=at)
-    return state.model_copy(update={"facts": facts})
+        if value is None:
+            continue
+        stamped, latest = Stamped(value=value, at=at), facts.get(name)
+        if latest is None or latest.at <= at:
+            facts[name] = stamped
+            history = (*earlier.get(name, ()), *((latest,) if latest is not None and latest.at < at else ()))
+        else:
+            history = tuple(sorted((*(e for e in earlier.get(name, ()) if e.at != at), stamped), key=lambda e: e.at))
+        if history:
+            earlier[name] = history[-limits.remembered_fact_changes :]
+    return state.model_copy(update={"facts": facts, "earlier_facts": earlier})
 
 
 @_apply.register
 def _(event: ev.ShopFollowed, state: CustomerState, limits: LimitsPolicy) -> CustomerState:
-    return _set_facts(state, event.occurred_at, {"follows_shop": True})
+    return _set_facts(state, event.occurred_at, {"follows_shop": True}, limits)
 
 
 @_apply.register
 def _(event: ev.ShopUnfollowed, state: CustomerState, limits: LimitsPolicy) -> CustomerState:
-    return _set_facts(state, event.occurred_at, {"follows_shop": False})
+    return _set_facts(state, event.occurred_at, {"follows_shop": False}, limits)
 
 
 @_apply.register
@@ -219,7 +230,7 @@ def _(event: ev.CustomerProfileChanged, state: CustomerState, limits: LimitsPoli
         "age_band": event.age_band,
     }
     values |= {f"consent.{channel.value}": allowed for channel, allowed in event.consents.items()}
-    return _set_facts(state, event.occurred_at, values)
+    return _set_facts(state, event.occurred_at, values, limits)
 
 
 @_apply.register

@@ -157,6 +157,11 @@ class CustomerState(Contract):
     views: tuple[View, ...] = Field(default=(), description="Most recent product views, oldest first (bounded).")
     favorites: tuple[Favorite, ...] = Field(default=(), description="Latest action per product (bounded).")
     facts: dict[str, Stamped] = Field(default_factory=dict, description="Profile, consent and follow facts.")
+    earlier_facts: dict[str, tuple[Stamped, ...]] = Field(
+        default_factory=dict,
+        description="Per fact, the values it had before its latest, oldest first (bounded): a decision reads the "
+        "facts as of its own moment, however late its stimulus arrived.",
+    )
     timers: tuple[Timer, ...] = ()
     held: tuple[HeldEvent, ...] = Field(default=(), description="Event-time mode: events waiting for the watermark.")
     awaiting: tuple[CycleLookup, ...] = Field(
@@ -229,18 +234,37 @@ class CustomerState(Contract):
         return next((o for o in self.orders if o.order_id == order_id), None)
 
     def as_of(self, moment: datetime) -> CustomerState:
-        """The customer as known at ``moment``: later orders, views and favorites left out."""
+        """The customer as known at ``moment``: later orders, views, favorites and fact values left out."""
+        facts = {name: stamped for name in self.facts if (stamped := self._stamped_at(name, moment)) is not None}
         return self.model_copy(
             update={
                 "orders": tuple(o for o in self.orders if o.at <= moment),
                 "views": tuple(v for v in self.views if v.at <= moment),
                 "favorites": tuple(f for f in self.favorites if f.at <= moment),
+                "facts": facts,
+                "earlier_facts": {
+                    name: earlier
+                    for name, stamped in facts.items()
+                    if (earlier := tuple(e for e in self.earlier_facts.get(name, ()) if e.at < stamped.at))
+                },
             }
         )
 
     def fact(self, name: str) -> str | bool | None:
+        """The fact's latest value."""
         stamped = self.facts.get(name)
         return None if stamped is None else stamped.value
+
+    def fact_at(self, name: str, moment: datetime) -> str | bool | None:
+        """The fact's value at ``moment``: the one set last at or before it."""
+        stamped = self._stamped_at(name, moment)
+        return None if stamped is None else stamped.value
+
+    def _stamped_at(self, name: str, moment: datetime) -> Stamped | None:
+        latest = self.facts.get(name)
+        if latest is None or latest.at <= moment:
+            return latest
+        return next((e for e in reversed(self.earlier_facts.get(name, ())) if e.at <= moment), None)
 
 
 def initial_state(customer_id: str) -> CustomerState:
