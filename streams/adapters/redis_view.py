@@ -344,19 +344,28 @@ class ProfileProjector:
     async def _run(self, calls: list[_ScriptCall]) -> None:
         """The calls in one pipeline, without MULTI (each script is atomic). On NOSCRIPT (a restarted or flushed
         script cache) the scripts are loaded and the whole batch runs again: that changes nothing twice, as writes
-        are ordered by revision and a customer's erasure comes before its write."""
-        try:
-            await self._pipeline(calls)
-        except NoScriptError:
+        are ordered by revision and a customer's erasure comes before its write. A call Redis refuses (e.g.
+        WRONGTYPE: something else wrote the customer's key) costs only its customer the write, until its next
+        change; a lost connection raises."""
+        results = await self._pipeline(calls)
+        if any(isinstance(result, NoScriptError) for result in results):
             for source in {call.source for call in calls}:
                 await self._client.script_load(source)
-            await self._pipeline(calls)
+            results = await self._pipeline(calls)
+        refused = [result for result in results if isinstance(result, redis.ResponseError)]
+        if refused:
+            log.error(
+                "redis refused %d of %d profile writes (%s): their customers are written at their next change",
+                len(refused),
+                len(calls),
+                type(refused[0]).__name__,
+            )
 
-    async def _pipeline(self, calls: list[_ScriptCall]) -> None:
+    async def _pipeline(self, calls: list[_ScriptCall]) -> list[object]:
         async with self._client.pipeline(transaction=False) as pipe:
             for call in calls:
                 call.queue(pipe)
-            await pipe.execute()
+            return list(await pipe.execute(raise_on_error=False))
 
     async def _attempt(self, operation: Awaitable[object]) -> bool:
         try:

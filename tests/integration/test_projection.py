@@ -255,6 +255,27 @@ def test_a_profile_that_cannot_be_derived_costs_only_its_own_customer_the_write(
     assert {c: read_profile(client, prefix, c) for c in ("c1", "c2", "c3")} == {**good, "c2": None}
 
 
+def test_a_write_redis_refuses_costs_only_its_own_customer_the_write(
+    client: redis.Redis, prefix: str, embedded_redis: EmbeddedRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another program wrote a string under c2's profile key: WRONGTYPE for c2, the batch's others are written."""
+    current = {c: profile(c, revision=1) for c in ("c1", "c2", "c3")}
+    client.set(profile_key(prefix, "c2"), "not a hash")
+
+    async def scenario() -> frozenset[str]:
+        projector = ProfileProjector(connect_async(embedded_redis.url), prefix)
+        for customer_id in current:
+            projector.mark_changed(customer_id)
+        await projector.flush(current.get)
+        return projector.pending
+
+    with caplog.at_level(logging.ERROR, logger="streams.adapters.redis_view"):
+        assert asyncio.run(scenario()) == set()
+    assert (read_profile(client, prefix, "c1"), read_profile(client, prefix, "c3")) == (current["c1"], current["c3"])
+    assert client.get(profile_key(prefix, "c2")) == "not a hash"
+    assert "redis refused 1 of 3 profile writes (ResponseError)" in caplog.text
+
+
 def test_scripts_the_server_forgot_are_loaded_again(
     client: redis.Redis, prefix: str, embedded_redis: EmbeddedRedis
 ) -> None:
