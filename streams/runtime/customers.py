@@ -251,6 +251,6 @@ class CustomerShell:
                 self.projector.mark_erased(state.customer_id)
             else:
                 self.projector.mark_stale(state.customer_id)  # a previous owner's marks are gone
-        self.progress.rebuild(())  # each customer noted above: the progress may be announced now
+        self.progress.ready()
         log.info("timer index rebuilt: %d customers with pending timers", len(self.timers))
         self.recovered = True

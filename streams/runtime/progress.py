@@ -38,13 +38,13 @@ class CustomerProgress:
         self._last_sent = 0.0
 
     def assign(self, partitions: Iterable[int]) -> None:
-        """After a rebalance nothing is announced until the state table is recovered (``rebuild``)."""
+        """After a rebalance nothing is announced until the state table is recovered and every held customer is
+        noted again (``ready``)."""
         self._partitions, self._ready = tuple(sorted(set(partitions))), False
         self._held.clear()
 
-    def rebuild(self, states: Iterable[CustomerState | StateIndex]) -> None:
-        for state in states:
-            self.note(state)
+    def ready(self) -> None:
+        """Every customer this worker holds was noted after the recovery: the progress may be announced."""
         self._ready = True
 
     def note(self, state: CustomerState | StateIndex) -> None:

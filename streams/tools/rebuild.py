@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,10 +40,11 @@ class RebuildResult:
     erased: int
 
 
-def latest_states(settings: Settings, *, idle_timeout: float = 30.0) -> dict[str, CustomerState | None]:
-    """The last state of every customer in the state changelog (None for a tombstone)."""
-    latest = latest_values(settings, "customer_to_state", idle_timeout=idle_timeout)
-    return {key: None if value is None else table_codec.decode(CustomerState, value) for key, value in latest.items()}
+def latest_states(settings: Settings, *, idle_timeout: float = 30.0) -> Iterator[tuple[str, CustomerState | None]]:
+    """(customer id, last state) of every customer in the state changelog (None for a tombstone), each decoded
+    when it is reached: the stored forms are read first, the decoded states are not kept."""
+    for key, value in latest_values(settings, "customer_to_state", idle_timeout=idle_timeout).items():
+        yield key, None if value is None else table_codec.decode(CustomerState, value)
 
 
 def run_clock(settings: Settings) -> datetime:
@@ -87,13 +89,13 @@ def rebuild_profiles(settings: Settings) -> RebuildResult:
     """Write the profile of every customer in the changelog; delete the entries of deleted or erased ones."""
     policy = current_policy(settings)
     now = run_clock(settings)
-    written = erased = 0
-    latest = latest_states(settings)
+    customers = written = erased = 0
     with connect(settings.redis_url.get_secret_value()) as client:
-        for customer_id, state in latest.items():
+        for customer_id, state in latest_states(settings):
+            customers += 1
             if state is None or state.erased_at is not None:
                 erased += erase_profile(client, settings.redis_prefix, customer_id)
             else:
                 profile = derive_profile(state, now, policy)
                 written += write_profile(client, settings.redis_prefix, profile)
-    return RebuildResult(len(latest), written, erased)
+    return RebuildResult(customers, written, erased)

@@ -22,7 +22,7 @@ def refit(settings: Settings, version: str = "shop") -> ShopModel:
     """Fit from every customer's latest state (erased ones left out) and publish; raises NotEnoughHistory."""
     policy = load_policy(settings.policy_file)
     at = run_clock(settings)
-    states = (s for s in latest_states(settings).values() if s is not None and s.erased_at is None)
+    states = (s for _, s in latest_states(settings) if s is not None and s.erased_at is None)
     model = fit_shop_model(states, at, policy, version)
     publish_model(settings, model)
     return model

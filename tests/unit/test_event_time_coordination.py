@@ -61,7 +61,9 @@ def _holding(customer_id: str, *times: datetime) -> CustomerState:
 def _ready(partitions: tuple[int, ...] = (0, 1), *states: CustomerState) -> CustomerProgress:
     progress = CustomerProgress()
     progress.assign(partitions)
-    progress.rebuild(states)
+    for state in states:
+        progress.note(state)
+    progress.ready()
     return progress
 
 
@@ -76,7 +78,7 @@ def test_nothing_is_announced_after_assign_until_the_state_is_rebuilt(monotonic:
     progress = CustomerProgress()
     progress.assign([0, 1])
     assert progress.announcement(T0) is None
-    progress.rebuild([])
+    progress.ready()
     assert progress.announcement(T0) == _progress(T0, 0, 1)
 
 
@@ -151,7 +153,7 @@ def test_a_changed_partition_set_is_announced_again_at_once(monotonic: _Monotoni
     progress = _ready((0, 1))
     assert progress.announcement(T0) == _progress(T0, 0, 1)
     progress.assign([0])
-    progress.rebuild([])
+    progress.ready()
     assert progress.announcement(T0) == _progress(T0, 0)
 
 
@@ -159,7 +161,7 @@ def test_assign_forgets_what_the_customers_held(monotonic: _Monotonic) -> None:
     progress = _ready((0, 1), _holding("c1", T0 - hours(1)))
     assert progress.announcement(T0) == _progress(T0 - hours(1), 0, 1)
     progress.assign([1])
-    progress.rebuild([])
+    progress.ready()
     assert progress.announcement(T0) == _progress(T0, 1)
 
 
