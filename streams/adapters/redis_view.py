@@ -28,7 +28,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, get_origin
+from typing import Any, TypeVar, get_origin
 
 import redis
 import redis.asyncio
@@ -59,6 +59,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 BATCH = 500
 """Script calls per pipeline when the worker flushes its marked customers."""
 STALE_BATCHES = 4
@@ -94,9 +95,11 @@ _CLIENT_OPTIONS: dict[str, Any] = {
     "protocol": 2,
 }
 
+# The view owns its keys: a profile key holding anything but a hash is replaced (or erased) like a stale profile.
 _UNTAG = """
+local function is_hash(key) return redis.call('TYPE', key).ok == 'hash' end
 local function untag(key, tag_prefix, member)
-  local stored = redis.call('HGET', key, '_tags')
+  local stored = is_hash(key) and redis.call('HGET', key, '_tags')
   if stored then
     for _, tag in ipairs(cjson.decode(stored)) do redis.call('SREM', tag_prefix .. tag, member) end
   end
@@ -107,7 +110,7 @@ end
 _WRITE = (
     _UNTAG
     + """
-local stored = tonumber(redis.call('HGET', KEYS[1], 'revision'))
+local stored = is_hash(KEYS[1]) and tonumber(redis.call('HGET', KEYS[1], 'revision'))
 local revision = tonumber(ARGV[3])
 if stored and revision < stored then return 0 end
 if stored == revision and redis.call('HLEN', KEYS[1]) * 2 == #ARGV - 3 then
@@ -296,7 +299,7 @@ class ProfileProjector:
         (later marks wait for the next flush), then up to ``STALE_BATCHES`` batches of stale customers. ``load``
         gives a customer's current profile (None: not held here, its mark is dropped), ``held`` every customer
         this worker holds (all stale when the view lost its marker)."""
-        if not (await self._attempt(self._answers()) and await self._attempt(self._keep_marker(held))):
+        if await self._attempt(self._answers()) is None or await self._attempt(self._keep_marker(held)) is None:
             return
         erased, changed = self._erased, self._changed
         self._erased, self._changed = set(), set()
@@ -305,14 +308,18 @@ class ProfileProjector:
         marked = [(customer_id, True) for customer_id in erased] + [(c, False) for c in (*changed, *stale)]
         written = 0
         for start in range(0, len(marked), self._batch):
-            calls = [
-                call for c, erasing in marked[start : start + self._batch] if (call := self._call(c, erasing, load))
+            batch = [
+                (c, erasing, call)
+                for c, erasing in marked[start : start + self._batch]
+                if (call := self._call(c, erasing, load))
             ]
-            if not await self._attempt(self._run(calls)):
+            refused = await self._attempt(self._run([call for _, _, call in batch]))
+            if refused is None:
                 for customer_id, erasing in marked[start:]:  # all for the next flush, the stale ones too
                     (self._erased if erasing else self._changed).add(customer_id)
                 return
-            written += len(calls)
+            self._erased.update(c for c, erasing, _ in (batch[i] for i in refused) if erasing)  # never given up
+            written += len(batch) - len(refused)
         if self._down:
             self._down = False
             log.info("redis is back: %d pending profile updates written", written)
@@ -331,35 +338,42 @@ class ProfileProjector:
             return None
         return None if profile is None else _write_call(self._prefix, profile)
 
-    async def _answers(self) -> None:
+    async def _answers(self) -> bool:
         """Raise unless Redis answers PING with PONG (a socket connected to itself echoes the PING)."""
         if not await self._client.ping():
             raise redis.ConnectionError("PING was not answered with PONG")
+        return True
 
-    async def _keep_marker(self, held: Callable[[], Iterable[str]]) -> None:
+    async def _keep_marker(self, held: Callable[[], Iterable[str]]) -> bool:
         """Set the view's marker key; when it was absent (a new or emptied Redis), mark every held customer."""
         if await self._client.set(f"{self._prefix}view:alive", "1", nx=True):
             self.mark_stale(*held())
+        return True
 
-    async def _run(self, calls: list[_ScriptCall]) -> None:
-        """The calls in one pipeline, without MULTI (each script is atomic). On NOSCRIPT (a restarted or flushed
-        script cache) the scripts are loaded and the whole batch runs again: that changes nothing twice, as writes
-        are ordered by revision and a customer's erasure comes before its write. A call Redis refuses (e.g.
-        WRONGTYPE: something else wrote the customer's key) costs only its customer the write, until its next
-        change; a lost connection raises."""
+    async def _run(self, calls: list[_ScriptCall]) -> list[int]:
+        """The calls in one pipeline, without MULTI (each script is atomic); the positions of those Redis refused.
+
+        On NOSCRIPT (a restarted or flushed script cache) the scripts are loaded and the whole batch runs again:
+        that changes nothing twice, as writes are ordered by revision and a customer's erasure comes before its
+        write. A call refused for its own keys (WRONGTYPE: a tag key of another type under the view's prefix)
+        costs only its customer; any other error (READONLY after a failover, OOM, a lost connection) raises, and
+        the batch waits for the next flush."""
         results = await self._pipeline(calls)
         if any(isinstance(result, NoScriptError) for result in results):
             for source in {call.source for call in calls}:
                 await self._client.script_load(source)
             results = await self._pipeline(calls)
-        refused = [result for result in results if isinstance(result, redis.ResponseError)]
-        if refused:
+        errors = [(i, result) for i, result in enumerate(results) if isinstance(result, redis.ResponseError)]
+        if other := next((error for _, error in errors if "WRONGTYPE" not in str(error)), None):
+            raise other
+        if errors:
             log.error(
-                "redis refused %d of %d profile writes (%s): their customers are written at their next change",
-                len(refused),
+                "redis refused %d of %d profile writes (WRONGTYPE: a key under the view's prefix holds another "
+                "type): a write waits for its customer's next change, an erasure for the next flush",
+                len(errors),
                 len(calls),
-                type(refused[0]).__name__,
             )
+        return [i for i, _ in errors]
 
     async def _pipeline(self, calls: list[_ScriptCall]) -> list[object]:
         async with self._client.pipeline(transaction=False) as pipe:
@@ -367,12 +381,12 @@ class ProfileProjector:
                 call.queue(pipe)
             return list(await pipe.execute(raise_on_error=False))
 
-    async def _attempt(self, operation: Awaitable[object]) -> bool:
+    async def _attempt(self, operation: Awaitable[T]) -> T | None:
+        """The operation's result, or None when Redis failed (logged once until it is back)."""
         try:
-            await operation
+            return await operation
         except redis.RedisError as exc:
             if not self._down:
                 self._down = True
                 log.warning("redis unavailable, queueing profile updates until it is back: %s", exc)
-            return False
-        return True
+            return None

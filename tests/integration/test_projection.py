@@ -255,25 +255,74 @@ def test_a_profile_that_cannot_be_derived_costs_only_its_own_customer_the_write(
     assert {c: read_profile(client, prefix, c) for c in ("c1", "c2", "c3")} == {**good, "c2": None}
 
 
-def test_a_write_redis_refuses_costs_only_its_own_customer_the_write(
-    client: redis.Redis, prefix: str, embedded_redis: EmbeddedRedis, caplog: pytest.LogCaptureFixture
+def test_a_profile_key_holding_another_type_is_replaced_by_the_profile_or_erased(
+    client: redis.Redis, prefix: str, embedded_redis: EmbeddedRedis
 ) -> None:
-    """Another program wrote a string under c2's profile key: WRONGTYPE for c2, the batch's others are written."""
-    current = {c: profile(c, revision=1) for c in ("c1", "c2", "c3")}
-    client.set(profile_key(prefix, "c2"), "not a hash")
+    """The view owns its keys: something else wrote strings under c1's and c2's profile keys."""
+    current = {"c1": profile("c1", revision=1)}
+    client.set(profile_key(prefix, "c1"), "not a hash")
+    client.set(profile_key(prefix, "c2"), "not a hash either")
 
     async def scenario() -> frozenset[str]:
+        projector = ProfileProjector(connect_async(embedded_redis.url), prefix)
+        projector.mark_changed("c1")
+        projector.mark_erased("c2")
+        await projector.flush(current.get)
+        return projector.pending
+
+    assert asyncio.run(scenario()) == set()
+    assert read_profile(client, prefix, "c1") == current["c1"]
+    assert not client.exists(profile_key(prefix, "c2"))
+
+
+def test_a_write_refused_for_its_own_keys_costs_only_its_customer_and_an_erasure_is_tried_again(
+    client: redis.Redis, prefix: str, embedded_redis: EmbeddedRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A string under the tag key of c2's one category: WRONGTYPE for c2's write and for its later erasure; the
+    batch's others are written, the write waits for c2's next change, the erasure for the next flush."""
+    current = {c: profile(c, revision=1) for c in ("c1", "c3")} | {"c2": profile("c2", top_categories=("kites",))}
+    client.set(tag_key(prefix, "category", "kites"), "not a set")
+
+    async def scenario() -> tuple[frozenset[str], frozenset[str]]:
         projector = ProfileProjector(connect_async(embedded_redis.url), prefix)
         for customer_id in current:
             projector.mark_changed(customer_id)
         await projector.flush(current.get)
-        return projector.pending
+        after_write = projector.pending
+        projector.mark_erased("c2")
+        await projector.flush(current.get)
+        return after_write, projector.pending
 
     with caplog.at_level(logging.ERROR, logger="streams.adapters.redis_view"):
-        assert asyncio.run(scenario()) == set()
+        after_write, after_erasure = asyncio.run(scenario())
+    assert (after_write, after_erasure) == (set(), {"c2"})
     assert (read_profile(client, prefix, "c1"), read_profile(client, prefix, "c3")) == (current["c1"], current["c3"])
-    assert client.get(profile_key(prefix, "c2")) == "not a hash"
-    assert "redis refused 1 of 3 profile writes (ResponseError)" in caplog.text
+    assert "redis refused 1 of 3 profile writes (WRONGTYPE" in caplog.text
+
+
+def test_a_server_that_refuses_every_write_keeps_every_mark_for_the_next_flush(tmp_path: Path, prefix: str) -> None:
+    """A replica after a failover answers READONLY to every script: that is Redis unavailable, not a refusal of
+    each customer, so nothing is given up (erasures least of all)."""
+    server = EmbeddedRedis(data_dir=tmp_path / "replica")
+    current = {"c1": profile("c1", revision=1)}
+
+    async def scenario() -> tuple[frozenset[str], frozenset[str]]:
+        projector = ProfileProjector(connect_async(server.url), prefix)
+        projector.mark_changed("c1")
+        projector.mark_erased("gone")
+        with connect(server.url) as admin:
+            admin.replicaof("127.0.0.1", str(free_port()))  # a master that never answers: read-only from now on
+            await projector.flush(current.get)
+            while_read_only = projector.pending
+            admin.replicaof("NO", "ONE")
+        await projector.flush(current.get)
+        return while_read_only, projector.pending
+
+    with server.start():
+        while_read_only, after = asyncio.run(scenario())
+        assert (while_read_only, after) == ({"c1", "gone"}, set())
+        with connect(server.url) as again:
+            assert read_profile(again, prefix, "c1") == current["c1"]
 
 
 def test_scripts_the_server_forgot_are_loaded_again(
