@@ -51,10 +51,15 @@ def _consents(
 ) -> bool:
     """An explicit opt-in or opt-out in force at ``at`` decides; otherwise the service channel for transactional
     types, and the channels the policy assumes."""
-    said = state.fact_at(f"consent.{channel.value}", at)
+    said = state.fact_at(f"consent.{channel.value}", at, policy.limits.remembered_fact_changes)
     if isinstance(said, bool):
         return said
     return (channel is Channel.SERVICE and settings.transactional) or channel in policy.contact.assume_consent
+
+
+def _zone(state: CustomerState, at: datetime, policy: Policy) -> ZoneInfo:
+    """The customer's zone at ``at``."""
+    return zone_named(state.fact_at("timezone", at, policy.limits.remembered_fact_changes), policy.contact)
 
 
 def _purchased_since(state: CustomerState, waiting: Waiting, at: datetime, settings: TypeContactPolicy) -> str | None:
@@ -180,7 +185,7 @@ def _round(state: CustomerState, at: datetime, policy: Policy) -> Decision:
     """Decide every trigger waiting for ``at`` or earlier, at ``at``, highest priority first."""
     at = at.astimezone(UTC)  # one instant, one spelling: the decision ids are built from it
     contact = policy.contact
-    zone = zone_named(state.fact_at("timezone", at), contact)
+    zone = _zone(state, at, policy)
     due = sorted(
         (w for w in state.contact.waiting if w.send_after <= at),
         key=lambda w: (-contact.of(w.trigger.type).priority, w.trigger.due_at, w.trigger.trigger_id),
@@ -222,7 +227,7 @@ def _bound(state: CustomerState, at: datetime, policy: Policy) -> Decision:
     kept, dropped = ranked[: contact.max_pending], ranked[contact.max_pending :]
     if not dropped:
         return Decision(state)
-    zone = zone_named(state.fact_at("timezone", at), contact)
+    zone = _zone(state, at, policy)
     verdict = _Verdict("suppressed", "too_many_waiting", f"more than {contact.max_pending} triggers waiting")
     records = tuple(_record(w, verdict, at, zone, policy) for w in dropped)
     waiting = tuple(w for w in state.contact.waiting if w in kept)
@@ -231,7 +236,7 @@ def _bound(state: CustomerState, at: datetime, policy: Policy) -> Decision:
 
 def forget(state: CustomerState, at: datetime, policy: Policy) -> tuple[ContactDecision, ...]:
     """The records for the triggers still waiting when the customer asks to be forgotten (their state goes)."""
-    zone = zone_named(state.fact_at("timezone", at), policy.contact)
+    zone = _zone(state, at, policy)
     verdict = _Verdict("suppressed", "erased", "the customer asked to be forgotten")
     return tuple(_record(w, verdict, at, zone, policy) for w in state.contact.waiting)
 

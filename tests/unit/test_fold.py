@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from factories import T0, cancel, days, erasure, fold, hours, order, policy, profile_changed, refund, view
 
 from schemas.events import Channel
@@ -130,18 +132,26 @@ def test_the_last_event_time_is_the_latest_seen_not_the_last_arrived() -> None:
     assert state.last_event_at == T0 + hours(3)
 
 
-def test_a_fact_keeps_its_latest_value_and_a_bounded_number_of_earlier_ones_whatever_the_arrival_order() -> None:
-    opt_ins = [profile_changed(at=T0 + days(n), consents={Channel.SMS: n % 2 == 0}) for n in range(6)]
+def test_a_consent_keeps_its_latest_value_and_a_bounded_number_of_earlier_ones_whatever_the_arrival_order() -> None:
+    changes = [
+        profile_changed(at=T0 + days(n), consents={Channel.SMS: n % 2 == 0}, birthday=date(1990, 1, 1 + n))
+        for n in range(6)
+    ]
     bounded = policy(limits={"remembered_fact_changes": 3})
-    for arrival in (opt_ins, opt_ins[::-1], opt_ins[3:] + opt_ins[:3]):
+    for arrival in (changes, changes[::-1], changes[3:] + changes[:3]):
         state = fold(*arrival, using=bounded)
         assert state.fact("consent.sms") is False  # day 5
         assert [(e.value, e.at) for e in state.earlier_facts["consent.sms"]] == [
             (n % 2 == 0, T0 + days(n)) for n in (2, 3, 4)
         ]
-        assert [state.fact_at("consent.sms", T0 + days(n) + hours(1)) for n in (2, 3, 4, 5)] == [
-            True,
-            False,
-            True,
-            False,
-        ]
+        then = [state.fact_at("consent.sms", T0 + days(n) + hours(1), kept=3) for n in range(6)]
+        assert then == [False, False, True, False, True, False]  # days 0 and 1 were cut: the latest stands in
+        assert "birthday" not in state.earlier_facts  # only the facts the contact stage reads as of a moment
+
+
+def test_a_consent_set_after_the_moment_only_was_not_given_then() -> None:
+    state = fold(profile_changed(at=T0 + days(1), consents={Channel.SMS: True}))
+    assert (state.fact_at("consent.sms", T0, kept=8), state.fact_at("consent.sms", T0 + days(1), kept=8)) == (
+        None,
+        True,
+    )

@@ -22,6 +22,7 @@ from streams.domain.customer.state import (
     Stamped,
     View,
     initial_state,
+    read_as_of,
 )
 from streams.domain.policy import LimitsPolicy
 
@@ -193,8 +194,9 @@ def _(event: ev.FavoriteRemoved, state: CustomerState, limits: LimitsPolicy) -> 
 def _set_facts(
     state: CustomerState, at: datetime, values: dict[str, str | bool | None], limits: LimitsPolicy
 ) -> CustomerState:
-    """Set each given fact at ``at``: the latest value by event time (the last to arrive on a tie) and the
-    ``limits.remembered_fact_changes`` values before it, whatever order they arrive in."""
+    """Set each given fact at ``at``: the latest value by event time (the last to arrive on a tie) and, for the
+    facts read as of a moment, the ``limits.remembered_fact_changes`` values set before it, whatever order they
+    arrive in."""
     facts, earlier = dict(state.facts), dict(state.earlier_facts)
     for name, value in values.items():
         if value is None:
@@ -205,7 +207,7 @@ def _set_facts(
             history = (*earlier.get(name, ()), *((latest,) if latest is not None and latest.at < at else ()))
         else:
             history = tuple(sorted((*(e for e in earlier.get(name, ()) if e.at != at), stamped), key=lambda e: e.at))
-        if history:
+        if history and read_as_of(name):
             earlier[name] = history[-limits.remembered_fact_changes :]
     return state.model_copy(update={"facts": facts, "earlier_facts": earlier})
 

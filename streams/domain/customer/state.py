@@ -159,8 +159,8 @@ class CustomerState(Contract):
     facts: dict[str, Stamped] = Field(default_factory=dict, description="Profile, consent and follow facts.")
     earlier_facts: dict[str, tuple[Stamped, ...]] = Field(
         default_factory=dict,
-        description="Per fact, the values it had before its latest, oldest first (bounded): a decision reads the "
-        "facts as of its own moment, however late its stimulus arrived.",
+        description="Per fact read as of a moment (consents, time zone), the values set before its latest, oldest "
+        "first (bounded): the contact stage decides with those of its moment, however late its stimulus arrived.",
     )
     timers: tuple[Timer, ...] = ()
     held: tuple[HeldEvent, ...] = Field(default=(), description="Event-time mode: events waiting for the watermark.")
@@ -234,19 +234,12 @@ class CustomerState(Contract):
         return next((o for o in self.orders if o.order_id == order_id), None)
 
     def as_of(self, moment: datetime) -> CustomerState:
-        """The customer as known at ``moment``: later orders, views, favorites and fact values left out."""
-        facts = {name: stamped for name in self.facts if (stamped := self._stamped_at(name, moment)) is not None}
+        """The customer as known at ``moment``: later orders, views and favorites left out."""
         return self.model_copy(
             update={
                 "orders": tuple(o for o in self.orders if o.at <= moment),
                 "views": tuple(v for v in self.views if v.at <= moment),
                 "favorites": tuple(f for f in self.favorites if f.at <= moment),
-                "facts": facts,
-                "earlier_facts": {
-                    name: earlier
-                    for name, stamped in facts.items()
-                    if (earlier := tuple(e for e in self.earlier_facts.get(name, ()) if e.at < stamped.at))
-                },
             }
         )
 
@@ -255,16 +248,24 @@ class CustomerState(Contract):
         stamped = self.facts.get(name)
         return None if stamped is None else stamped.value
 
-    def fact_at(self, name: str, moment: datetime) -> str | bool | None:
-        """The fact's value at ``moment``: the one set last at or before it."""
-        stamped = self._stamped_at(name, moment)
-        return None if stamped is None else stamped.value
-
-    def _stamped_at(self, name: str, moment: datetime) -> Stamped | None:
+    def fact_at(self, name: str, moment: datetime, kept: int) -> str | bool | None:
+        """A fact read as of a moment (``read_as_of``): the value set last at or before ``moment``. ``kept`` is
+        how many earlier values the fold keeps (``limits.remembered_fact_changes``): when that many are kept and
+        all came after ``moment``, the value then is unknown and the latest is given, the customer's current
+        wish."""
         latest = self.facts.get(name)
         if latest is None or latest.at <= moment:
-            return latest
-        return next((e for e in reversed(self.earlier_facts.get(name, ())) if e.at <= moment), None)
+            return None if latest is None else latest.value
+        earlier = self.earlier_facts.get(name, ())
+        if len(earlier) >= kept and earlier[0].at > moment:
+            return latest.value
+        return next((e.value for e in reversed(earlier) if e.at <= moment), None)
+
+
+def read_as_of(name: str) -> bool:
+    """The facts the contact stage reads as of its decision's moment (consents, time zone): the fold keeps their
+    earlier values."""
+    return name.startswith("consent.") or name == "timezone"
 
 
 def initial_state(customer_id: str) -> CustomerState:
