@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams.adapters.table_codec import FORMAT_2, decode, encode
+from streams.adapters.table_codec import FORMAT_3, decode, encode
 from streams.domain.customer.state import CustomerState, initial_state
 from streams.runtime.decoded import DecodedTable
 
@@ -44,10 +44,10 @@ def test_only_the_latest_keys_stay_decoded_and_clear_reads_the_table_again() -> 
     assert states.get("c2") == initial_state("c2").model_copy(update={"revision": 9})
 
 
-def test_a_value_stored_in_format_1_is_read_and_written_back_in_format_2() -> None:
+def test_a_value_stored_in_format_1_is_read_and_written_back_in_format_3() -> None:
     earlier = initial_state("c1").model_copy(update={"revision": 4})
-    table = CountingTable(c1=earlier.model_dump_json().encode())  # a changelog written before format 2
+    table = CountingTable(c1=earlier.model_dump_json().encode())  # a changelog written before formats 2 and 3
     states = DecodedTable(table, CustomerState)
     assert states.get("c1") == earlier
     states.put("c1", earlier.model_copy(update={"revision": 5}))
-    assert table["c1"][:1] == FORMAT_2 and decode(CustomerState, table["c1"]).revision == 5
+    assert table["c1"][:1] == FORMAT_3 and decode(CustomerState, table["c1"]).revision == 5

@@ -33,7 +33,7 @@ TABLE = "customer_to_state"
 
 
 def stored_value(state: CustomerState) -> bytes:
-    """A state as the table's changelog holds it: the table stores ``table_codec.encode`` (format 2) with Faust's
+    """A state as the table's changelog holds it: the table stores ``table_codec.encode`` (format 3) with Faust's
     raw value serializer (``streams.runtime.decoded.DecodedTable.put``). The one place the benchmark encodes a
     state: change it with the table's encoding."""
     return encode(state)
