@@ -202,13 +202,13 @@ def _set_facts(
         if value is None:
             continue
         stamped, latest = Stamped(value=value, at=at), facts.get(name)
+        superseded: Stamped | None = stamped  # the value that goes to the earlier ones, if any
         if latest is None or latest.at <= at:
-            facts[name] = stamped
-            history = (*earlier.get(name, ()), *((latest,) if latest is not None and latest.at < at else ()))
-        else:
-            history = tuple(sorted((*(e for e in earlier.get(name, ()) if e.at != at), stamped), key=lambda e: e.at))
-        if history and read_as_of(name):
-            earlier[name] = history[-limits.remembered_fact_changes :]
+            facts[name], superseded = stamped, (latest if latest is not None and latest.at < at else None)
+        if superseded is not None and read_as_of(name):
+            kept = (e for e in earlier.get(name, ()) if e.at != superseded.at)  # the last to arrive wins a tie
+            history = sorted((*kept, superseded), key=lambda e: e.at)
+            earlier[name] = tuple(history[-limits.remembered_fact_changes :])
     return state.model_copy(update={"facts": facts, "earlier_facts": earlier})
 
 
