@@ -152,7 +152,7 @@ def build_runtime(settings: Settings, policy: Policy, model: ShopModel | None = 
     ``model``: the shop's repurchase model to start with (``streams.adapters.shop_models.start_model``)."""
     decide_with = effective_policy(policy, model)
     app = create_app(settings)
-    drain_before_commits(app)
+    buffer = drain_before_commits(app)
     keep_queued_records_on_resume(app)
     fetch_the_partitions_active_at_the_start(app)
     seek_uncommitted_to_the_beginning(app)
@@ -207,6 +207,7 @@ def build_runtime(settings: Settings, policy: Policy, model: ShopModel | None = 
         ),
         watermarks=watermarks,
     )
+    buffer.before_flush += [customers.write_held_back, products.write_held_back, watermarks.write_held_back]
     return Runtime(
         settings,
         policy,

@@ -79,6 +79,10 @@ class CustomerShell:
     def _stored(self, customer_id: str) -> CustomerState | None:
         return self.states.get(customer_id)
 
+    def write_held_back(self) -> None:
+        """Write the states changed since the last flush (``streams.runtime.producer_buffer``)."""
+        self.states.write_dirty()
+
     def known_state(self, customer_id: str) -> CustomerState | None:
         """The state of a customer this worker holds and has not erased; None otherwise."""
         state = self._stored(customer_id)
@@ -89,7 +93,8 @@ class CustomerShell:
         return derive_profile(state, self.clock.now(), self.policy)
 
     def held_customers(self) -> list[str]:
-        return [key for key, stored in self.table.items() if stored is not None and self.inputs.owns(key)]
+        stored = (key for key, value in self.table.items() if value is not None)
+        return [key for key in dict.fromkeys([*stored, *self.states.unwritten()]) if self.inputs.owns(key)]
 
     def held_profile(self, customer_id: str) -> CustomerProfile | None:
         """The profile to project for a marked customer, derived now; None once erased, or when its partition has

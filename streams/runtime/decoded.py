@@ -1,33 +1,58 @@
-"""A table's values as models, decoded once and kept while this worker is the one writing them.
+"""A table's values as models, decoded once and kept while this worker is the one writing them; written behind.
 
-Every record used to validate its customer's (or product's) whole stored state back into pydantic; the
-models are immutable, so the one written last is the one read next. Values are stored in the compact form of
-``streams.adapters.table_codec``. The cache holds the most recently used
-keys only, and is emptied on every rebalance: a recovered changelog may hold what another worker wrote.
+Every record used to validate its customer's (or product's) whole stored state back into pydantic, and to encode
+it again into the table; the models are immutable, so the one written last is the one read next. Values are
+stored in the compact form of ``streams.adapters.table_codec``.
+
+A change is kept decoded and marked dirty; it reaches the table (the local store and the changelog) at the next
+producer flush (``streams.runtime.producer_buffer``), which Faust runs before every offset commit and during a
+rebalance and a stop. So a customer changed by many records between two commits is encoded and sent once, and
+no input offset is committed before the states its records made are in the changelog. A dirty value is written
+in the context of the record that last changed it: Faust's tables and stores take the partition from the
+current event. The cache holds the most recently used keys only (a dirty one is written before it is dropped),
+and is emptied on every rebalance: a recovered changelog may hold what another worker wrote.
 """
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from collections import OrderedDict
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from typing import Any, Generic, TypeVar
 
+from faust.streams import _current_event, current_event
+from faust.types import EventT
 from pydantic import BaseModel
 
 from streams.adapters.table_codec import decode, encode
 
-__all__ = ["DecodedTable"]
+__all__ = ["DecodedTable", "in_context_of"]
 
 M = TypeVar("M", bound=BaseModel)
 
 
+@contextlib.contextmanager
+def in_context_of(event: EventT | None) -> Iterator[None]:
+    """Make ``event`` Faust's current event (a table write takes its partition from it) for the block."""
+    if event is None:  # a plain mapping (the tests' tables) needs no partition
+        yield
+        return
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
+
+
 class DecodedTable(Generic[M]):
     """Read and write ``table`` (values in ``table_codec``'s form) as ``model`` instances, the last ``size`` keys
-    kept decoded."""
+    kept decoded; a change is written at the next :meth:`write_dirty`."""
 
     def __init__(self, table: MutableMapping[str, Any], model: type[M], size: int = 20_000) -> None:
         self.table, self.model, self.size = table, model, size
         self._decoded: OrderedDict[str, M | None] = OrderedDict()
+        self._dirty: dict[str, EventT | None] = {}  # key -> the record that last changed it
 
     def get(self, key: str) -> M | None:
         if key in self._decoded:
@@ -39,14 +64,45 @@ class DecodedTable(Generic[M]):
         return decoded
 
     def put(self, key: str, value: M) -> None:
-        self.table[key] = encode(value)
+        """Keep ``value`` as the key's latest, to be written at the next flush. Called while a record is processed;
+        a Faust table checks here, on that record, that its changelog is known (PartitionsMismatch otherwise)."""
+        partition_for_key = getattr(self.table, "partition_for_key", None)
+        if partition_for_key is not None:
+            partition_for_key(key)
+        self._dirty[key] = current_event()
         self._keep(key, value)
 
+    def unwritten(self) -> list[str]:
+        """The keys changed since the last write (some may not be in the table yet)."""
+        return list(self._dirty)
+
+    def write_dirty(self) -> int:
+        """Encode and write every changed key, each in its record's context; returns how many."""
+        written = 0
+        while self._dirty:
+            key, event = next(iter(self._dirty.items()))
+            self._write(key, event)
+            written += 1
+        return written
+
     def clear(self) -> None:
+        """Forget every decoded value (after a rebalance or a recovery), the changed ones written first: records
+        may be applied before the recovery's callback runs, and what they changed is newer than the table."""
+        self.write_dirty()
         self._decoded.clear()
+
+    def _write(self, key: str, event: EventT | None) -> None:
+        value = self._decoded[key]
+        assert value is not None  # put keeps a model; a dirty key is never dropped from the cache unwritten
+        with in_context_of(event):
+            self.table[key] = encode(value)
+        del self._dirty[key]
 
     def _keep(self, key: str, value: M | None) -> None:
         self._decoded[key] = value
         self._decoded.move_to_end(key)
         if len(self._decoded) > self.size:
+            oldest = next(iter(self._decoded))
+            if oldest in self._dirty:
+                self._write(oldest, self._dirty[oldest])
             self._decoded.popitem(last=False)

@@ -76,6 +76,11 @@ class ProductShell:
     def _product(self, product_id: str) -> ProductState:
         return self.decoded_products.get(product_id) or ProductState(product_id=product_id)
 
+    def write_held_back(self) -> None:
+        """Write the products and watchers changed since the last flush (``streams.runtime.producer_buffer``)."""
+        self.decoded_products.write_dirty()
+        self.decoded_watchers.write_dirty()
+
     async def process(self, record: faust.types.EventT) -> None:
         partition = record.message.partition
 

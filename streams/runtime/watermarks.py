@@ -2,7 +2,10 @@
 table (``source_to_watermark``, written on the partition it describes), given back to the clock on recovery.
 
 Without it a worker restarted after a replay's final watermark would start again at 1970 and hold every
-record and timer until something new came.
+record and timer until something new came. A watermark is written behind, as the states are
+(``streams.runtime.decoded``) and after them at each producer flush: a saved watermark never runs ahead of the
+stored states that hold the events before it, or a restarted worker would apply a re-read event before the
+earlier ones it had held.
 """
 
 from __future__ import annotations
@@ -10,6 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable, MutableMapping
 from datetime import datetime
 from typing import Any
+
+from faust.streams import current_event
+from faust.types import EventT
+
+from streams.runtime.decoded import in_context_of
 
 __all__ = ["SavedWatermarks", "Source"]
 
@@ -23,14 +31,32 @@ def _key(source: Source) -> str:
 class SavedWatermarks:
     def __init__(self, table: MutableMapping[str, Any]) -> None:
         self._table = table
+        self._unwritten: dict[str, tuple[datetime, EventT | None]] = {}  # key -> latest and the record that brought it
 
     def save(self, source: Source, at: datetime) -> None:
-        """Inside the stream iteration of a record of ``source`` (the table writes to its partition)."""
-        stored = self._table.get(_key(source))
-        if stored is None or datetime.fromisoformat(stored) < at:
-            self._table[_key(source)] = at.isoformat()
+        """Inside the stream iteration of a record of ``source`` (the table writes to its partition, at the next
+        :meth:`write_held_back`)."""
+        key = _key(source)
+        latest = self._latest(key)
+        if latest is None or latest < at:
+            self._unwritten[key] = (at, current_event())
+
+    def write_held_back(self) -> None:
+        """Write the watermarks saved since the last flush, each in its record's context."""
+        while self._unwritten:
+            key, (at, event) = next(iter(self._unwritten.items()))
+            with in_context_of(event):
+                self._table[key] = at.isoformat()
+            del self._unwritten[key]
 
     def restore(self, sources: Iterable[Source]) -> list[tuple[Source, datetime]]:
         """The saved watermarks of these sources (after the table's recovery)."""
+        self.write_held_back()
         found = ((source, self._table.get(_key(source))) for source in sources)
         return [(source, datetime.fromisoformat(stored)) for source, stored in found if stored is not None]
+
+    def _latest(self, key: str) -> datetime | None:
+        if key in self._unwritten:
+            return self._unwritten[key][0]
+        stored = self._table.get(key)
+        return None if stored is None else datetime.fromisoformat(stored)

@@ -119,6 +119,7 @@ class Shells:
         self.metadata_refreshes = 0
         self.records = Records(settings, policy, self.topics.dead_letters, Metrics.create(), self._refresh)
         self.customer_table = {} if customer_table is None else customer_table
+        self.watermarks = SavedWatermarks(self.watermark_table)
         self.customers = CustomerShell(
             settings,
             policy,
@@ -135,7 +136,7 @@ class Shells:
                 settings.topic_name(by_role("rerouted_customers")),
                 settings.partitions,
             ),
-            watermarks=SavedWatermarks(self.watermark_table),
+            watermarks=self.watermarks,
         )
         self.products = ProductShell(
             settings,
@@ -153,8 +154,19 @@ class Shells:
                 settings.topic_name(by_role("rerouted_catalog")),
                 settings.partitions,
             ),
-            watermarks=SavedWatermarks(self.watermark_table),
+            watermarks=self.watermarks,
         )
+
+    def flush(self) -> None:
+        """What the producer flush before each commit does first: write the changes held back, states first."""
+        self.customers.write_held_back()
+        self.products.write_held_back()
+        self.watermarks.write_held_back()
+
+    def stored(self, customer_id: str) -> CustomerState:
+        """The customer's state in the table after a producer flush."""
+        self.flush()
+        return decode(CustomerState, self.customer_table[customer_id])
 
     def record(
         self,
@@ -210,7 +222,7 @@ def test_a_first_order_sends_the_welcome_trigger_and_stores_the_state(shells: Sh
         "comeback-message-type": b"trigger",
         "comeback-trigger-type": b"welcome",
     }
-    state = decode(CustomerState, shells.customer_table["c1"])
+    state = shells.stored("c1")
     assert [o.order_id for o in state.orders] == [first.order_id]
     assert [m["type"] for m in shells.sent("watchers")] == ["cycle_lookup"]  # the catalog's cycle is asked
     assert shells.customers.timers.earliest() is not None  # the post-purchase timers are indexed
@@ -235,7 +247,7 @@ def test_records_only_mark_the_customer_and_a_flush_writes_its_profile_as_stored
         client.delete(profile_key(prefix, "c1"))
         run(scenario())
         written = read_profile(client, prefix, "c1")
-    stored = decode(CustomerState, shells.customer_table["c1"])
+    stored = shells.stored("c1")
     assert written is not None and (written.revision, written.order_count) == (stored.revision, 3)
 
 
@@ -275,7 +287,7 @@ def test_in_event_time_an_event_waits_for_the_slowest_partition(embedded_redis: 
     async def scenario() -> None:
         await shells.customers.process(shells.record("orders", "c1", order("c1", at=T0)))
         assert shells.sent("triggers") == []  # held: the behavior partition may still bring something older
-        held = decode(CustomerState, shells.customer_table["c1"])
+        held = shells.stored("c1")
         assert [h.at for h in held.held] == [T0] and held.orders == ()
         later = WatermarkAdvanced(at=T0 + timedelta(seconds=1))
         await shells.customers.process(shells.record("behavior", "c1", later))
@@ -286,7 +298,7 @@ def test_in_event_time_an_event_waits_for_the_slowest_partition(embedded_redis: 
 
     run(scenario())
     assert [t["type"] for t in shells.sent("triggers")] == ["welcome"]
-    state = decode(CustomerState, shells.customer_table["c1"])
+    state = shells.stored("c1")
     assert len(state.orders) == 1 and [h.at for h in state.held] == [T0 + hours(1)]
 
 
@@ -323,7 +335,7 @@ def test_a_record_on_another_owners_partition_is_forwarded_to_the_owner_and_appl
     forwarded = shells.record("rerouted_customers", "c1", first, partition=owner, headers=headers)
     run(shells.customers.process(forwarded))
     assert [t["type"] for t in shells.sent("triggers")] == ["welcome"]
-    assert decode(CustomerState, shells.customer_table["c1"]).orders[0].order_id == first.order_id
+    assert shells.stored("c1").orders[0].order_id == first.order_id
 
 
 def test_a_forwarded_record_that_breaks_the_contract_is_dead_lettered_under_its_origin(shells: Shells) -> None:
@@ -352,6 +364,8 @@ def test_a_restarted_worker_takes_up_event_time_where_the_watermarks_left_it(emb
 
     run(replay_end())
     assert first.customers.clock.now() == T0 + hours(5)
+    assert first.watermark_table == {}  # written behind, with the states, at the next flush
+    first.flush()
 
     restarted = Shells(settings, embedded_redis.url, watermark_table=first.watermark_table)
     restarted.customers.track_assigned(assigned)
@@ -432,7 +446,9 @@ def test_a_welcome_ordered_at_night_is_deferred_to_the_morning_and_each_decision
     first = order("c1", at=night)
 
     async def watermark(at: datetime, offset: int) -> None:
-        """Every input partition at ``at``; the ticker then wakes the customer (held events, due timers)."""
+        """Every input partition at ``at``; the ticker then wakes the customer (held events, due timers). A commit
+        comes first: its producer flush writes the states held back."""
+        shells.flush()
         for role in roles:
             await shells.customers.process(shells.record(role, "c1", WatermarkAdvanced(at=at), offset))
         ticks = len(shells.sent("ticks"))
@@ -465,7 +481,7 @@ def test_a_welcome_ordered_at_night_is_deferred_to_the_morning_and_each_decision
     before_deferral, before_sending = decisions.stored
     assert before_deferral is None or not decode(CustomerState, before_deferral).contact.waiting
     assert [w.trigger.trigger_id for w in decode(CustomerState, before_sending).contact.waiting] == [welcome.trigger_id]
-    assert decode(CustomerState, shells.customer_table["c1"]).contact.waiting == ()
+    assert shells.stored("c1").contact.waiting == ()
     reference = reference_end([consent, first], Policy(), morning + hours(1))
     assert [deferred, sent] == list(reference.decisions)
     assert [welcome.trigger_id] == [t.trigger_id for t in reference.triggers]
@@ -478,18 +494,19 @@ def test_a_welcome_ordered_at_night_is_deferred_to_the_morning_and_each_decision
 
 
 class _ChangelogNotYetSeen(dict[str, Any]):
-    """A table whose first ``failures`` writes raise as Faust's do while the consumer's metadata snapshot lacks
+    """A table whose first ``failures`` changes raise as Faust's do while the consumer's metadata snapshot lacks
     the changelog topic (another worker has just created it)."""
 
     def __init__(self, failures: int) -> None:
         super().__init__()
         self.failures = failures
 
-    def __setitem__(self, key: str, value: Any) -> None:
+    def partition_for_key(self, key: str) -> int:
+        """Faust checks the changelog's partitions here, when a record changes a key."""
         if self.failures:
             self.failures -= 1
             raise PartitionsMismatch("changelog has 0 partitions, the source topic 1")
-        super().__setitem__(key, value)
+        return 0
 
 
 def test_a_record_that_meets_a_changelog_the_worker_does_not_see_yet_is_tried_again_not_dead_lettered(
@@ -501,6 +518,6 @@ def test_a_record_that_meets_a_changelog_the_worker_does_not_see_yet_is_tried_ag
     record = shells.record("orders", "c1", first)
     run(shells.records.guarded(record, shells.customers.process, shells.customers.router.origin))
     assert shells.sent("dead_letters") == [] and shells.metadata_refreshes == 2  # fresh metadata asked before each wait
-    assert [o.order_id for o in decode(CustomerState, shells.customer_table["c1"]).orders] == [first.order_id]
+    assert [o.order_id for o in shells.stored("c1").orders] == [first.order_id]
     ((kind, _),) = {(t["type"], t["trigger_id"]) for t in shells.sent("triggers")}  # repeats share the id
     assert kind == "welcome"

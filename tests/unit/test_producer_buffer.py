@@ -11,8 +11,11 @@ from faust.transport.producer import ProducerBuffer
 from streams.runtime.producer_buffer import DrainingProducerBuffer
 
 
-async def _left_after_flush(kind: type[ProducerBuffer], messages: int = 3, send_seconds: float = 0.15) -> int:
-    """Buffer ``messages`` that each take ``send_seconds`` to hand on, flush, and count what is still buffered."""
+async def _left_after_flush(
+    kind: type[ProducerBuffer], messages: int = 3, send_seconds: float = 0.15, held_back: int = 0
+) -> int:
+    """Buffer ``messages`` that each take ``send_seconds`` to hand on, flush, and count what is still buffered.
+    ``held_back``: messages a table writes only when the flush begins (``before_flush``)."""
 
     class Slow(kind):  # type: ignore[misc,valid-type]
         async def _send_pending(self, fut: object) -> None:
@@ -24,6 +27,8 @@ async def _left_after_flush(kind: type[ProducerBuffer], messages: int = 3, send_
     try:
         for n in range(messages):
             buffer.put(n)  # type: ignore[arg-type]
+        if held_back:
+            buffer.before_flush.append(lambda: [buffer.put(n) for n in range(held_back)])
         await buffer.flush()
         return buffer.size
     finally:
@@ -39,3 +44,7 @@ def test_fausts_own_buffer_flush_returns_with_messages_still_buffered() -> None:
 @pytest.mark.parametrize("messages", [1, 5])
 def test_the_draining_buffer_flush_returns_when_the_buffer_is_empty(messages: int) -> None:
     assert asyncio.run(_left_after_flush(DrainingProducerBuffer, messages)) == 0
+
+
+def test_the_writes_held_back_are_made_when_the_flush_begins_and_flushed_with_the_rest() -> None:
+    assert asyncio.run(_left_after_flush(DrainingProducerBuffer, messages=1, held_back=2)) == 0
