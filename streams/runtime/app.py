@@ -23,8 +23,9 @@ from streams.domain.policy import Policy
 from streams.runtime.clock import make_clock
 from streams.runtime.cluster_metadata import refresh_metadata
 from streams.runtime.customers import CustomerShell
-from streams.runtime.fetching import fetch_the_partitions_active_at_the_start
+from streams.runtime.fetching import fetch_the_partitions_active_at_the_start, fetch_without_long_waits
 from streams.runtime.flow_control import keep_queued_records_on_resume
+from streams.runtime.held_back import HeldBack
 from streams.runtime.metrics import Metrics
 from streams.runtime.producer_buffer import drain_before_commits
 from streams.runtime.products import ProductShell
@@ -155,6 +156,7 @@ def build_runtime(settings: Settings, policy: Policy, model: ShopModel | None = 
     buffer = drain_before_commits(app)
     keep_queued_records_on_resume(app)
     fetch_the_partitions_active_at_the_start(app)
+    fetch_without_long_waits(app)
     seek_uncommitted_to_the_beginning(app)
     topics = Topics.declare(app, settings)
     tables = {  # the states as bytes of streams.adapters.table_codec (Faust's raw serializer), the watermarks as JSON
@@ -170,6 +172,7 @@ def build_runtime(settings: Settings, policy: Policy, model: ShopModel | None = 
     metrics.serve(app)
     records = Records(settings, policy, topics.dead_letters, metrics, refresh_metadata=lambda: refresh_metadata(app))
     watermarks = SavedWatermarks(tables["source_to_watermark"])
+    held = HeldBack()
     projector = ProfileProjector(connect_async(settings.redis_url.get_secret_value()), settings.redis_prefix)
     customers = CustomerShell(
         settings,
@@ -188,6 +191,7 @@ def build_runtime(settings: Settings, policy: Policy, model: ShopModel | None = 
             settings.partitions,
         ),
         watermarks=watermarks,
+        held=held,
     )
     products = ProductShell(
         settings,
@@ -206,8 +210,10 @@ def build_runtime(settings: Settings, policy: Policy, model: ShopModel | None = 
             settings.partitions,
         ),
         watermarks=watermarks,
+        held=held,
     )
-    buffer.before_flush += [customers.write_held_back, products.write_held_back, watermarks.write_held_back]
+    held.write_behind(customers.states, products.decoded_products, products.decoded_watchers, watermarks)
+    buffer.before_flush.append(held.flush)
     return Runtime(
         settings,
         policy,

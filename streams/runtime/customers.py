@@ -29,6 +29,7 @@ from streams.domain.policy import Policy
 from streams.engine.customer import CustomerMessage, step
 from streams.runtime.clock import Clock
 from streams.runtime.decoded import DecodedTable
+from streams.runtime.held_back import HeldBack
 from streams.runtime.inputs import InputSide
 from streams.runtime.progress import CustomerProgress
 from streams.runtime.records import Records, identified, readable
@@ -64,8 +65,9 @@ class CustomerShell:
         projector: ProfileProjector,
         router: Router,
         watermarks: SavedWatermarks,
+        held: HeldBack,
     ) -> None:
-        self.settings, self.policy, self.records = settings, policy, records
+        self.settings, self.policy, self.records, self.held = settings, policy, records, held
         self.table, self.topics, self.clock = table, topics, clock
         self.timers, self.progress, self.projector, self.router = timers, progress, projector, router
         self.inputs = InputSide(records, router, clock, watermarks)
@@ -78,10 +80,6 @@ class CustomerShell:
 
     def _stored(self, customer_id: str) -> CustomerState | None:
         return self.states.get(customer_id)
-
-    def write_held_back(self) -> None:
-        """Write the states changed since the last flush (``streams.runtime.producer_buffer``)."""
-        self.states.write_dirty()
 
     def known_state(self, customer_id: str) -> CustomerState | None:
         """The state of a customer this worker holds and has not erased; None otherwise."""
@@ -130,16 +128,16 @@ class CustomerShell:
         self, triggers: tuple[Trigger, ...], outcomes: tuple[ContactDecision, ...], to_products: tuple[ToProduct, ...]
     ) -> None:
         """Publish the triggers, the contact stage's records of them and the messages for the product side (watch
-        changes and cycle lookups, repartitioned by product), all acknowledged in one round trip, before the state
-        that forgets their timers (and the waiting triggers) is stored: a crash repeats them (same ids), never loses
-        them."""
+        changes and cycle lookups, repartitioned by product). They are acknowledged, with every other record's, at
+        the next flush, before the state that forgets their timers (and the waiting triggers) is written
+        (``streams.runtime.held_back``): a crash repeats them (same ids), never loses them."""
         topics = self.topics.triggers
         sends: list[tuple[faust.TopicT, str, BaseModel]] = [
             (topics[self.settings.trigger_topic_for(t.type)], t.customer_id, t) for t in triggers
         ]
         sends += [(self.topics.decisions, record.customer_id, record) for record in outcomes]
         sends += [(self.topics.watchers, message.product_id, message) for message in to_products]
-        await send_acked(sends)
+        await self.held.send(sends)
         for record in outcomes:
             self.records.metrics.contact.labels(record.type, record.outcome).inc()
             log.info(
@@ -215,6 +213,7 @@ class CustomerShell:
         """Event time: tell every rerouted partition how far the strays of this worker's inputs are forwarded,
         and every watchers partition how far this worker's customers have got (each when it moved)."""
         async with self.progress.lock:
+            await self.held.settle()  # what the customers sent before the announcement is in first
             await self.router.announce()
             announcement = self.progress.announcement(self.clock.frontier())
             if announcement is not None:
@@ -245,6 +244,7 @@ class CustomerShell:
 
     async def rebuild_timer_index(self) -> None:
         """After table recovery: index the next due time (and held events) of every customer this worker holds."""
+        await self.held.settle()  # records applied since the recovery ended: their states are written first
         self.inputs.restore()
         self.states.clear()  # anything read while the table was recovering
         # Only what the indexes need of each state (StateIndex), one at a time: a worker may hold millions.

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any, Generic, TypeVar
 
 from faust.streams import _current_event, current_event
@@ -47,7 +47,7 @@ def in_context_of(event: EventT | None) -> Iterator[None]:
 
 class DecodedTable(Generic[M]):
     """Read and write ``table`` (values in ``table_codec``'s form) as ``model`` instances, the last ``size`` keys
-    kept decoded; a change is written at the next :meth:`write_dirty`."""
+    kept decoded (and every changed one until it is written); a change is written by :meth:`held_back`'s writer."""
 
     def __init__(self, table: MutableMapping[str, Any], model: type[M], size: int = 20_000) -> None:
         self.table, self.model, self.size = table, model, size
@@ -64,8 +64,8 @@ class DecodedTable(Generic[M]):
         return decoded
 
     def put(self, key: str, value: M) -> None:
-        """Keep ``value`` as the key's latest, to be written at the next flush. Called while a record is processed;
-        a Faust table checks here, on that record, that its changelog is known (PartitionsMismatch otherwise)."""
+        """Keep ``value`` as the key's latest, to be written later. Called while a record is processed; a Faust
+        table checks here, on that record, that its changelog is known (PartitionsMismatch otherwise)."""
         partition_for_key = getattr(self.table, "partition_for_key", None)
         if partition_for_key is not None:
             partition_for_key(key)
@@ -73,36 +73,35 @@ class DecodedTable(Generic[M]):
         self._keep(key, value)
 
     def unwritten(self) -> list[str]:
-        """The keys changed since the last write (some may not be in the table yet)."""
+        """The keys changed and not written yet (some may not be in the table yet)."""
         return list(self._dirty)
 
-    def write_dirty(self) -> int:
-        """Encode and write every changed key, each in its record's context; returns how many."""
-        written = 0
-        while self._dirty:
-            key, event = next(iter(self._dirty.items()))
-            self._write(key, event)
-            written += 1
-        return written
+    def held_back(self) -> Callable[[], None]:
+        """The changes as they are now, to be written later by the function returned (once what caused them is
+        acknowledged); a key changed again in between stays to be written."""
+        changes = [(key, self._decoded[key], event) for key, event in self._dirty.items()]
+
+        def write() -> None:
+            for key, value, event in changes:
+                assert value is not None  # put keeps a model
+                with in_context_of(event):
+                    self.table[key] = encode(value)
+                if key in self._dirty and self._dirty[key] is event and self._decoded.get(key) is value:
+                    del self._dirty[key]
+
+        return write
 
     def clear(self) -> None:
-        """Forget every decoded value (after a rebalance or a recovery), the changed ones written first: records
-        may be applied before the recovery's callback runs, and what they changed is newer than the table."""
-        self.write_dirty()
+        """Forget every decoded value (after a rebalance or a recovery), the changed ones written first (their
+        sends must be acknowledged by then): records may be applied before the recovery's callback runs, and
+        what they changed is newer than the table."""
+        self.held_back()()
         self._decoded.clear()
-
-    def _write(self, key: str, event: EventT | None) -> None:
-        value = self._decoded[key]
-        assert value is not None  # put keeps a model; a dirty key is never dropped from the cache unwritten
-        with in_context_of(event):
-            self.table[key] = encode(value)
-        del self._dirty[key]
 
     def _keep(self, key: str, value: M | None) -> None:
         self._decoded[key] = value
         self._decoded.move_to_end(key)
         if len(self._decoded) > self.size:
-            oldest = next(iter(self._decoded))
-            if oldest in self._dirty:
-                self._write(oldest, self._dirty[oldest])
-            self._decoded.popitem(last=False)
+            unchanged = next((k for k in self._decoded if k not in self._dirty), None)
+            if unchanged is not None:  # a changed key stays until it is written
+                del self._decoded[unchanged]

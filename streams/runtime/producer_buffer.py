@@ -8,16 +8,16 @@ input offset could be committed before the state change it made was sent. A clea
 (the buffer's sending task ends once the stop begins): a worker leaving under load lost customers' orders, and
 the local RocksDB store was left ahead of its changelog.
 
-The shells write their states behind (``streams.runtime.decoded``): the changes since the last flush are written
-at the start of each flush, so they are in the changelog before the offsets of the records that made them are
-committed, and before a rebalance or a stop ends.
+The shells write their states behind (``streams.runtime.held_back``): at the start of each flush the sends since
+the last one are acknowledged and the changes they caused written, so they are in the changelog before the
+offsets of the records that made them are committed, and before a rebalance or a stop ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import faust
 from faust.transport.producer import ProducerBuffer
@@ -33,7 +33,7 @@ class DrainingProducerBuffer(ProducerBuffer):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.before_flush: list[Callable[[], object]] = []
+        self.before_flush: list[Callable[[], Awaitable[object]]] = []
 
     async def flush(self) -> None:
         """Write what is held back, then wait until the buffer is empty, as long as its sending task runs (a
@@ -41,7 +41,7 @@ class DrainingProducerBuffer(ProducerBuffer):
         the held-back changes were made after the last commit, so their records are read again)."""
         if not self.should_stop:
             for write in self.before_flush:
-                write()
+                await write()
         while self.size and not self.should_stop:
             self.message_sent.clear()
             with contextlib.suppress(TimeoutError):

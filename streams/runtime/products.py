@@ -27,6 +27,7 @@ from streams.domain.product.watchers import Watchers
 from streams.engine.product import CatalogTime, ProductMessage, step_product
 from streams.runtime.clock import Clock
 from streams.runtime.decoded import DecodedTable
+from streams.runtime.held_back import HeldBack
 from streams.runtime.inputs import InputSide
 from streams.runtime.progress import CatalogGates
 from streams.runtime.records import Records, identified, readable
@@ -60,8 +61,9 @@ class ProductShell:
         gates: CatalogGates,
         router: Router,
         watermarks: SavedWatermarks,
+        held: HeldBack,
     ) -> None:
-        self.settings, self.policy, self.records = settings, policy, records
+        self.settings, self.policy, self.records, self.held = settings, policy, records, held
         self.products, self.watchers, self.topics = products, watchers, topics
         self.clock, self.lookups, self.gates, self.router = clock, lookups, gates, router
         self.inputs = InputSide(records, router, clock, watermarks)
@@ -76,11 +78,6 @@ class ProductShell:
     def _product(self, product_id: str) -> ProductState:
         return self.decoded_products.get(product_id) or ProductState(product_id=product_id)
 
-    def write_held_back(self) -> None:
-        """Write the products and watchers changed since the last flush (``streams.runtime.producer_buffer``)."""
-        self.decoded_products.write_dirty()
-        self.decoded_watchers.write_dirty()
-
     async def process(self, record: faust.types.EventT) -> None:
         partition = record.message.partition
 
@@ -93,11 +90,12 @@ class ProductShell:
         await self.inputs.take(record, apply)
 
     async def _apply(self, message: ProductMessage, partition: int) -> None:
-        """One engine step; alerts and cycle answers are acknowledged before the tables that caused them change."""
+        """One engine step; alerts and cycle answers are acknowledged before the tables they changed are written
+        (``streams.runtime.held_back``)."""
         product, watchers = self._product(message.product_id), self._watchers(message.product_id)
         time = CatalogTime(self.clock.now(), self.gates.before(partition)) if self.event_time else None
         decided = step_product(product, watchers, message, self.policy, time)
-        await send_acked((self.topics.ticks, m.customer_id, m) for m in decided.to_customers)
+        await self.held.send((self.topics.ticks, m.customer_id, m) for m in decided.to_customers)
         if decided.watchers != watchers:
             self.decoded_watchers.put(message.product_id, decided.watchers)
         after = decided.product
@@ -120,9 +118,9 @@ class ProductShell:
         self.decoded_watchers.clear()
         return self.inputs.assign(assigned)
 
-    async def _tick(self, product_id: str, at: datetime) -> None:
-        tick = ProductTick(product_id=product_id, at=at)
-        await send_acked([(self.topics.watchers, product_id, tick)])
+    async def _tick(self, product_ids: Iterable[str], at: datetime) -> None:
+        """A ProductTick to each product, all acknowledged in one wait."""
+        await send_acked((self.topics.watchers, p, ProductTick(product_id=p, at=at)) for p in product_ids)
 
     async def wake_waiting(self) -> int:
         """Event time: announce how far this worker's catalog strays are forwarded, and send a ProductTick to
@@ -131,18 +129,20 @@ class ProductShell:
             await self.router.announce()
         now = self.clock.now()
         woken = sorted({*self.lookups.pop_due(now), *self.gates.due(now)})
-        for product_id in woken:
-            await self._tick(product_id, now)
+        await self._tick(woken, now)
         return len(woken)
 
     async def rebuild_index(self) -> None:
         """After table recovery: index the products this worker holds that have lookups waiting, and tick those
         with catalog events waiting (the tick, read on the product's partition, puts them under its gate)."""
+        await self.held.settle()  # records applied since the recovery ended: their changes are written first
         self.inputs.restore()
         self.decoded_products.clear()  # anything read while the tables were recovering
         self.decoded_watchers.clear()
+        gated = []
         for product in (p for p in readable(ProductState, self.products) if self.inputs.owns(p.product_id)):
             self.lookups.set(product.product_id, product.held_lookups[0].at if product.held_lookups else None)
             if product.held_events:
-                await self._tick(product.product_id, self.clock.now())
+                gated.append(product.product_id)
+        await self._tick(gated, self.clock.now())
         self.recovered = True

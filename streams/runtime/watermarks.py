@@ -10,7 +10,7 @@ earlier ones it had held.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from datetime import datetime
 from typing import Any
 
@@ -35,23 +35,30 @@ class SavedWatermarks:
 
     def save(self, source: Source, at: datetime) -> None:
         """Inside the stream iteration of a record of ``source`` (the table writes to its partition, at the next
-        :meth:`write_held_back`)."""
+        writer of :meth:`held_back`)."""
         key = _key(source)
         latest = self._latest(key)
         if latest is None or latest < at:
             self._unwritten[key] = (at, current_event())
 
-    def write_held_back(self) -> None:
-        """Write the watermarks saved since the last flush, each in its record's context."""
-        while self._unwritten:
-            key, (at, event) = next(iter(self._unwritten.items()))
-            with in_context_of(event):
-                self._table[key] = at.isoformat()
-            del self._unwritten[key]
+    def held_back(self) -> Callable[[], None]:
+        """The watermarks saved and not written yet, as they are now, to be written by the function returned
+        (after the states), each in its record's context."""
+        saved = list(self._unwritten.items())
+
+        def write() -> None:
+            for key, (at, event) in saved:
+                with in_context_of(event):
+                    self._table[key] = at.isoformat()
+                latest = self._unwritten.get(key)
+                if latest is not None and latest[0] == at and latest[1] is event:  # not saved again since
+                    del self._unwritten[key]
+
+        return write
 
     def restore(self, sources: Iterable[Source]) -> list[tuple[Source, datetime]]:
         """The saved watermarks of these sources (after the table's recovery)."""
-        self.write_held_back()
+        self.held_back()()
         found = ((source, self._table.get(_key(source))) for source in sources)
         return [(source, datetime.fromisoformat(stored)) for source, stored in found if stored is not None]
 

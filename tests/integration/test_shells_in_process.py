@@ -41,6 +41,7 @@ from streams.domain.policy import Policy
 from streams.runtime.app import Topics
 from streams.runtime.clock import make_clock
 from streams.runtime.customers import CustomerShell
+from streams.runtime.held_back import HeldBack
 from streams.runtime.metrics import Metrics
 from streams.runtime.products import ProductShell
 from streams.runtime.progress import CatalogGates, CustomerProgress
@@ -120,6 +121,7 @@ class Shells:
         self.records = Records(settings, policy, self.topics.dead_letters, Metrics.create(), self._refresh)
         self.customer_table = {} if customer_table is None else customer_table
         self.watermarks = SavedWatermarks(self.watermark_table)
+        self.held = HeldBack()
         self.customers = CustomerShell(
             settings,
             policy,
@@ -137,6 +139,7 @@ class Shells:
                 settings.partitions,
             ),
             watermarks=self.watermarks,
+            held=self.held,
         )
         self.products = ProductShell(
             settings,
@@ -155,13 +158,16 @@ class Shells:
                 settings.partitions,
             ),
             watermarks=self.watermarks,
+            held=self.held,
+        )
+        self.held.write_behind(
+            self.customers.states, self.products.decoded_products, self.products.decoded_watchers, self.watermarks
         )
 
     def flush(self) -> None:
-        """What the producer flush before each commit does first: write the changes held back, states first."""
-        self.customers.write_held_back()
-        self.products.write_held_back()
-        self.watermarks.write_held_back()
+        """What the producer flush before each commit does first: the sends acknowledged, then the changes they
+        caused written, the watermarks last (as ``build_runtime`` wires it)."""
+        run(self.held.flush())
 
     def stored(self, customer_id: str) -> CustomerState:
         """The customer's state in the table after a producer flush."""
@@ -287,7 +293,8 @@ def test_in_event_time_an_event_waits_for_the_slowest_partition(embedded_redis: 
     async def scenario() -> None:
         await shells.customers.process(shells.record("orders", "c1", order("c1", at=T0)))
         assert shells.sent("triggers") == []  # held: the behavior partition may still bring something older
-        held = shells.stored("c1")
+        await shells.held.flush()
+        held = decode(CustomerState, shells.customer_table["c1"])
         assert [h.at for h in held.held] == [T0] and held.orders == ()
         later = WatermarkAdvanced(at=T0 + timedelta(seconds=1))
         await shells.customers.process(shells.record("behavior", "c1", later))
@@ -448,7 +455,7 @@ def test_a_welcome_ordered_at_night_is_deferred_to_the_morning_and_each_decision
     async def watermark(at: datetime, offset: int) -> None:
         """Every input partition at ``at``; the ticker then wakes the customer (held events, due timers). A commit
         comes first: its producer flush writes the states held back."""
-        shells.flush()
+        await shells.held.flush()
         for role in roles:
             await shells.customers.process(shells.record(role, "c1", WatermarkAdvanced(at=at), offset))
         ticks = len(shells.sent("ticks"))

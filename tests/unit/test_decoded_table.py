@@ -27,9 +27,16 @@ def test_a_value_is_decoded_once_and_what_was_written_is_read_back_without_decod
     changed = initial_state("c1").model_copy(update={"revision": 3})
     states.put("c1", changed)
     assert states.get("c1") is changed and decode(CustomerState, table["c1"]).revision == 0  # not written yet
-    assert states.unwritten() == ["c1"] and states.write_dirty() == 1 and states.unwritten() == []
+    assert states.unwritten() == ["c1"] and written(states) == 1 and states.unwritten() == []
     assert decode(CustomerState, table["c1"]).revision == 3 and table.reads == 1
     assert states.get("nobody") is None and states.get("nobody") is None and table.reads == 2
+
+
+def written(states: DecodedTable[CustomerState]) -> int:
+    """Write what is held back (as a flush does once the sends are acknowledged); how many keys."""
+    count = len(states.unwritten())
+    states.held_back()()
+    return count
 
 
 class CountingWrites(dict[str, Any]):
@@ -48,35 +55,32 @@ def test_many_changes_between_two_flushes_are_encoded_and_written_once_the_lates
     for revision in range(1, 6):
         states.put("c1", initial_state("c1").model_copy(update={"revision": revision}))
     states.put("c2", initial_state("c2"))
-    assert table.writes == 0 and states.write_dirty() == 2 and table.writes == 2
-    assert decode(CustomerState, table["c1"]).revision == 5 and states.write_dirty() == 0
+    assert table.writes == 0 and written(states) == 2 and table.writes == 2
+    assert decode(CustomerState, table["c1"]).revision == 5 and written(states) == 0
 
 
-def test_a_changed_value_leaving_the_cache_or_cleared_is_written_first() -> None:
+def test_a_changed_value_stays_decoded_until_written_and_clear_writes_it_first() -> None:
     table = CountingWrites()
     states = DecodedTable(table, CustomerState, size=2)
-    states.put("c0", initial_state("c0").model_copy(update={"revision": 1}))
-    states.put("c1", initial_state("c1"))
-    states.put("c2", initial_state("c2"))  # c0 leaves the cache: written now
-    assert list(table) == ["c0"] and decode(CustomerState, table["c0"]).revision == 1
-    assert states.get("c0") == initial_state("c0").model_copy(update={"revision": 1})  # read back; c1 leaves
-    assert list(table) == ["c0", "c1"] and states.unwritten() == ["c2"]
-    states.clear()  # a recovery's callback, after records were applied: what they changed is newer
-    assert states.unwritten() == [] and list(table) == ["c0", "c1", "c2"] and states.get("c2") == initial_state("c2")
-
-
-def test_only_the_latest_keys_stay_decoded_and_clear_reads_the_table_again() -> None:
-    table = CountingTable({f"c{i}": encode(initial_state(f"c{i}")) for i in range(3)})
-    states = DecodedTable(table, CustomerState, size=2)
     for key in ("c0", "c1", "c2"):
-        states.get(key)
-    states.get("c2")
-    assert table.reads == 3  # c2 kept
-    states.get("c0")
-    assert table.reads == 4  # c0 was the oldest, dropped
-    table["c2"] = encode(initial_state("c2").model_copy(update={"revision": 9}))  # a recovery
-    states.clear()
-    assert states.get("c2") == initial_state("c2").model_copy(update={"revision": 9})
+        states.put(key, initial_state(key))
+    assert table.writes == 0 and states.unwritten() == ["c0", "c1", "c2"]  # none dropped from the cache unwritten
+    assert written(states) == 3
+    states.get("c3")  # nothing stored: the oldest unchanged key leaves the cache
+    states.put("c1", initial_state("c1").model_copy(update={"revision": 2}))
+    states.clear()  # a recovery's callback, after records were applied: what they changed is newer
+    assert states.unwritten() == [] and decode(CustomerState, table["c1"]).revision == 2
+
+
+def test_a_key_changed_again_after_the_changes_were_taken_stays_to_be_written() -> None:
+    table = CountingWrites()
+    states = DecodedTable(table, CustomerState)
+    states.put("c1", initial_state("c1").model_copy(update={"revision": 1}))
+    write = states.held_back()  # the flush takes the changes, then waits for the acks
+    states.put("c1", initial_state("c1").model_copy(update={"revision": 2}))  # a record applied meanwhile
+    write()
+    assert decode(CustomerState, table["c1"]).revision == 1 and states.unwritten() == ["c1"]
+    assert written(states) == 1 and decode(CustomerState, table["c1"]).revision == 2
 
 
 def test_a_value_stored_in_format_1_is_read_and_written_back_in_format_3() -> None:
@@ -85,5 +89,5 @@ def test_a_value_stored_in_format_1_is_read_and_written_back_in_format_3() -> No
     states = DecodedTable(table, CustomerState)
     assert states.get("c1") == earlier
     states.put("c1", earlier.model_copy(update={"revision": 5}))
-    states.write_dirty()
+    states.held_back()()
     assert table["c1"][:1] == FORMAT_3 and decode(CustomerState, table["c1"]).revision == 5

@@ -28,7 +28,12 @@ async def _left_after_flush(
         for n in range(messages):
             buffer.put(n)  # type: ignore[arg-type]
         if held_back:
-            buffer.before_flush.append(lambda: [buffer.put(n) for n in range(held_back)])
+
+            async def write_held_back() -> None:
+                for n in range(held_back):
+                    buffer.put(n)  # type: ignore[arg-type]
+
+            buffer.before_flush.append(write_held_back)
         await buffer.flush()
         return buffer.size
     finally:
