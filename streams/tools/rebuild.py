@@ -1,6 +1,7 @@
 """``comeback rebuild-profiles``: restore the Redis profile view from the ``customer_to_state`` changelog.
 
-The changelog is read from the beginning to its end offsets at the start; the latest value per key wins (keys
+The changelog is read from the beginning to its end offsets at the start; it holds the states the workers had at
+their last offset commit (they write their states behind, every few seconds). The latest value per key wins (keys
 are JSON strings, values in ``streams.adapters.table_codec``'s form, a tombstone deletes). Profiles are derived
 at the run's time (``run_clock``: the wall clock, or after an event-time replay its saved watermark), with the
 model a worker would start with now (``COMEBACK_MODEL_FILE`` or the latest on the shop-models topic), and
