@@ -43,10 +43,17 @@ def _end_to_end(f: dict[str, Any]) -> Verdict:
     core = f["pure_core"]["handle_event"]["events_per_s"]
     taken = worker["taken_in_events_per_s"] or 0.0
     bound = ", so no worker running it can reach the target" if core / agent < END_TO_END_RATIO else ""
+    tail = ""
+    if worker.get("taken_in_s") and worker.get("triggers_s"):
+        after = worker["triggers_s"] - worker["taken_in_s"]
+        tail = (
+            f"; {after / worker['triggers_s']:.0%} of the run ({after:,.1f} s) comes after every event is taken "
+            "in: releasing the held events, each customer's waiting for one cycle-lookup round trip per order"
+        )
     why = (
         f"the pure core alone (handle_event, one core) runs at {core:,.0f} ev/s = {core / agent:.2f}x the agent's "
         f"{agent:,.0f} msg/s{bound}; the worker reaches {rate / core:.0%} of its core's rate end to end "
-        f"({taken / core:.0%} to take every event in): the shell's share"
+        f"({taken / core:.0%} to take every event in){tail}"
     )
     return TARGETS[0], f"{rate / agent:.2f}x ({widest} partitions)", _met(rate / agent >= END_TO_END_RATIO), why
 
