@@ -1,6 +1,7 @@
 """A fetch returns records only of the partitions active when it started, even if the set of active partitions
 empties meanwhile (a recovery pausing the changelogs it read): aiokafka takes an empty set as "every partition",
-and Faust would drop the stream records it returned, after the client had moved past them."""
+and Faust would drop the stream records it returned, after the client had moved past them. And the broker holds a
+fetch with nothing new for a short while only."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from typing import Any
 import faust
 from faust.types import TP
 
-from streams.runtime.fetching import fetch_the_partitions_active_at_the_start
+from streams.runtime.fetching import (
+    FETCH_MAX_WAIT_MS,
+    fetch_the_partitions_active_at_the_start,
+    fetch_without_long_waits,
+)
 
 CHANGELOG = TP("fetching-test-product_to_watchers-changelog", 0)
 WATCHERS = TP("comeback.product-watchers", 0)
@@ -47,3 +52,18 @@ def test_a_fetch_pending_when_the_recovery_pauses_its_changelogs_returns_no_stre
 def test_without_the_snapshot_the_client_hands_back_the_stream_records_too() -> None:
     """The failure the snapshot prevents: Faust drops these as not active, the client has moved past them."""
     assert _fetch_while_the_changelog_is_paused(patched=False) == {CHANGELOG, WATCHERS}
+
+
+def _fetch_max_wait_ms(patched: bool) -> int:
+    async def scenario() -> int:
+        app = faust.App("fetching-wait-test", broker="kafka://127.0.0.1:1")  # never started: nothing connects
+        if patched:
+            fetch_without_long_waits(app)
+        client: Any = app.consumer._thread._create_worker_consumer(app.transport)  # type: ignore[attr-defined]
+        return int(client._fetch_max_wait_ms)
+
+    return asyncio.run(scenario())
+
+
+def test_the_broker_holds_a_fetch_at_most_the_short_wait_not_fausts_one_and_a_half_seconds() -> None:
+    assert (_fetch_max_wait_ms(patched=False), _fetch_max_wait_ms(patched=True)) == (1500, FETCH_MAX_WAIT_MS)
