@@ -37,6 +37,7 @@ class HeldBack:
         self._deliveries: list[Awaitable[object]] = []
         self._tables: list[WrittenBehind] = []
         self._failed: Exception | None = None
+        self._settling = asyncio.Lock()  # one wait at a time: a flush must not write while another's acks are out
 
     def write_behind(self, *tables: WrittenBehind) -> None:
         """Write these tables' changes at each flush, in this order, after the ones given before."""
@@ -52,6 +53,19 @@ class HeldBack:
         """Wait until every send made so far is acknowledged. A send that failed (after the producer's own retries)
         raises here and at every later call: nothing more is written or committed, and the worker stops (Faust
         crashes on a failed commit); its records are read again by the next owner."""
+        async with self._settling:
+            await self._settle()
+
+    async def flush(self) -> None:
+        """The tables' changes as they are now, written once every send made before is acknowledged (also those a
+        concurrent flush, a rebalance's during a commit's, is still waiting for)."""
+        async with self._settling:
+            writes = [table.held_back() for table in self._tables]
+            await self._settle()
+            for write in writes:
+                write()
+
+    async def _settle(self) -> None:
         if self._failed is not None:
             raise self._failed
         deliveries, self._deliveries = self._deliveries, []
@@ -65,10 +79,3 @@ class HeldBack:
             log.error("a send was not acknowledged (%s): this worker writes and commits nothing more", exc)
             self._failed = exc
             raise
-
-    async def flush(self) -> None:
-        """The tables' changes as they are now, written once every send made before is acknowledged."""
-        writes = [table.held_back() for table in self._tables]
-        await self.settle()
-        for write in writes:
-            write()

@@ -70,3 +70,21 @@ def test_a_send_that_failed_stops_every_later_write() -> None:
         return log, failures
 
     assert asyncio.run(scenario()) == ([], 2)
+
+
+def test_a_flush_during_another_flush_writes_only_once_the_first_ones_sends_are_acknowledged() -> None:
+    """A rebalance's producer flush can run while a commit's waits for its acks."""
+
+    async def scenario() -> list[str]:
+        log: list[str] = []
+        held, topic = HeldBack(), Topic()
+        held.write_behind(Table("states", log))
+        await held.send([(topic, "c1", TimerTick(customer_id="c1", at=T0))])  # type: ignore[list-item]
+        first, second = asyncio.ensure_future(held.flush()), asyncio.ensure_future(held.flush())
+        await asyncio.sleep(0.01)
+        log.append("nothing written yet")
+        topic.deliveries[0].set_result(None)
+        await asyncio.gather(first, second)
+        return log
+
+    assert asyncio.run(scenario()) == ["nothing written yet", "states", "states"]
