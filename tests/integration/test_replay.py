@@ -184,7 +184,12 @@ def test_after_an_event_time_replay_rebuild_profiles_derives_them_as_of_the_repl
     applied = {c: state.revision for c, state in states.items()}  # not only held: folded as the reference did
     read_topic(settings, changelog, lambda v: {c: state.revision for c, state in _latest(v).items()} == applied)
     inputs = 2 * sum(1 for spec in INPUT_TOPICS if spec.accepts("watermark_advanced"))  # two partitions each
-    read_topic(settings, f"{settings.app_id}-source_to_watermark-changelog", lambda v: len(v) >= inputs)
+
+    def every_input_saved_at_the_end(values: list[bytes]) -> bool:
+        """The final watermark of every input partition is written (a flush after the states that precede it)."""
+        return sum(datetime.fromisoformat(json.loads(value)) >= until for value in values) >= inputs
+
+    read_topic(settings, f"{settings.app_id}-source_to_watermark-changelog", every_input_saved_at_the_end)
 
     assert main(["rebuild-profiles"]) == 0
     with connect(settings.redis_url.get_secret_value()) as client:
