@@ -42,14 +42,6 @@ class Table:
         return self.changes
 
 
-async def _one_send(log: list[str]) -> tuple[HeldBack, Topic]:
-    """A HeldBack writing a "states" table into ``log``, with one send whose ack the test gives."""
-    held, topic = HeldBack(), Topic()
-    held.write_behind(Table("states", log))
-    await held.send([(topic, "c1", TimerTick(customer_id="c1", at=T0))])  # type: ignore[list-item]
-    return held, topic
-
-
 def test_the_writes_wait_for_every_send_before_the_flush_then_go_in_order() -> None:
     async def scenario() -> list[str]:
         log: list[str] = []
@@ -71,7 +63,9 @@ def test_the_writes_wait_for_every_send_before_the_flush_then_go_in_order() -> N
 def test_a_send_that_failed_stops_every_later_write() -> None:
     async def scenario() -> tuple[list[str], int]:
         log: list[str] = []
-        held, topic = await _one_send(log)
+        held, topic = HeldBack(), Topic()
+        held.write_behind(Table("states", log))
+        await held.send([(topic, "c1", TimerTick(customer_id="c1", at=T0))])  # type: ignore[list-item]
         topic.deliveries[0].set_exception(TimeoutError("no ack"))
         failures = 0
         for _ in range(2):
@@ -88,7 +82,9 @@ def test_a_flush_during_another_flush_writes_only_once_the_first_ones_sends_are_
 
     async def scenario() -> list[str]:
         log: list[str] = []
-        held, topic = await _one_send(log)
+        held, topic = HeldBack(), Topic()
+        held.write_behind(Table("states", log))
+        await held.send([(topic, "c1", TimerTick(customer_id="c1", at=T0))])  # type: ignore[list-item]
         first, second = asyncio.ensure_future(held.flush()), asyncio.ensure_future(held.flush())
         await asyncio.sleep(0.01)
         log.append("nothing written yet")
@@ -102,7 +98,9 @@ def test_a_flush_during_another_flush_writes_only_once_the_first_ones_sends_are_
 def test_a_flush_cancelled_while_waiting_waits_for_the_same_sends_next_time() -> None:
     async def scenario() -> list[str]:
         log: list[str] = []
-        held, topic = await _one_send(log)
+        held, topic = HeldBack(), Topic()
+        held.write_behind(Table("states", log))
+        await held.send([(topic, "c1", TimerTick(customer_id="c1", at=T0))])  # type: ignore[list-item]
         first = asyncio.ensure_future(held.flush())
         await asyncio.sleep(0.01)
         first.cancel()  # Faust's recovery gives up waiting for the producer
