@@ -91,16 +91,12 @@ class DecodedTable(Generic[M]):
 
         return write
 
-    def changed(self) -> dict[str, M]:
-        """The changed values not written yet, by key (newer than the table)."""
-        return {key: value for key in self._dirty if (value := self._decoded[key]) is not None}
-
     def clear(self) -> None:
-        """Forget every decoded value read from the table (after a rebalance or a recovery). The changed ones
-        stay, to be written at the next flush: records may be applied before a recovery's callback runs, and
-        their sends may not be acknowledged yet."""
-        for key in [key for key in self._decoded if key not in self._dirty]:
-            del self._decoded[key]
+        """Forget every decoded value (after a rebalance or a recovery), the changed ones written first (their
+        sends must be acknowledged by then): records may be applied before the recovery's callback runs, and
+        what they changed is newer than the table."""
+        self.held_back()()
+        self._decoded.clear()
 
     def _keep(self, key: str, value: M | None) -> None:
         self._decoded[key] = value

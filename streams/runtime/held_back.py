@@ -29,9 +29,6 @@ class WrittenBehind(Protocol):
     def held_back(self) -> Callable[[], None]:
         """The writes not made yet, as they are now, made by the function returned."""
 
-    def unwritten(self) -> list[str]:
-        """The keys with a change not written yet."""
-
 
 class HeldBack:
     """The sends not acknowledged yet and the tables written behind, in the order they are written."""
@@ -59,14 +56,9 @@ class HeldBack:
         async with self._settling:
             await self._settle()
 
-    async def flush(self, stopping: bool = False) -> None:
+    async def flush(self) -> None:
         """The tables' changes as they are now, written once every send made before is acknowledged (also those a
-        concurrent flush, a rebalance's during a commit's, is still waiting for). ``stopping``: the producer sends
-        nothing more, so anything held back raises, and Faust commits nothing."""
-        if stopping:
-            if self._failed is not None or self._deliveries or any(t.unwritten() for t in self._tables):
-                raise RuntimeError("the producer is stopping with sends or writes held back: nothing is committed")
-            return
+        concurrent flush, a rebalance's during a commit's, is still waiting for)."""
         async with self._settling:
             writes = [table.held_back() for table in self._tables]
             await self._settle()
@@ -82,10 +74,7 @@ class HeldBack:
                 if isinstance(delivery, asyncio.Future) and delivery.done():
                     delivery.result()  # raises what a failed one failed with
                 else:
-                    await asyncio.shield(delivery)  # a cancelled wait must not cancel the delivery
-        except asyncio.CancelledError:  # Faust gave up waiting (a timeout, a rebalance): wait for them next time
-            self._deliveries = deliveries + self._deliveries
-            raise
+                    await delivery
         except Exception as exc:
             log.error("a send was not acknowledged (%s): this worker writes and commits nothing more", exc)
             self._failed = exc

@@ -33,14 +33,15 @@ class DrainingProducerBuffer(ProducerBuffer):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.before_flush: list[Callable[[bool], Awaitable[object]]] = []  # given whether the buffer stops
+        self.before_flush: list[Callable[[], Awaitable[object]]] = []
 
     async def flush(self) -> None:
-        """Write what is held back, then wait until the buffer is empty, as long as its sending task runs. A
-        stopping or crashed buffer sends nothing more: the hooks then raise if anything is held back, so Faust
-        does not commit (the records are read again), and otherwise Faust's flush, best effort."""
-        for write in self.before_flush:
-            await write(self.should_stop)
+        """Write what is held back, then wait until the buffer is empty, as long as its sending task runs (a
+        stopping or crashed buffer sends nothing more: then nothing is written, and Faust's flush, best effort;
+        the held-back changes were made after the last commit, so their records are read again)."""
+        if not self.should_stop:
+            for write in self.before_flush:
+                await write()
         while self.size and not self.should_stop:
             self.message_sent.clear()
             with contextlib.suppress(TimeoutError):

@@ -29,8 +29,8 @@ async def _left_after_flush(
             buffer.put(n)  # type: ignore[arg-type]
         if held_back:
 
-            async def write_held_back(stopping: bool) -> None:
-                for n in range(0 if stopping else held_back):
+            async def write_held_back() -> None:
+                for n in range(held_back):
                     buffer.put(n)  # type: ignore[arg-type]
 
             buffer.before_flush.append(write_held_back)
