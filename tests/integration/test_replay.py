@@ -186,7 +186,7 @@ def test_after_an_event_time_replay_rebuild_profiles_derives_them_as_of_the_repl
     inputs = 2 * sum(1 for spec in INPUT_TOPICS if spec.accepts("watermark_advanced"))  # two partitions each
 
     def every_input_saved_at_the_end(values: list[bytes]) -> bool:
-        """The final watermark of every input partition is written (a flush after the states that precede it)."""
+        """The final watermark of every input partition is written (at a flush, after the states before it)."""
         return sum(datetime.fromisoformat(json.loads(value)) >= until for value in values) >= inputs
 
     read_topic(settings, f"{settings.app_id}-source_to_watermark-changelog", every_input_saved_at_the_end)
