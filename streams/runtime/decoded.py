@@ -9,8 +9,9 @@ producer flush (``streams.runtime.producer_buffer``), which Faust runs before ev
 rebalance and a stop. So a customer changed by many records between two commits is encoded and sent once, and
 no input offset is committed before the states its records made are in the changelog. A dirty value is written
 in the context of the record that last changed it: Faust's tables and stores take the partition from the
-current event. The cache holds the most recently used keys only (a dirty one is written before it is dropped),
-and is emptied on every rebalance: a recovered changelog may hold what another worker wrote.
+current event. The cache holds the most recently used keys, and every dirty one until it is written; it is
+emptied on every rebalance (the dirty values written first): a recovered changelog may hold what another worker
+wrote.
 """
 
 from __future__ import annotations

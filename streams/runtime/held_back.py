@@ -18,7 +18,7 @@ from typing import Protocol
 import faust
 from pydantic import BaseModel
 
-from schemas.headers import headers_for
+from streams.runtime.sending import send
 
 __all__ = ["HeldBack", "WrittenBehind"]
 
@@ -45,9 +45,7 @@ class HeldBack:
 
     async def send(self, messages: Iterable[tuple[faust.TopicT, str, BaseModel]]) -> None:
         """Send (topic, key, message) now; the acks are awaited at the next flush (or :meth:`settle`)."""
-        for topic, key, message in messages:
-            value, headers = message.model_dump_json().encode(), headers_for(message)
-            self._deliveries.append(await topic.send(key=key.encode(), value=value, headers=headers))
+        self._deliveries += [await send(topic, key, message) for topic, key, message in messages]
 
     async def settle(self) -> None:
         """Wait until every send made so far is acknowledged. A send that failed (after the producer's own retries)
