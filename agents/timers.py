@@ -38,6 +38,5 @@ def register(runtime: Runtime) -> None:
 
     @runtime.app.on_partitions_assigned.connect  # type: ignore[arg-type]  # Faust's stub wants a `signal` keyword
     async def follow_assigned_partitions(sender: Any, assigned: Any, **kwargs: Any) -> None:
-        await customers.held.settle()  # the shells write what they changed before forgetting it
         sources, catalog = customers.track_assigned(assigned), products.track_assigned(assigned)
         log.info("reading %d customer and %d catalog event-time sources", len(sources), len(catalog))

@@ -172,7 +172,7 @@ def build_runtime(settings: Settings, policy: Policy, model: ShopModel | None = 
     metrics.serve(app)
     records = Records(settings, policy, topics.dead_letters, metrics, refresh_metadata=lambda: refresh_metadata(app))
     watermarks = SavedWatermarks(tables["source_to_watermark"])
-    held = HeldBack()
+    held = HeldBack(stored=buffer.stored)
     projector = ProfileProjector(connect_async(settings.redis_url.get_secret_value()), settings.redis_prefix)
     customers = CustomerShell(
         settings,
@@ -212,7 +212,7 @@ def build_runtime(settings: Settings, policy: Policy, model: ShopModel | None = 
         watermarks=watermarks,
         held=held,
     )
-    held.write_behind(customers.states, products.decoded_products, products.decoded_watchers, watermarks)
+    held.write_behind(customers.states, products.decoded_products, products.decoded_watchers, after_stored=[watermarks])
     buffer.before_flush.append(held.flush)
     return Runtime(
         settings,

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from datetime import datetime
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import faust
@@ -244,11 +245,14 @@ class CustomerShell:
 
     async def rebuild_timer_index(self) -> None:
         """After table recovery: index the next due time (and held events) of every customer this worker holds."""
-        await self.held.settle()  # records applied since the recovery ended: their states are written first
         self.inputs.restore()
         self.states.clear()  # anything read while the table was recovering
-        # Only what the indexes need of each state (StateIndex), one at a time: a worker may hold millions.
-        for state in (s for s in readable(StateIndex, self.table) if self.inputs.owns(s.customer_id)):
+        # Only what the indexes need of each stored state (StateIndex), one at a time: a worker may hold millions;
+        # the states records changed since the recovery ended are newer, and not written yet.
+        changed = self.states.changed()
+        stored = (s for s in readable(StateIndex, self.table) if s.customer_id not in changed)
+        states: Iterator[StateIndex | CustomerState] = chain(stored, changed.values())
+        for state in (s for s in states if self.inputs.owns(s.customer_id)):
             self.timers.set(state.customer_id, state.wake_at(self.event_time))
             self._track_awaiting(state)
             self.progress.note(state)

@@ -9,9 +9,9 @@ producer flush (``streams.runtime.producer_buffer``), which Faust runs before ev
 rebalance and a stop. So a customer changed by many records between two commits is encoded and sent once, and
 no input offset is committed before the states its records made are in the changelog. A dirty value is written
 in the context of the record that last changed it: Faust's tables and stores take the partition from the
-current event. The cache holds the most recently used keys, and every dirty one until it is written; it is
-emptied on every rebalance (the dirty values written first): a recovered changelog may hold what another worker
-wrote.
+current event. The cache holds the most recently used keys, and every dirty one until it is written; what it
+read is forgotten on every rebalance and recovery (a recovered changelog may hold what another worker wrote),
+what records changed stays until written (it is newer than the table, and its sends may not be acknowledged).
 """
 
 from __future__ import annotations
@@ -92,12 +92,16 @@ class DecodedTable(Generic[M]):
 
         return write
 
+    def changed(self) -> dict[str, M]:
+        """The changed values not written yet, by key (newer than the table)."""
+        return {key: value for key in self._dirty if (value := self._decoded[key]) is not None}
+
     def clear(self) -> None:
-        """Forget every decoded value (after a rebalance or a recovery), the changed ones written first (their
-        sends must be acknowledged by then): records may be applied before the recovery's callback runs, and
-        what they changed is newer than the table."""
-        self.held_back()()
-        self._decoded.clear()
+        """Forget every decoded value read from the table (after a rebalance or a recovery). The changed ones
+        stay, to be written at the next flush: records may be applied before a recovery's callback runs, and
+        their sends may not be acknowledged yet."""
+        for key in [key for key in self._decoded if key not in self._dirty]:
+            del self._decoded[key]
 
     def _keep(self, key: str, value: M | None) -> None:
         self._decoded[key] = value

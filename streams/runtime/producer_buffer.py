@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 
 import faust
 from faust.transport.producer import ProducerBuffer
+from faust.types.tuples import FutureMessage
 
 __all__ = ["DrainingProducerBuffer", "drain_before_commits"]
 
@@ -29,24 +30,40 @@ _POLL_SECONDS = 0.1
 
 class DrainingProducerBuffer(ProducerBuffer):
     """Faust's buffer, with a flush that first runs ``before_flush`` (the tables' held-back writes) and waits while
-    messages are still being sent."""
+    messages are still being sent; :meth:`stored` waits until the messages put so far are acknowledged."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.before_flush: list[Callable[[], Awaitable[object]]] = []
+        self.before_flush: list[Callable[[bool], Awaitable[object]]] = []  # given whether the buffer stops
+        self._unacknowledged: list[FutureMessage] = []
+
+    def put(self, fut: FutureMessage) -> None:
+        self._unacknowledged.append(fut)
+        super().put(fut)
+
+    async def stored(self) -> None:
+        """Wait until the broker has acknowledged every message put here so far (the tables' writes). Raises
+        what a failed one failed with, or if the buffer stops first (what is left in it is never sent)."""
+        pending: set[FutureMessage] = set(self._unacknowledged)
+        while pending:
+            if self.should_stop:
+                raise RuntimeError("the producer buffer stopped before the tables' writes were acknowledged")
+            done, pending = await asyncio.wait(pending, timeout=_POLL_SECONDS)
+            for fut in done:
+                fut.result()
 
     async def flush(self) -> None:
-        """Write what is held back, then wait until the buffer is empty, as long as its sending task runs (a
-        stopping or crashed buffer sends nothing more: then nothing is written, and Faust's flush, best effort;
-        the held-back changes were made after the last commit, so their records are read again)."""
-        if not self.should_stop:
-            for write in self.before_flush:
-                await write()
+        """Write what is held back, then wait until the buffer is empty, as long as its sending task runs. A
+        stopping or crashed buffer sends nothing more: the hooks then raise if anything is held back, so Faust
+        does not commit (the records are read again), and otherwise Faust's flush, best effort."""
+        for write in self.before_flush:
+            await write(self.should_stop)
         while self.size and not self.should_stop:
             self.message_sent.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.message_sent.wait(), timeout=_POLL_SECONDS)
         await super().flush()
+        self._unacknowledged = [fut for fut in self._unacknowledged if not fut.done()]
 
 
 def drain_before_commits(app: faust.App) -> DrainingProducerBuffer:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, MutableMapping
 from datetime import datetime
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import faust
@@ -135,12 +136,13 @@ class ProductShell:
     async def rebuild_index(self) -> None:
         """After table recovery: index the products this worker holds that have lookups waiting, and tick those
         with catalog events waiting (the tick, read on the product's partition, puts them under its gate)."""
-        await self.held.settle()  # records applied since the recovery ended: their changes are written first
         self.inputs.restore()
         self.decoded_products.clear()  # anything read while the tables were recovering
         self.decoded_watchers.clear()
+        changed = self.decoded_products.changed()  # by records since the recovery ended: newer, not written yet
+        stored = (p for p in readable(ProductState, self.products) if p.product_id not in changed)
         gated = []
-        for product in (p for p in readable(ProductState, self.products) if self.inputs.owns(p.product_id)):
+        for product in (p for p in chain(stored, changed.values()) if self.inputs.owns(p.product_id)):
             self.lookups.set(product.product_id, product.held_lookups[0].at if product.held_lookups else None)
             if product.held_events:
                 gated.append(product.product_id)

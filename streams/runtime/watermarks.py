@@ -3,9 +3,9 @@ table (``source_to_watermark``, written on the partition it describes), given ba
 
 Without it a worker restarted after a replay's final watermark would start again at 1970 and hold every
 record and timer until something new came. A watermark is written behind, as the states are
-(``streams.runtime.decoded``) and after them at each producer flush: a saved watermark never runs ahead of the
-stored states that hold the events before it, or a restarted worker would apply a re-read event before the
-earlier ones it had held.
+(``streams.runtime.decoded``), at the same producer flush once the broker has acknowledged those states
+(``streams.runtime.held_back``): a stored watermark never runs ahead of the stored states that hold the events
+before it, or a restarted worker would apply a re-read event before the earlier ones it had held.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class SavedWatermarks:
 
     def held_back(self) -> Callable[[], None]:
         """The watermarks saved and not written yet, as they are now, to be written by the function returned
-        (after the states), each in its record's context."""
+        (once the states are stored), each in its record's context."""
         saved = list(self._unwritten.items())
 
         def write() -> None:
@@ -56,11 +56,15 @@ class SavedWatermarks:
 
         return write
 
+    def unwritten(self) -> list[str]:
+        """The sources' keys with a watermark not written yet."""
+        return list(self._unwritten)
+
     def restore(self, sources: Iterable[Source]) -> list[tuple[Source, datetime]]:
-        """The saved watermarks of these sources (after the table's recovery)."""
-        self.held_back()()
-        found = ((source, self._table.get(_key(source))) for source in sources)
-        return [(source, datetime.fromisoformat(stored)) for source, stored in found if stored is not None]
+        """The latest watermarks of these sources (after the table's recovery): saved here, else in the table.
+        Nothing is written here: the states records changed before a recovery's callback may not be stored yet."""
+        found = ((source, self._latest(_key(source))) for source in sources)
+        return [(source, at) for source, at in found if at is not None]
 
     def _latest(self, key: str) -> datetime | None:
         if key in self._unwritten:

@@ -161,7 +161,10 @@ class Shells:
             held=self.held,
         )
         self.held.write_behind(
-            self.customers.states, self.products.decoded_products, self.products.decoded_watchers, self.watermarks
+            self.customers.states,
+            self.products.decoded_products,
+            self.products.decoded_watchers,
+            after_stored=[self.watermarks],
         )
 
     def flush(self) -> None:

@@ -59,7 +59,7 @@ def test_many_changes_between_two_flushes_are_encoded_and_written_once_the_lates
     assert decode(CustomerState, table["c1"]).revision == 5 and written(states) == 0
 
 
-def test_a_changed_value_stays_decoded_until_written_and_clear_writes_it_first() -> None:
+def test_a_changed_value_stays_decoded_until_written_even_through_clear() -> None:
     table = CountingWrites()
     states = DecodedTable(table, CustomerState, size=2)
     for key in ("c0", "c1", "c2"):
@@ -68,8 +68,10 @@ def test_a_changed_value_stays_decoded_until_written_and_clear_writes_it_first()
     assert written(states) == 3
     states.get("c3")  # nothing stored: the oldest unchanged key leaves the cache
     states.put("c1", initial_state("c1").model_copy(update={"revision": 2}))
-    states.clear()  # a recovery's callback, after records were applied: what they changed is newer
-    assert states.unwritten() == [] and decode(CustomerState, table["c1"]).revision == 2
+    states.clear()  # a recovery's callback, after records were applied: what they changed is newer, its sends out
+    assert states.unwritten() == ["c1"] and states.changed() == {"c1": states.get("c1")}
+    assert decode(CustomerState, table["c1"]).revision == 0 and states.get("c1").revision == 2  # type: ignore[union-attr]
+    assert written(states) == 1 and decode(CustomerState, table["c1"]).revision == 2
 
 
 def test_a_key_changed_again_after_the_changes_were_taken_stays_to_be_written() -> None:

@@ -33,15 +33,20 @@ class Table:
     name: str
     log: list[str]
 
+    changes: list[str] = field(default_factory=list)
+
     def held_back(self) -> Callable[[], None]:
         return lambda: self.log.append(self.name)
+
+    def unwritten(self) -> list[str]:
+        return self.changes
 
 
 def test_the_writes_wait_for_every_send_before_the_flush_then_go_in_order() -> None:
     async def scenario() -> list[str]:
         log: list[str] = []
         held, topic = HeldBack(), Topic()
-        held.write_behind(Table("states", log), Table("watermarks", log))
+        held.write_behind(Table("states", log), Table("products", log))
         await held.send([(topic, "c1", TimerTick(customer_id="c1", at=T0))] * 2)  # type: ignore[list-item]
         flushing = asyncio.ensure_future(held.flush())
         await asyncio.sleep(0.01)
@@ -52,7 +57,45 @@ def test_the_writes_wait_for_every_send_before_the_flush_then_go_in_order() -> N
         await flushing
         return log
 
-    assert asyncio.run(scenario()) == ["first acked", "states", "watermarks"]
+    assert asyncio.run(scenario()) == ["first acked", "states", "products"]
+
+
+def test_the_watermarks_are_written_in_the_same_flush_once_the_states_are_stored() -> None:
+    """The client sends each partition's batches on its own: a watermark waits for the states' acks."""
+
+    async def scenario() -> list[str]:
+        log: list[str] = []
+        acked = asyncio.Event()
+
+        async def stored() -> None:
+            log.append("waiting for the states' acks")
+            await acked.wait()
+
+        held = HeldBack(stored=stored)
+        held.write_behind(Table("states", log), after_stored=[Table("watermarks", log, changes=["orders|0"])])
+        flushing = asyncio.ensure_future(held.flush())
+        await asyncio.sleep(0.01)
+        log.append("states acked")
+        acked.set()
+        await flushing
+        return log
+
+    assert asyncio.run(scenario()) == ["states", "waiting for the states' acks", "states acked", "watermarks"]
+
+
+def test_a_flush_with_no_watermark_to_write_does_not_wait_for_the_states_acks() -> None:
+    async def scenario() -> list[str]:
+        log: list[str] = []
+
+        async def stored() -> None:
+            log.append("waited")
+
+        held = HeldBack(stored=stored)
+        held.write_behind(Table("states", log), after_stored=[Table("watermarks", log)])
+        await held.flush()
+        return log
+
+    assert asyncio.run(scenario()) == ["states"]
 
 
 def test_a_send_that_failed_stops_every_later_write() -> None:
@@ -88,3 +131,42 @@ def test_a_flush_during_another_flush_writes_only_once_the_first_ones_sends_are_
         return log
 
     assert asyncio.run(scenario()) == ["nothing written yet", "states", "states"]
+
+
+def test_a_flush_cancelled_while_waiting_waits_for_the_same_sends_next_time() -> None:
+    async def scenario() -> list[str]:
+        log: list[str] = []
+        held, topic = HeldBack(), Topic()
+        held.write_behind(Table("states", log))
+        await held.send([(topic, "c1", TimerTick(customer_id="c1", at=T0))])  # type: ignore[list-item]
+        first = asyncio.ensure_future(held.flush())
+        await asyncio.sleep(0.01)
+        first.cancel()  # Faust's recovery gives up waiting for the producer
+        await asyncio.gather(first, return_exceptions=True)
+        again = asyncio.ensure_future(held.flush())
+        await asyncio.sleep(0.01)
+        log.append("still waiting")
+        topic.deliveries[0].set_result(None)
+        await again
+        return log
+
+    assert asyncio.run(scenario()) == ["still waiting", "states"]
+
+
+def test_a_stopping_producer_fails_the_flush_when_anything_is_held_back() -> None:
+    """Faust then commits nothing: the records whose sends or states were held back are read again."""
+
+    async def scenario() -> tuple[bool, bool, bool]:
+        held, table = HeldBack(), Table("states", [])
+        held.write_behind(table)
+        await held.flush(stopping=True)  # nothing held back: the stop goes on
+        table.changes.append("c1")
+        with pytest.raises(RuntimeError):
+            await held.flush(stopping=True)
+        table.changes.clear()
+        await held.send([(Topic(), "c1", TimerTick(customer_id="c1", at=T0))])  # type: ignore[list-item]
+        with pytest.raises(RuntimeError):
+            await held.flush(stopping=True)
+        return True, True, True
+
+    assert asyncio.run(scenario()) == (True, True, True)

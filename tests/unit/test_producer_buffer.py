@@ -25,13 +25,13 @@ async def _left_after_flush(
     buffer.app = faust.App("buffer-test", broker="kafka://127.0.0.1:1")  # never started: no connection
     await buffer.start()
     try:
-        for n in range(messages):
-            buffer.put(n)  # type: ignore[arg-type]
+        for _ in range(messages):
+            buffer.put(asyncio.get_running_loop().create_future())  # type: ignore[arg-type]
         if held_back:
 
-            async def write_held_back() -> None:
-                for n in range(held_back):
-                    buffer.put(n)  # type: ignore[arg-type]
+            async def write_held_back(stopping: bool) -> None:
+                for _ in range(0 if stopping else held_back):
+                    buffer.put(asyncio.get_running_loop().create_future())  # type: ignore[arg-type]
 
             buffer.before_flush.append(write_held_back)
         await buffer.flush()
@@ -53,3 +53,46 @@ def test_the_draining_buffer_flush_returns_when_the_buffer_is_empty(messages: in
 
 def test_the_writes_held_back_are_made_when_the_flush_begins_and_flushed_with_the_rest() -> None:
     assert asyncio.run(_left_after_flush(DrainingProducerBuffer, messages=1, held_back=2)) == 0
+
+
+def test_stored_waits_until_every_message_put_so_far_is_acknowledged() -> None:
+    """What the watermarks wait for: the states written before them acknowledged by the broker."""
+
+    async def scenario() -> list[str]:
+        log: list[str] = []
+        buffer = DrainingProducerBuffer()
+        buffer.app = faust.App("buffer-test", broker="kafka://127.0.0.1:1")  # never started: no connection
+        loop = asyncio.get_running_loop()
+        first, second = loop.create_future(), loop.create_future()
+        buffer.put(first)  # type: ignore[arg-type]
+        buffer.put(second)  # type: ignore[arg-type]
+        waiting = asyncio.ensure_future(buffer.stored())
+        first.set_result(None)
+        await asyncio.sleep(0.15)
+        log.append("first acknowledged")
+        second.set_result(None)
+        await waiting
+        log.append("stored")
+        failed = loop.create_future()
+        buffer.put(failed)  # type: ignore[arg-type]
+        failed.set_exception(TimeoutError("no ack"))
+        with pytest.raises(TimeoutError):
+            await buffer.stored()
+        log.append("a failed write raises")
+        return log
+
+    assert asyncio.run(scenario()) == ["first acknowledged", "stored", "a failed write raises"]
+
+
+def test_stored_raises_when_the_buffer_stops_first() -> None:
+    """A stopped buffer never sends what is left in it: waiting would never end."""
+
+    async def scenario() -> None:
+        buffer = DrainingProducerBuffer()
+        buffer.app = faust.App("buffer-test", broker="kafka://127.0.0.1:1")
+        buffer.put(asyncio.get_running_loop().create_future())  # type: ignore[arg-type]
+        await buffer.stop()
+        await buffer.stored()
+
+    with pytest.raises(RuntimeError):
+        asyncio.run(scenario())
