@@ -21,12 +21,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 from benchmarks.common import machine, percentile
-from streams.domain.policy import Policy
 from streams.tools.bench.changelog import stored_value
 from streams.tools.bench.host import load_average
-from streams.tools.bench.restart import Restarts, fit, measure_restarts
+from streams.tools.bench.restart import POOL_CUSTOMERS, POOL_DAYS, Restarts, fit, measure_restarts, restart_pool
 from streams.tools.bench.throughput import Stack
-from streams.tools.bench.workload import DEFAULT_START, Workload
 from streams.tools.dev import local_broker
 from streams.tools.embedded import EmbeddedRedis
 from streams.tools.kafka_broker import KAFKA_VERSION, kafka_available
@@ -44,8 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=_sizes, default="10000,30000,100000", help="N, comma-separated")
     parser.add_argument("--partitions", type=int, default=4, help="of every topic; one worker holds them all")
-    parser.add_argument("--shop-customers", type=int, default=500, help="the simulated shop the states come from")
-    parser.add_argument("--days", type=int, default=365, help="the simulated shop's length")
+    parser.add_argument(
+        "--shop-customers", type=int, default=POOL_CUSTOMERS, help="the simulated shop the states come from"
+    )
+    parser.add_argument("--days", type=int, default=POOL_DAYS, help="the simulated shop's length")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--target", type=int, default=1_000_000, help="customers to extrapolate to")
     parser.add_argument("--budget", type=float, default=60.0, help="seconds the target must be ready within")
@@ -86,8 +86,7 @@ def main() -> int:
     print(f"machine: {machine()}")
     print(f"load average at the start: {load_average()}")
     print(f"states from: seed {args.seed}, {args.shop_customers} customers x {args.days} days (reference run)")
-    workload = Workload.simulate(args.seed, args.shop_customers, args.days, DEFAULT_START, Policy())
-    pool = list(workload.states.values())
+    pool = restart_pool(args.seed, args.shop_customers, args.days)
     sizes = [len(stored_value(s)) for s in pool]
     print(
         f"stored state bytes: median {percentile(sizes, 50):,} p90 {percentile(sizes, 90):,} max {max(sizes):,} "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from streams.tools.bench.restart import restart_points
 from streams.tools.bench.targets import TARGETS, verdicts
 
 
@@ -53,3 +54,14 @@ def test_the_restart_target_is_judged_from_a_line_fitted_to_the_restart_benchmar
     assert why.startswith("cold start (crash) = 4.3 s + 0.660 ms x customers, fitted to 10,000: 11.0 s")
     run["figures"]["restart"] = {"cold_start_points": [(10_000, 1.0), (100_000, 5.5)]}
     assert verdicts(run)[5][2] == "met"
+
+
+def test_the_restart_after_a_clean_stop_is_extrapolated_beside_the_cold_start() -> None:
+    """The target is judged on the cold start (a crash drops the local tables); a clean stop keeps them."""
+    run = _run(end_to_end=400.0, core=3_000.0, offered=100.0, welcome_p99=20.0, state_p50=900)
+    runs = [{"customers": n, "cold_s": 5.0 + n / 1_000, "clean_s": 3.0 + n / 20_000} for n in (10_000, 20_000)]
+    run["figures"]["restart"] = restart_points({"runs": runs})
+    _, measured, verdict, why = verdicts(run)[5]
+    assert verdict == "NOT met" and why.endswith(
+        "after a clean stop (local tables kept) 53 s (= 3.0 s + 0.050 ms x customers)"
+    )

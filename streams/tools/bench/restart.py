@@ -19,16 +19,20 @@ from pathlib import Path
 from typing import Any
 
 from streams.domain.customer.state import CustomerState
+from streams.domain.policy import Policy
 from streams.runtime.app import create_app
 from streams.runtime.local_store import CLEAN_STOP
 from streams.tools.bench.changelog import Filled, changelog_name, fill_changelog
 from streams.tools.bench.host import load_average, rss_bytes
 from streams.tools.bench.kafka_side import wait_ready
 from streams.tools.bench.throughput import Stack, Target
+from streams.tools.bench.workload import DEFAULT_START, Workload
 from streams.tools.dev import spawn, stop
 from streams.tools.kafka_broker import ApacheKafka
 
 __all__ = [
+    "POOL_CUSTOMERS",
+    "POOL_DAYS",
     "Fit",
     "Restarts",
     "Started",
@@ -36,10 +40,12 @@ __all__ = [
     "fit",
     "measure_restarts",
     "restart_points",
+    "restart_pool",
     "start_until_ready",
     "stop_cleanly",
 ]
 
+POOL_CUSTOMERS, POOL_DAYS = 500, 365
 _STOP_TIMEOUT = 300.0  # a clean stop of a worker holding many customers may take a while; SIGKILL would drop them
 _READING, _RECOVERED, _REBUILT = "Restoring state from changelog topics", "Recovery complete", "timer index rebuilt"
 _MARK = re.compile(rf"^\[(\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d,\d{{3}})\] .*?({_READING}|{_RECOVERED}|{_REBUILT})", re.M)
@@ -84,9 +90,19 @@ def fit(points: list[tuple[int, float]]) -> Fit:
     return intercept, slope
 
 
-def restart_points(figures: dict[str, Any]) -> list[tuple[int, float]]:
-    """(customers, cold start seconds) of each N in a ``benchmarks.restart --out`` file's figures."""
-    return [(run["customers"], run["cold_s"]) for run in figures["runs"]]
+def restart_points(figures: dict[str, Any]) -> dict[str, list[tuple[int, float]]]:
+    """(customers, seconds) of each N in a ``benchmarks.restart --out`` file's figures (or a bench run's), for the
+    cold starts and for the restarts after a clean stop."""
+    return {
+        "cold_start_points": [(run["customers"], run["cold_s"]) for run in figures["runs"]],
+        "clean_restart_points": [(run["customers"], run["clean_s"]) for run in figures["runs"]],
+    }
+
+
+def restart_pool(seed: int, customers: int = POOL_CUSTOMERS, days: int = POOL_DAYS) -> list[CustomerState]:
+    """The states every N is filled with (copied under new ids): those a simulated shop's reference run ends with,
+    a year long by default, so the states are as big as a year's history makes them."""
+    return list(Workload.simulate(seed, customers, days, DEFAULT_START, Policy()).states.values())
 
 
 def directory_bytes(path: Path) -> int:

@@ -25,7 +25,7 @@ from streams.tools.bench.core import core_profile, core_rates, state_bytes
 from streams.tools.bench.endtoend import worker_end_to_end
 from streams.tools.bench.host import load_average, machine_info, percentile
 from streams.tools.bench.latency import wall_clock
-from streams.tools.bench.restart import restart_points
+from streams.tools.bench.restart import measure_restarts, restart_points, restart_pool
 from streams.tools.bench.table import format_run
 from streams.tools.bench.targets import verdicts
 from streams.tools.bench.throughput import (
@@ -53,9 +53,10 @@ class Size:
     seconds: float  # for this long
     partitions: tuple[int, ...] = (1, 4)
     embedded_session_s: float | None = None  # the embedded broker holds a join for half the session timeout
+    restart_customers: tuple[int, ...] = ()  # on Apache Kafka: a restarted worker with each N (RocksDB) timed
 
 
-FULL = Size(customers=500, days=60, core_runs=3, rate=100, seconds=30)
+FULL = Size(customers=500, days=60, core_runs=3, rate=100, seconds=30, restart_customers=(10_000, 30_000, 100_000))
 """A few minutes per broker on 2 cores. 200 records/s on the wall clock saturate one worker there (latency then
 measures its queue: p50 about 0.9 s on both brokers), so the default load is 100/s."""
 QUICK = Size(customers=60, days=30, core_runs=1, rate=100, seconds=4, embedded_session_s=4)
@@ -86,7 +87,8 @@ def run_bench(
     """One run on ``broker``: every figure, also written to ``out`` as ``{"runs": [*keep, this run]}``. ``logs``:
     a folder that keeps the children's logs (else a temporary one, removed at the end). ``profile``: py-spy samples
     the worker with the most partitions end to end (it costs the worker some speed). ``restart``: the figures of a
-    ``benchmarks.restart`` run, kept with the run's for the restart target."""
+    ``benchmarks.restart`` run, kept with the run's for the restart target; without them a run on Apache Kafka
+    times the restarts itself, with ``size.restart_customers``."""
     load_before = load_average()
     began = time.monotonic()
     started_at = datetime.now(UTC)
@@ -105,7 +107,7 @@ def run_bench(
         },
     }
     if restart is not None:
-        figures["restart"] = {"cold_start_points": restart_points(restart)}
+        figures["restart"] = restart_points(restart)
     sizes = state_bytes(workload.states.values())
     figures["state_bytes"] = {
         "customers": len(sizes),
@@ -150,6 +152,11 @@ def run_bench(
             "end_bytes": end,
             "per_customer_bytes": None if end is None or baseline is None else (end - baseline) / customers,
         }
+        if restart is None and broker == "kafka" and size.restart_customers:
+            note(f"{broker}: restarts with {', '.join(f'{n:,}' for n in size.restart_customers)} customers (RocksDB)")
+            pool = restart_pool(seed)
+            runs = [asdict(measure_restarts(stack, pool, n, widest)) for n in size.restart_customers]
+            figures["restart"] = restart_points({"runs": runs}) | {"runs": runs}
     run = {
         "broker": broker,
         "broker_detail": f"Apache Kafka {KAFKA_VERSION}" if broker == "kafka" else "embedded Tansu",
@@ -193,7 +200,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--restart",
         type=Path,
-        help="the figures of a `python -m benchmarks.restart --out FILE` run: the restart target is judged from them",
+        help="the figures of a `python -m benchmarks.restart --out FILE` run: the restart target is judged from them "
+        "(else a run on Apache Kafka times the restarts itself)",
     )
     return parser
 
