@@ -6,18 +6,17 @@ Favorited and not bought since: "favorite". Viewed and not bought since the last
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Literal, NamedTuple, TypeVar
 
 from schemas.control import ProductAlert, WatchChanged
-from streams.domain.customer.state import CustomerState, Favorite, View
+from streams.domain.customer.state import CustomerState
 from streams.domain.policy import LimitsPolicy, Policy, ProductAlertsPolicy
 
 __all__ = ["Interest", "alerted_interest", "interests", "watch_changes"]
 
 T = TypeVar("T")
-R = TypeVar("R", Favorite, View)
 
 
 class Interest(NamedTuple):
@@ -36,10 +35,8 @@ def interests(
     """Products watched (among ``products`` if given), from everything known (``as_of`` None) or only from
     what happened by ``as_of``."""
 
-    def counted(records: Iterable[R]) -> list[R]:
-        return [
-            r for r in records if (products is None or r.product_id in products) and (as_of is None or r.at <= as_of)
-        ]
+    def counted(product_id: str, at: datetime) -> bool:
+        return (products is None or product_id in products) and (as_of is None or at <= as_of)
 
     purchases: dict[str, list[datetime]] = {}
     for order in state.orders:
@@ -50,16 +47,18 @@ def interests(
                 purchases.setdefault(product_id, []).append(order.at)
 
     def bought_since(product_id: str, since: datetime) -> bool:
-        return product_id in purchases and any(at >= since for at in purchases[product_id])
+        return any(at >= since for at in purchases.get(product_id, ()))
 
     found: dict[str, Interest] = {}
-    for view in counted(state.views):  # oldest first: the latest wins
+    for view in state.views:  # oldest first: the latest wins
+        if not counted(view.product_id, view.at):
+            continue
         if not bought_since(view.product_id, view.at):
             until = view.at + timedelta(days=policy.viewed_within_days)
             found[view.product_id] = Interest("viewed", until, view.category, view.at)
         else:
             found.pop(view.product_id, None)
-    favorites = {f.product_id: f for f in counted(state.favorites)}
+    favorites = {f.product_id: f for f in state.favorites if counted(f.product_id, f.at)}
     for favorite in favorites.values():
         if favorite.active and not bought_since(favorite.product_id, favorite.at):
             found[favorite.product_id] = Interest("favorite", None, favorite.category, favorite.at)
