@@ -185,11 +185,17 @@ class CustomerShell:
         """Event time: the customers' watermark waits for every customer input partition this worker reads, and
         for what other workers forward to the rerouted partitions it reads."""
         sources = self.inputs.assign(assigned)
-        self.states.clear()  # the recovered table may hold another worker's writes
+        self._forget_read()  # the recovered table may hold another worker's writes
         self.progress.assign(partition for _, partition in sources)
         self._awaiting_since.clear()  # rebuilt for the customers still read here (a stale one warns for ever)
         self.recovered = False  # until rebuild_timer_index has run on the recovered table
         return sources
+
+    def _forget_read(self) -> None:
+        """The decoded states read from the table forgotten; those changed here kept, unless on a partition no
+        longer read here (``DecodedTable.clear``)."""
+        if dropped := self.states.clear(self.inputs.owns):
+            log.warning("%d customers changed on partitions no longer read here: left to their new owner", dropped)
 
     async def wake_due(self) -> int:
         """Send a TimerTick to every customer with a timer due now; the owning agent fires it. A customer whose
@@ -246,7 +252,7 @@ class CustomerShell:
     async def rebuild_timer_index(self) -> None:
         """After table recovery: index the next due time (and held events) of every customer this worker holds."""
         self.inputs.restore()
-        self.states.clear()  # anything read while the table was recovering
+        self._forget_read()  # anything read while the table was recovering
         # Only what the indexes need of each stored state (StateIndex), one at a time: a worker may hold millions;
         # the states records changed since the recovery ended are newer, and not written yet.
         changed = self.states.changed()

@@ -96,12 +96,18 @@ class DecodedTable(Generic[M]):
         """The changed values not written yet, by key (newer than the table)."""
         return {key: value for key in self._dirty if (value := self._decoded[key]) is not None}
 
-    def clear(self) -> None:
+    def clear(self, owns: Callable[[str], bool]) -> int:
         """Forget every decoded value read from the table (after a rebalance or a recovery). The changed ones
-        stay, to be written at the next flush: records may be applied before a recovery's callback runs, and
-        their sends may not be acknowledged yet."""
+        stay, to be written at the next flush (records may be applied before a recovery's callback runs, and
+        their sends may not be acknowledged yet), except those of keys this worker no longer ``owns``: their
+        records' offsets are not committed, so the new owner reads them again, and written from here they could
+        land in its partition after its own writes. Returns how many changes were dropped."""
+        dropped = [key for key in self._dirty if not owns(key)]
+        for key in dropped:
+            del self._dirty[key]
         for key in [key for key in self._decoded if key not in self._dirty]:
             del self._decoded[key]
+        return len(dropped)
 
     def _keep(self, key: str, value: M | None) -> None:
         self._decoded[key] = value

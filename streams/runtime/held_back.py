@@ -42,7 +42,8 @@ async def _written_at_once() -> None:
 class HeldBack:
     """The sends not acknowledged yet and the tables written behind, in the order they are written.
 
-    ``stored``: waits until every table write made so far is acknowledged (``DrainingProducerBuffer.stored``)."""
+    ``stored``: waits until every table write made so far is acknowledged, and raises if one failed
+    (``DrainingProducerBuffer.stored``)."""
 
     def __init__(self, stored: Callable[[], Awaitable[None]] = _written_at_once) -> None:
         self._stored = stored
@@ -54,13 +55,15 @@ class HeldBack:
 
     def write_behind(self, *tables: WrittenBehind, after_stored: Iterable[WrittenBehind] = ()) -> None:
         """Write these tables' changes at each flush, in this order, and those of ``after_stored`` once the broker
-        has acknowledged them."""
+        has acknowledged them (or any table write failed: then nothing more is written, and Faust's commit
+        fails)."""
         self._tables += tables
         self._after_stored += after_stored
 
     async def send(self, messages: Iterable[tuple[faust.TopicT, str, BaseModel]]) -> None:
         """Send (topic, key, message) now; the acks are awaited at the next flush (or :meth:`settle`)."""
-        self._deliveries += [await send(topic, key, message) for topic, key, message in messages]
+        sent = [await send(topic, key, message) for topic, key, message in messages]
+        self._deliveries.extend(sent)  # not `+=` around the awaits: a flush may swap the list in between
 
     async def settle(self) -> None:
         """Wait until every send made so far is acknowledged. A send that failed (after the producer's own retries)
@@ -80,14 +83,13 @@ class HeldBack:
             return
         async with self._settling:
             writes = [table.held_back() for table in self._tables]
-            later = [table.held_back() for table in self._after_stored if table.unwritten()]
+            later = [table.held_back() for table in self._after_stored]
             await self._settle()
             for write in writes:
                 write()
-            if later:
-                await self._stored()
-                for write in later:
-                    write()
+            await self._stored()  # also raises on a failed write (Faust would commit after it)
+            for write in later:
+                write()
 
     async def _settle(self) -> None:
         if self._failed is not None:

@@ -63,7 +63,11 @@ class DrainingProducerBuffer(ProducerBuffer):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.message_sent.wait(), timeout=_POLL_SECONDS)
         await super().flush()
-        self._unacknowledged = [fut for fut in self._unacknowledged if not fut.done()]
+        self._unacknowledged = [fut for fut in self._unacknowledged if not _delivered(fut)]  # failed ones raise later
+
+
+def _delivered(fut: FutureMessage) -> bool:
+    return fut.done() and not fut.cancelled() and fut.exception() is None
 
 
 def drain_before_commits(app: faust.App) -> DrainingProducerBuffer:

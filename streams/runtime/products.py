@@ -115,9 +115,16 @@ class ProductShell:
         """Event time: the catalog watermark waits for every catalog partition this worker reads, and for what
         other workers forward to the rerouted partitions it reads."""
         self.recovered = False  # until rebuild_index has run on the recovered tables
-        self.decoded_products.clear()  # the recovered tables may hold another worker's writes
-        self.decoded_watchers.clear()
-        return self.inputs.assign(assigned)
+        sources = self.inputs.assign(assigned)
+        self._forget_read()  # the recovered tables may hold another worker's writes
+        return sources
+
+    def _forget_read(self) -> None:
+        """The decoded products and watchers read from the tables forgotten; those changed here kept, unless on a
+        partition no longer read here (``DecodedTable.clear``)."""
+        dropped = sum(table.clear(self.inputs.owns) for table in (self.decoded_products, self.decoded_watchers))
+        if dropped:
+            log.warning("%d products changed on partitions no longer read here: left to their new owner", dropped)
 
     async def _tick(self, product_ids: Iterable[str], at: datetime) -> None:
         """A ProductTick to each product, all acknowledged in one wait."""
@@ -137,8 +144,7 @@ class ProductShell:
         """After table recovery: index the products this worker holds that have lookups waiting, and tick those
         with catalog events waiting (the tick, read on the product's partition, puts them under its gate)."""
         self.inputs.restore()
-        self.decoded_products.clear()  # anything read while the tables were recovering
-        self.decoded_watchers.clear()
+        self._forget_read()  # anything read while the tables were recovering
         changed = self.decoded_products.changed()  # by records since the recovery ended: newer, not written yet
         stored = (p for p in readable(ProductState, self.products) if p.product_id not in changed)
         gated = []

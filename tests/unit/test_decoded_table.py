@@ -68,10 +68,21 @@ def test_a_changed_value_stays_decoded_until_written_even_through_clear() -> Non
     assert written(states) == 3
     states.get("c3")  # nothing stored: the oldest unchanged key leaves the cache
     states.put("c1", initial_state("c1").model_copy(update={"revision": 2}))
-    states.clear()  # a recovery's callback, after records were applied: what they changed is newer, its sends out
+    # a recovery's callback, after records were applied: what they changed is newer, and its sends may be out
+    assert states.clear(lambda key: True) == 0
     assert states.unwritten() == ["c1"] and states.changed() == {"c1": states.get("c1")}
     assert decode(CustomerState, table["c1"]).revision == 0 and states.get("c1").revision == 2  # type: ignore[union-attr]
     assert written(states) == 1 and decode(CustomerState, table["c1"]).revision == 2
+
+
+def test_a_rebalance_drops_the_changes_of_keys_no_longer_owned_unwritten() -> None:
+    """Their records' offsets are not committed: the new owner reads them again and writes the same states."""
+    table = CountingWrites()
+    states = DecodedTable(table, CustomerState)
+    for key in ("kept", "moved"):
+        states.put(key, initial_state(key))
+    assert states.clear(lambda key: key == "kept") == 1
+    assert states.unwritten() == ["kept"] and written(states) == 1 and "moved" not in table
 
 
 def test_a_key_changed_again_after_the_changes_were_taken_stays_to_be_written() -> None:

@@ -83,16 +83,19 @@ def test_the_watermarks_are_written_in_the_same_flush_once_the_states_are_stored
     assert asyncio.run(scenario()) == ["states", "waiting for the states' acks", "states acked", "watermarks"]
 
 
-def test_a_flush_with_no_watermark_to_write_does_not_wait_for_the_states_acks() -> None:
+def test_a_failed_table_write_fails_the_flush_before_the_watermarks() -> None:
+    """Faust's own producer flush does not raise on a failed write: without this it would commit the offsets."""
+
     async def scenario() -> list[str]:
         log: list[str] = []
 
         async def stored() -> None:
-            log.append("waited")
+            raise TimeoutError("a state was not acknowledged")
 
         held = HeldBack(stored=stored)
-        held.write_behind(Table("states", log), after_stored=[Table("watermarks", log)])
-        await held.flush()
+        held.write_behind(Table("states", log), after_stored=[Table("watermarks", log, changes=["orders|0"])])
+        with pytest.raises(TimeoutError):
+            await held.flush()
         return log
 
     assert asyncio.run(scenario()) == ["states"]
@@ -170,3 +173,35 @@ def test_a_stopping_producer_fails_the_flush_when_anything_is_held_back() -> Non
         return True, True, True
 
     assert asyncio.run(scenario()) == (True, True, True)
+
+
+def test_a_send_still_waiting_for_room_when_a_flush_swaps_the_deliveries_keeps_every_other_send() -> None:
+    """A customer's send waits for room in the client's batch while a flush takes the deliveries so far and a
+    product's send goes out: the product's delivery must still be awaited by the next flush."""
+
+    class Waiting(Topic):
+        room = asyncio.Event()
+
+        async def send(self, *, key: bytes, value: bytes, headers: Any) -> asyncio.Future[None]:
+            await self.room.wait()
+            return await super().send(key=key, value=value, headers=headers)
+
+    async def scenario() -> list[str]:
+        log: list[str] = []
+        held, slow, fast = HeldBack(), Waiting(), Topic()
+        held.write_behind(Table("states", log))
+        customer = asyncio.ensure_future(held.send([(slow, "c1", TimerTick(customer_id="c1", at=T0))]))  # type: ignore[list-item]
+        await asyncio.sleep(0)
+        await held.flush()  # nothing sent yet
+        await held.send([(fast, "p1", TimerTick(customer_id="p1", at=T0))])  # type: ignore[list-item]
+        Waiting.room.set()
+        await customer
+        slow.deliveries[0].set_result(None)
+        flushing = asyncio.ensure_future(held.flush())
+        await asyncio.sleep(0.01)
+        log.append("the product's send not acked yet")
+        fast.deliveries[0].set_result(None)
+        await flushing
+        return log
+
+    assert asyncio.run(scenario()) == ["states", "the product's send not acked yet", "states"]
