@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from streams.tools.dev import BROKERS, BrokerKind, local_broker
 from streams.tools.embedded import EmbeddedRedis
 from streams.tools.kafka_broker import KAFKA_VERSION, kafka_available
 
-__all__ = ["FULL", "QUICK", "Size", "main", "run_bench"]
+__all__ = ["FULL", "QUICK", "Size", "main", "parser", "run_bench", "size_of"]
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,7 @@ def write(out: Path, runs: Sequence[dict[str, Any]]) -> None:
     out.write_text(json.dumps({"runs": list(runs)}, indent=2, default=str) + "\n", encoding="utf-8")
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="comeback bench", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--broker", choices=(*BROKERS, "both"), default="embedded")
     parser.add_argument(
@@ -206,18 +206,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def size_of(args: argparse.Namespace) -> Size:
+    """The run's size: ``--quick``'s or the full one, with the sizes given on the command line."""
     base = QUICK if args.quick else FULL
-    size = Size(
+    return replace(
+        base,
         customers=args.customers or base.customers,
         days=args.days or base.days,
-        core_runs=base.core_runs,
         rate=args.rate or base.rate,
         seconds=args.seconds or base.seconds,
-        partitions=base.partitions,
-        embedded_session_s=base.embedded_session_s,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    size = size_of(args)
     kinds: tuple[BrokerKind, ...] = BROKERS if args.broker == "both" else (args.broker,)
     runs: list[dict[str, Any]] = []
     status = 0
