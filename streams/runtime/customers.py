@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, MutableMapping
 from datetime import datetime
-from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import faust
@@ -253,11 +252,8 @@ class CustomerShell:
         """After table recovery: index the next due time (and held events) of every customer this worker holds."""
         self.inputs.restore()
         self._forget_read()  # anything read while the table was recovering
-        # Only what the indexes need of each stored state (StateIndex), one at a time: a worker may hold millions;
-        # the states records changed since the recovery ended are newer, and not written yet.
-        changed = self.states.changed()
-        stored = (s for s in readable(StateIndex, self.table) if s.customer_id not in changed)
-        states: Iterator[StateIndex | CustomerState] = chain(stored, changed.values())
+        # Only what the indexes need of each stored state (StateIndex), one at a time: a worker may hold millions.
+        states = self.states.newest(readable(StateIndex, self.table), key=lambda s: s.customer_id)
         for state in (s for s in states if self.inputs.owns(s.customer_id)):
             self.timers.set(state.customer_id, state.wake_at(self.event_time))
             self._track_awaiting(state)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any, Generic, TypeVar
 
 from faust.streams import _current_event, current_event
@@ -31,6 +31,7 @@ from streams.adapters.table_codec import decode, encode
 __all__ = ["DecodedTable", "in_context_of"]
 
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
 
 
 @contextlib.contextmanager
@@ -95,6 +96,14 @@ class DecodedTable(Generic[M]):
     def changed(self) -> dict[str, M]:
         """The changed values not written yet, by key (newer than the table)."""
         return {key: value for key in self._dirty if (value := self._decoded[key]) is not None}
+
+    def newest(self, stored: Iterable[R], key: Callable[[R], str]) -> Iterator[R | M]:
+        """The values read from the table (``stored``, each under ``key``), those changed here and not written yet
+        in place of theirs: records may be applied before a recovery's callback runs, and what they changed is
+        newer than the table."""
+        changed = self.changed()
+        yield from (value for value in stored if key(value) not in changed)
+        yield from changed.values()
 
     def clear(self, owns: Callable[[str], bool]) -> int:
         """Forget every decoded value read from the table (after a rebalance or a recovery). The changed ones

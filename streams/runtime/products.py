@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, MutableMapping
 from datetime import datetime
-from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import faust
@@ -145,10 +144,9 @@ class ProductShell:
         with catalog events waiting (the tick, read on the product's partition, puts them under its gate)."""
         self.inputs.restore()
         self._forget_read()  # anything read while the tables were recovering
-        changed = self.decoded_products.changed()  # by records since the recovery ended: newer, not written yet
-        stored = (p for p in readable(ProductState, self.products) if p.product_id not in changed)
+        products = self.decoded_products.newest(readable(ProductState, self.products), key=lambda p: p.product_id)
         gated = []
-        for product in (p for p in chain(stored, changed.values()) if self.inputs.owns(p.product_id)):
+        for product in (p for p in products if self.inputs.owns(p.product_id)):
             self.lookups.set(product.product_id, product.held_lookups[0].at if product.held_lookups else None)
             if product.held_events:
                 gated.append(product.product_id)

@@ -104,3 +104,16 @@ def test_a_value_stored_in_format_1_is_read_and_written_back_in_format_3() -> No
     states.put("c1", earlier.model_copy(update={"revision": 5}))
     states.held_back()()
     assert table["c1"][:1] == FORMAT_3 and decode(CustomerState, table["c1"]).revision == 5
+
+
+def test_newest_gives_the_stored_values_with_the_unwritten_changes_in_their_place() -> None:
+    """What a recovery's callback indexes: records applied before it changed some keys, not written yet."""
+    table = CountingTable({key: encode(initial_state(key)) for key in ("c1", "c2")})
+    states = DecodedTable(table, CustomerState)
+    changed = initial_state("c2").model_copy(update={"revision": 4})
+    states.put("c2", changed)
+    states.put("c3", initial_state("c3"))  # not in the table yet
+    stored = (decode(CustomerState, value) for value in table.values())
+    newest = list(states.newest(stored, key=lambda s: s.customer_id))
+    assert [(s.customer_id, s.revision) for s in newest] == [("c1", 0), ("c2", 4), ("c3", 0)]
+    assert newest[1] is changed and states.unwritten() == ["c2", "c3"]  # nothing written
